@@ -1,0 +1,11 @@
+"""aiogram Routers, one module per feature. `routers()` gives them in matching order."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def routers() -> list[Router]:
+    from handlers import common, errors, fallback, start
+
+    return [errors.router, common.router, start.router, fallback.router]

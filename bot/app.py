@@ -1,0 +1,61 @@
+"""Building the application: the Bot, the Dispatcher and everything they share.
+
+Tests, the demo and the runners all call these same factories.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+from bot.context import AppContext
+from bot.i18n import Translator
+from bot.middlewares import Identify, PersonLanguage, UnitOfWork
+from bot.settings import Settings
+from domain.clock import Clock, SystemClock
+from storage.db import Database
+from storage.fsm import DatabaseStorage
+
+
+def create_bot(settings: Settings, token: str | None = None) -> Bot:
+    secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if not secret:
+        raise ValueError("BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    return Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> AppContext:
+    return AppContext(
+        settings=settings,
+        db=Database(settings.database_url),
+        translator=Translator(settings.default_language),
+        clock=clock or SystemClock(),
+    )
+
+
+def feature_routers() -> list:  # type: ignore[type-arg]
+    """Every feature's router, in the order they claim updates; the fallback comes last."""
+    from handlers import routers
+
+    return routers()
+
+
+def create_dispatcher(
+    app: AppContext, *, events_isolation: BaseEventIsolation | None = None
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=DatabaseStorage(app.db),
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        app=app,
+    )
+    dp.update.outer_middleware(UnitOfWork(app))
+    dp.update.outer_middleware(Identify(app))
+    PersonLanguage(app.translator).setup(dp)
+    dp.include_routers(*feature_routers())
+    return dp

@@ -1,0 +1,31 @@
+"""What every handler and job may need, built once and passed by name (`app`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.i18n import Translator
+from bot.settings import Settings
+from domain.clock import Clock, SystemClock
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.notifier import Notifier
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    translator: Translator
+    clock: Clock = field(default_factory=SystemClock)
+    bot_username: str = ""
+    notifier: Notifier | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def t(self, key: str, language: str | None = None, /, **params: Any) -> str:
+        return self.translator.t(key, language or self.settings.default_language, **params)
+
+    def deep_link(self, payload: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={payload}"

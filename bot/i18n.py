@@ -1,0 +1,62 @@
+"""Translations: gettext catalogues in `bot/locales/<lang>/LC_MESSAGES/gridbot.po`.
+
+Message ids are stable keys ("start.stranger"); both zh and en catalogues translate every key.
+Each feature keeps its own file (`start.po`, `cases.po`, ...); all files of a language are
+merged and compiled in memory at start-up, so there is no build step and no stale .mo.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from pathlib import Path
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES = Path(__file__).with_name("locales")
+DOMAIN = "gridbot"
+LANGUAGES = ("zh", "en")
+
+
+def _po_files(lang: str) -> list[Path]:
+    return sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po"))
+
+
+def _compile(lang: str) -> gettext.GNUTranslations:
+    merged = Catalog(locale=lang, domain=DOMAIN)
+    for po_path in _po_files(lang):
+        with po_path.open("rb") as fh:
+            for message in read_po(fh, locale=lang):
+                if message.id:
+                    merged[message.id] = message
+    buffer = io.BytesIO()
+    write_mo(buffer, merged)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+class Translator(I18n):
+    """aiogram's I18n, reading .po files directly."""
+
+    def __init__(self, default_locale: str = "zh") -> None:
+        super().__init__(path=LOCALES, default_locale=default_locale, domain=DOMAIN)
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        return {lang: _compile(lang) for lang in LANGUAGES}
+
+    def t(self, key: str, locale: str | None = None, /, **params: Any) -> str:
+        """Translate `key` in `locale` (default: the current one) and fill `{params}`."""
+        text = self.gettext(key, locale=locale)
+        return text.format(**params) if params else text
+
+
+def catalog_keys(lang: str) -> set[str]:
+    keys: set[str] = set()
+    for po_path in _po_files(lang):
+        with po_path.open("rb") as fh:
+            keys |= {str(m.id) for m in read_po(fh) if m.id}
+    return keys

@@ -1,0 +1,81 @@
+"""/help, /cancel and /lang: available everywhere, in every state."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import AppContext
+from bot.i18n import LANGUAGES
+from bot.keyboards import main_menu
+from storage.models import Person
+
+router: Final[Router] = Router(name=__name__)
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    code: str
+
+
+@router.message(Command("cancel"), StateFilter("*"))
+async def cancel(message: Message, state: FSMContext, app: AppContext, language: str) -> None:
+    if await state.get_state() is None:
+        await message.answer(app.t("cancel.nothing", language))
+        return
+    await state.clear()
+    markup = main_menu(app.translator, language) if message.chat.type == "private" else None
+    await message.answer(app.t("cancel.done", language), reply_markup=markup)
+
+
+@router.message(Command("help"), StateFilter("*"))
+async def show_help(message: Message, app: AppContext, language: str, is_admin: bool) -> None:
+    text = app.t("help.text", language)
+    if is_admin:
+        text += "\n\n" + app.t("help.admin", language)
+    await message.answer(text)
+
+
+@router.message(Command("lang"), StateFilter("*"))
+async def choose_language(message: Message, app: AppContext, language: str) -> None:
+    buttons = [
+        InlineKeyboardButton(
+            text=app.t("lang.name", code), callback_data=LanguageChoice(code=code).pack()
+        )
+        for code in LANGUAGES
+    ]
+    await message.answer(
+        app.t("lang.choose", language), reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons])
+    )
+
+
+@router.callback_query(LanguageChoice.filter(), StateFilter("*"))
+async def set_language(
+    query: CallbackQuery,
+    callback_data: LanguageChoice,
+    session: AsyncSession,
+    app: AppContext,
+    person: Person | None,
+    language: str,
+) -> None:
+    if callback_data.code not in LANGUAGES:
+        await query.answer(app.t("error.stale_button", language), show_alert=True)
+        return
+    if person is None:
+        await query.answer(app.t("lang.not_member", language), show_alert=True)
+        return
+    person.language = callback_data.code
+    session.add(person)
+    new = callback_data.code
+    await query.answer(app.t("lang.set", new))
+    if query.message is not None and query.message.chat.type == "private":
+        await query.bot.send_message(  # type: ignore[union-attr]
+            query.message.chat.id,
+            app.t("lang.set", new),
+            reply_markup=main_menu(app.translator, new),
+        )

@@ -1,0 +1,26 @@
+"""All tables. Importing this package registers them on `SQLModel.metadata`."""
+
+from storage.models.access import AuditEntry, Invite
+from storage.models.cases import Case, CaseCard, CaseEvent
+from storage.models.delivery import Delivery
+from storage.models.patrols import Patrol
+from storage.models.runtime import Deployment, FsmRecord, ProcessedUpdate
+from storage.models.tree import Department, Grid, Membership, Person, Role
+
+__all__ = [
+    "AuditEntry",
+    "Case",
+    "CaseCard",
+    "CaseEvent",
+    "Delivery",
+    "Department",
+    "Deployment",
+    "FsmRecord",
+    "Grid",
+    "Invite",
+    "Membership",
+    "Patrol",
+    "Person",
+    "ProcessedUpdate",
+    "Role",
+]

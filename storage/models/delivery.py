@@ -1,0 +1,36 @@
+"""The outbox: every push the bot makes, recorded before it is sent (exactly once)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from storage.models._columns import stamped_now, telegram_id, timestamp
+
+
+class Delivery(SQLModel, table=True):
+    """`key` is (kind, recipient, period) spelled as one string; it is unique, so the same nag
+    or digest can never be queued twice, whatever restarts or retries."""
+
+    __table_args__ = (Index("ix_delivery_status_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=255)
+    kind: str = Field(max_length=32, index=True)
+    chat_id: int = telegram_id(nullable=False)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    text: str
+    reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    document_name: str | None = Field(default=None, max_length=128)
+    document_body: str | None = None
+    urgent: bool = False
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    not_before: datetime = stamped_now()
+    created_at: datetime = stamped_now()
+    sent_at: datetime | None = timestamp()
+    message_id: int | None = telegram_id()

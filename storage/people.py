@@ -1,0 +1,61 @@
+"""Queries about people and the roles they hold."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.identity import Holding, Identity
+from storage.models import Grid, Membership, Person, Role
+
+
+async def person_by_tg(session: AsyncSession, tg_id: int) -> Person | None:
+    result = await session.exec(select(Person).where(Person.tg_id == tg_id))
+    return result.first()
+
+
+async def person_by_username(session: AsyncSession, username: str) -> Person | None:
+    name = username.removeprefix("@").lower()
+    result = await session.exec(select(Person).where(func.lower(Person.username) == name))
+    return result.first()
+
+
+async def holdings_of(session: AsyncSession, person_id: int) -> tuple[Holding, ...]:
+    rows = await session.exec(
+        select(Membership, Grid, Role)
+        .join(Grid, col(Grid.id) == Membership.grid_id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .where(Membership.person_id == person_id, col(Grid.archived_at).is_(None))
+        .order_by(col(Grid.level), col(Grid.code), col(Role.key))
+    )
+    return tuple(
+        Holding(
+            membership_id=m.id or 0,
+            grid_id=g.id or 0,
+            grid_code=g.code,
+            grid_name=g.name,
+            grid_path=tuple(g.ancestor_ids()),
+            role_id=r.id or 0,
+            role_key=r.key,
+            role_label=r.label,
+            is_leader=r.is_leader,
+            quota_period=r.quota_period,
+            quota_count=r.quota_count,
+        )
+        for m, g, r in rows
+    )
+
+
+async def identity_of(
+    session: AsyncSession, person: Person, *, default_language: str, admin_ids: frozenset[int]
+) -> Identity:
+    assert person.id is not None
+    return Identity(
+        person_id=person.id,
+        tg_id=person.tg_id,
+        name=person.name,
+        language=person.language or default_language,
+        is_admin=person.is_admin or (person.tg_id is not None and person.tg_id in admin_ids),
+        holdings=await holdings_of(session, person.id),
+    )
