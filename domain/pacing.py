@@ -1,0 +1,116 @@
+"""Quota pacing: is a person behind on their patrols before the period is lost?
+
+The rule (all days are local days in the deployment's zone)::
+
+    expected_by_now = floor(count * completed_days / days_in_period)
+
+where ``completed_days`` counts the days of the window that ended before today's local
+date (today is still open, so it never counts against anyone). Before the window it is 0;
+at or after the window's end it is ``count``.
+
+From it:
+
+- ``behind``: ``done < expected`` — slower than an even spread of the quota;
+- ``urgent``: ``left > 0 and left >= days_left`` (``days_left`` includes today) — the person
+  must patrol on every remaining day (or more) to make it. A window that has ended has no
+  days left and is never urgent; it is either met or fell short;
+- ``needs_nag`` = ``behind or urgent`` while the window is open.
+
+So a daily quota not yet done today is always urgent (one patrol left, one day left), a
+5-a-month quota is first "behind" once a fifth of the month has passed, and a weekly quota
+of 1 becomes urgent on Sunday.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from domain.periods import PeriodWindow, completed_local_days, days_left, local_day_count
+
+__all__ = ["Pace", "expected_by_now", "fell_short", "pace", "shortfall"]
+
+
+def _check_counts(count: int, done: int) -> None:
+    if count < 0:
+        raise ValueError(f"quota count must be >= 0, got {count}")
+    if done < 0:
+        raise ValueError(f"done must be >= 0, got {done}")
+
+
+def expected_by_now(count: int, window: PeriodWindow, now: datetime, tz: tzinfo) -> int:
+    """Patrols that should have been done by ``now`` for a quota of ``count`` per window."""
+    _check_counts(count, 0)
+    if window.is_closed(now):
+        return count
+    total = local_day_count(window, tz)
+    return count * completed_local_days(window, now, tz) // total
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Where one person stands against one quota in one window, at one instant."""
+
+    quota: int
+    done: int
+    expected: int
+    days_left: int
+    """Local days left in the window, today included; 0 once it has ended."""
+
+    @property
+    def left(self) -> int:
+        """Patrols still missing to meet the quota (never negative)."""
+        return max(self.quota - self.done, 0)
+
+    @property
+    def met(self) -> bool:
+        return self.done >= self.quota
+
+    @property
+    def closed(self) -> bool:
+        """The window has ended: nothing more can be done in it."""
+        return self.days_left == 0
+
+    @property
+    def behind(self) -> bool:
+        return self.done < self.expected
+
+    @property
+    def urgent(self) -> bool:
+        return not self.closed and self.left > 0 and self.left >= self.days_left
+
+    @property
+    def needs_nag(self) -> bool:
+        return not self.closed and (self.behind or self.urgent)
+
+    @property
+    def fell_short(self) -> bool:
+        """The window ended with the quota unmet."""
+        return self.closed and not self.met
+
+
+def pace(count: int, done: int, window: PeriodWindow, now: datetime, tz: tzinfo) -> Pace:
+    """The pace of someone who has ``done`` counted patrols of a ``count``-per-window quota."""
+    _check_counts(count, done)
+    return Pace(
+        quota=count,
+        done=done,
+        expected=expected_by_now(count, window, now, tz),
+        days_left=days_left(window, now, tz),
+    )
+
+
+def fell_short(count: int, done: int, window: PeriodWindow, now: datetime) -> bool:
+    """True when ``window`` has ended and ``done`` stayed below ``count``.
+
+    For the "stayed behind" report on a period that is over (the previous day, week or
+    month); an open window is never reported here, whatever the count.
+    """
+    _check_counts(count, done)
+    return window.is_closed(now) and done < count
+
+
+def shortfall(count: int, done: int) -> int:
+    """How many patrols are missing from a quota (0 when met or exceeded)."""
+    _check_counts(count, done)
+    return max(count - done, 0)

@@ -1,0 +1,148 @@
+"""Quota periods (day, week, month) as windows of time in the deployment's zone.
+
+A period is counted in local time (the deployment's IANA zone, default Asia/Shanghai) but
+its bounds are returned as aware UTC datetimes, the way times are stored.
+
+- day: local midnight to the next local midnight;
+- week: ISO week, Monday 00:00 to the next Monday 00:00;
+- month: the 1st 00:00 to the next 1st 00:00.
+
+A window is half-open: ``start <= t < end``. Its ``key`` names it stably ("2026-11-29",
+"2026-W48", "2026-11") and is what the scheduler uses as the exactly-once key of nags and
+digests, so it must never depend on anything but the period and the local calendar.
+
+Local midnight that does not exist (a DST jump at 00:00) resolves to the first instant of
+the day; an ambiguous one resolves to its first occurrence. Either way consecutive windows
+tile the time line with no gap and no overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+__all__ = [
+    "PeriodWindow",
+    "QuotaPeriod",
+    "completed_local_days",
+    "days_left",
+    "local_day_count",
+    "next_window",
+    "previous_window",
+    "window_at",
+]
+
+
+class QuotaPeriod(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class PeriodWindow:
+    """One period instance: ``[start, end)`` in aware UTC, with its stable key."""
+
+    period: QuotaPeriod
+    start: datetime
+    end: datetime
+    key: str
+
+    def __contains__(self, at: object) -> bool:
+        if not isinstance(at, datetime):
+            return False
+        _require_aware(at)
+        return self.start <= at < self.end
+
+    def is_closed(self, now: datetime) -> bool:
+        """True once ``now`` is at or after the window's end."""
+        _require_aware(now)
+        return now >= self.end
+
+
+def _require_aware(dt: datetime, name: str = "now") -> None:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {dt!r}")
+
+
+def _local_midnight_utc(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _local_date(at: datetime, tz: tzinfo) -> date:
+    return at.astimezone(tz).date()
+
+
+def _first_of_next_month(day: date) -> date:
+    if day.month == 12:
+        return date(day.year + 1, 1, 1)
+    return date(day.year, day.month + 1, 1)
+
+
+def _bounds(period: QuotaPeriod, local_day: date) -> tuple[date, date, str]:
+    """Local first day (inclusive), last day (exclusive) and key of the period."""
+    if period is QuotaPeriod.DAY:
+        return local_day, local_day + timedelta(days=1), local_day.isoformat()
+    if period is QuotaPeriod.WEEK:
+        monday = local_day - timedelta(days=local_day.weekday())
+        iso = monday.isocalendar()
+        return monday, monday + timedelta(days=7), f"{iso.year:04d}-W{iso.week:02d}"
+    if period is QuotaPeriod.MONTH:
+        first = local_day.replace(day=1)
+        return first, _first_of_next_month(first), f"{first.year:04d}-{first.month:02d}"
+    raise ValueError(f"unknown quota period {period!r}")  # pragma: no cover
+
+
+def window_at(period: QuotaPeriod | str, now: datetime, tz: tzinfo) -> PeriodWindow:
+    """The window of ``period`` that contains the instant ``now``, counted in ``tz``."""
+    _require_aware(now)
+    period = QuotaPeriod(period)
+    first, stop, key = _bounds(period, _local_date(now, tz))
+    return PeriodWindow(
+        period=period,
+        start=_local_midnight_utc(first, tz),
+        end=_local_midnight_utc(stop, tz),
+        key=key,
+    )
+
+
+def previous_window(window: PeriodWindow, tz: tzinfo) -> PeriodWindow:
+    """The window of the same period that ends where ``window`` starts."""
+    first_local = _local_date(window.start, tz)
+    return window_at(window.period, _local_midnight_utc(first_local - timedelta(days=1), tz), tz)
+
+
+def next_window(window: PeriodWindow, tz: tzinfo) -> PeriodWindow:
+    """The window of the same period that starts where ``window`` ends."""
+    return window_at(window.period, window.end, tz)
+
+
+def _local_first_and_stop(window: PeriodWindow, tz: tzinfo) -> tuple[date, date]:
+    return _local_date(window.start, tz), _local_date(window.end, tz)
+
+
+def local_day_count(window: PeriodWindow, tz: tzinfo) -> int:
+    """How many local calendar days the window spans (1, 7, or 28–31)."""
+    first, stop = _local_first_and_stop(window, tz)
+    return (stop - first).days
+
+
+def completed_local_days(window: PeriodWindow, now: datetime, tz: tzinfo) -> int:
+    """Local days of the window that have fully ended before ``now``'s local date.
+
+    0 before the window and on its first day; all its days at or after its end.
+    """
+    _require_aware(now)
+    total = local_day_count(window, tz)
+    if now >= window.end:
+        return total
+    if now < window.start:
+        return 0
+    first, _ = _local_first_and_stop(window, tz)
+    return min(max((_local_date(now, tz) - first).days, 0), total)
+
+
+def days_left(window: PeriodWindow, now: datetime, tz: tzinfo) -> int:
+    """Local days left in the window, today included; 0 once the window has ended."""
+    return local_day_count(window, tz) - completed_local_days(window, now, tz)
