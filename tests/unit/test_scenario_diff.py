@@ -1,0 +1,342 @@
+"""diff(Snapshot, Scenario): idempotent loads and exactly the edits made."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.scenario import (
+    Changed,
+    FieldChange,
+    GridSpec,
+    MembershipSpec,
+    PersonSpec,
+    QuotaSpec,
+    Scenario,
+    ScenarioChanges,
+    Snapshot,
+    diff,
+    parse_scenario,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared(name: str) -> Scenario:
+    for c in (
+        os.environ.get("GRIDBOT_SCENARIOS", ""),
+        ROOT / "scenarios",
+        ROOT.parent / "shared" / "scenarios",
+        "/work/shared/scenarios",
+    ):
+        path = Path(c) / name
+        if c and path.is_file():
+            return parse_scenario(path.read_text(encoding="utf-8"), source=str(path))
+    pytest.skip("shared scenarios/ not found (set GRIDBOT_SCENARIOS)")
+
+
+BASE = """\
+name: 测试区
+levels: [区, 街道, 社区]
+roles:
+  - {key: leader, label: 网格长, leader: true}
+  - {key: member, label: 网格员, quota: {period: week, count: 2}}
+schedule: {digest: "18:00", nag: "09:30", quiet: "22:00-07:00"}
+departments:
+  - {code: PCS, name: 派出所}
+grids:
+  - code: D
+    name: 某区
+    people: [{name: 张三, tg_id: 1, role: leader}]
+    children:
+      - code: S1
+        name: 一街道
+        people: [{name: 李四, tg_id: 2, role: member}]
+      - code: S2
+        name: 二街道
+        children:
+          - code: S2-A
+            name: 二街道甲社区
+            people: [{name: 赵六, tg_id: 6, role: member}]
+      - code: S3
+        name: 三街道
+"""
+
+
+def edited() -> str:
+    text = BASE
+    for old, new in [
+        ('digest: "18:00"', 'digest: "19:00"'),  # change the digest time
+        ("period: week, count: 2", "period: day, count: 1"),  # change a quota
+        ("name: 二街道\n", "name: 二街道新\n"),  # rename a grid
+        (  # move S2-A from S2 to S1 (same level)
+            "        people: [{name: 李四, tg_id: 2, role: member}]\n",
+            "        people: [{name: 李四, tg_id: 2, role: member}]\n"
+            "        children:\n"
+            "          - code: S2-A\n"
+            "            name: 二街道甲社区\n"
+            "            people: [{name: 赵六, tg_id: 6, role: member}]\n",
+        ),
+        (
+            "        children:\n"
+            "          - code: S2-A\n"
+            "            name: 二街道甲社区\n"
+            "            people: [{name: 赵六, tg_id: 6, role: member}]\n"
+            "      - code: S3\n",
+            "        people: [{name: 王五, tg_id: 5, role: member}]\n"  # add a person
+            "      - code: S3\n",
+        ),
+        ("      - code: S3\n        name: 三街道\n", "      - code: S4\n        name: 四街道\n"),
+    ]:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def test_same_file_twice_changes_nothing() -> None:
+    for s in (
+        parse_scenario(BASE),
+        shared("fire-safety-5-level.yaml"),
+        shared("zijingshan-party-grid.yaml"),
+    ):
+        changes = diff(Snapshot.from_scenario(s), s)
+        assert changes.is_empty
+        assert changes == ScenarioChanges()
+        assert changes.summary_lines() == ["no changes"]
+
+
+def test_first_load_into_an_empty_database_adds_everything() -> None:
+    s = shared("zijingshan-party-grid.yaml")
+    changes = diff(Snapshot(), s)
+    assert changes.grids_added == s.grids
+    assert changes.people_added == s.people
+    assert changes.memberships_added == s.memberships
+    assert changes.roles_added == s.roles
+    assert changes.departments_added == s.departments
+    assert not (changes.grids_changed or changes.grids_archived or changes.memberships_removed)
+    assert {c.field for c in changes.settings} == {
+        "name",
+        "timezone",
+        "levels",
+        "checklist",
+        "severities.一般",
+        "severities.较大",
+        "severities.重大",
+        "schedule.digest",
+        "schedule.nag",
+        "schedule.quiet",
+    }
+    assert all(c.old is None for c in changes.settings)
+    assert changes.summary_lines()[-1] == (
+        "changes: 10 settings changed, 3 roles added, 2 departments added, 58 grids added, "
+        "462 people added, 462 memberships added"
+    )
+
+
+def test_edited_file_gives_exactly_those_changes() -> None:
+    before = parse_scenario(BASE)
+    after = parse_scenario(edited())
+    changes = diff(Snapshot.from_scenario(before), after)
+
+    member_before = before.roles[1]
+    assert changes == ScenarioChanges(
+        settings=(FieldChange("schedule.digest", time(18), time(19)),),
+        roles_changed=(
+            Changed(
+                "member",
+                member_before,
+                replace(member_before, quota=QuotaSpec("day", 1)),
+                (FieldChange("quota", QuotaSpec("week", 2), QuotaSpec("day", 1)),),
+            ),
+        ),
+        grids_added=(GridSpec("S4", "四街道", "D", 2, "街道"),),
+        grids_changed=(
+            Changed(
+                "S2-A",
+                GridSpec("S2-A", "二街道甲社区", "S2", 3, "社区"),
+                GridSpec("S2-A", "二街道甲社区", "S1", 3, "社区"),
+                (FieldChange("parent_code", "S2", "S1"),),
+            ),
+            Changed(
+                "S2",
+                GridSpec("S2", "二街道", "D", 2, "街道"),
+                GridSpec("S2", "二街道新", "D", 2, "街道"),
+                (FieldChange("name", "二街道", "二街道新"),),
+            ),
+        ),
+        grids_archived=(GridSpec("S3", "三街道", "D", 2, "街道"),),
+        people_added=(PersonSpec(5, "王五"),),
+        memberships_added=(MembershipSpec(5, "S2", "member"),),
+    )
+    assert changes.summary_lines() == [
+        "setting schedule.digest: 18:00 → 19:00",
+        "role member quota: 2/week → 1/day",
+        "grid S4 added: 四街道 (under D, level 2 街道)",
+        "grid S2-A moved: S2 → S1",
+        "grid S2 renamed: 二街道 → 二街道新",
+        "grid S3 archived (not in the file): 三街道",
+        "person 5 added: 王五",
+        "membership added: 王五 (5) as member in S2",
+        "changes: 1 setting changed, 1 role changed, 1 grid added, 2 grids changed, "
+        "1 grid archived, 1 person added, 1 membership added",
+    ]
+    # Loading the edited file again changes nothing more.
+    assert diff(Snapshot.from_scenario(after), after).is_empty
+
+
+def test_move_to_another_level_renames_people_removes_memberships() -> None:
+    before = parse_scenario(BASE)
+    text = (
+        BASE.replace("levels: [区, 街道, 社区]", "levels: [区, 街道, 社区, 楼院]")
+        .replace(
+            "      - code: S3\n        name: 三街道\n",
+            "          - code: S3\n            name: 三街道\n",
+        )  # S3 moves under S2
+        .replace("name: 赵六", "name: 赵六六")
+        .replace(
+            "people: [{name: 李四, tg_id: 2, role: member}]",
+            "people: [{name: 李四, tg_id: 2, role: leader}]",
+        )
+    )
+    after = parse_scenario(text)
+    changes = diff(Snapshot.from_scenario(before), after)
+    (s3,) = changes.grids_changed
+    assert s3.key == "S3"
+    assert s3.fields == (
+        FieldChange("parent_code", "D", "S2"),
+        FieldChange("level", 2, 3),
+        FieldChange("level_label", "街道", "社区"),
+    )
+    assert changes.people_changed == (
+        Changed(
+            6,
+            PersonSpec(6, "赵六"),
+            PersonSpec(6, "赵六六"),
+            (FieldChange("name", "赵六", "赵六六"),),
+        ),
+    )
+    assert changes.memberships_added == (MembershipSpec(2, "S1", "leader"),)
+    assert changes.memberships_removed == (MembershipSpec(2, "S1", "member"),)
+    assert [c.field for c in changes.settings] == ["levels"]
+    lines = changes.summary_lines()
+    assert "grid S3 moved: D → S2" in lines
+    assert "grid S3 level: 2 街道 → 3 社区" in lines
+    assert "person 6 renamed: 赵六 → 赵六六" in lines
+    assert "membership removed: 李四 (2) as member in S1" in lines
+    assert "setting levels: [区, 街道, 社区] → [区, 街道, 社区, 楼院]" in lines
+
+
+def test_archived_grid_listed_again_is_restored_not_added() -> None:
+    s = parse_scenario(BASE)
+    s3 = s.grid("S3")
+    snap = Snapshot.from_scenario(s)
+    snap = replace(
+        snap,
+        grids=tuple(g for g in snap.grids if g.code != "S3"),
+        archived_grids=(replace(s3, name="旧三街道"),),
+    )
+    changes = diff(snap, s)
+    assert changes.grids_added == () and changes.grids_archived == ()
+    assert changes.grids_restored == (
+        Changed(
+            "S3", replace(s3, name="旧三街道"), s3, (FieldChange("name", "旧三街道", "三街道"),)
+        ),
+    )
+    assert changes.summary_lines()[:2] == [
+        "grid S3 restored from the archive: 三街道 (under D, level 2 街道)",
+        "grid S3 renamed: 旧三街道 → 三街道",
+    ]
+
+
+def test_roles_departments_geofence_roll_call_and_people_not_in_file() -> None:
+    s = parse_scenario(BASE)
+    text = (
+        BASE.replace(
+            "  - {key: member, label: 网格员, quota: {period: week, count: 2}}\n",
+            "  - {key: member, label: 网格员, quota: {period: week, count: 2}}\n"
+            "  - {key: guard, label: 保安}\n",
+        )
+        .replace("  - {code: PCS, name: 派出所}\n", "  - {code: XF, name: 消防大队}\n")
+        .replace(
+            "        name: 三街道\n",
+            "        name: 三街道\n        geofence: {center: [34.5, 113.5], radius_m: 250}\n"
+            "        roll_call: true\n",
+        )
+    )
+    snap = replace(Snapshot.from_scenario(s), people=(*s.people, PersonSpec(99, "邀请来的")))
+    changes = diff(snap, parse_scenario(text))
+    assert [r.key for r in changes.roles_added] == ["guard"]
+    assert [d.code for d in changes.departments_added] == ["XF"]
+    assert [d.code for d in changes.departments_removed] == ["PCS"]
+    assert changes.people_added == () and changes.people_changed == ()  # 99 is left alone
+    (g,) = changes.grids_changed
+    assert g.field_names() == ("geofence", "roll_call")
+    assert changes.summary_lines() == [
+        "role guard added: 保安",
+        "department XF added: 消防大队",
+        "department PCS removed: 派出所",
+        "grid S3 geofence: none → circle r=250m around (34.5, 113.5)",
+        "grid S3 roll_call: no → yes",
+        "changes: 1 role added, 1 department added, 1 department removed, 1 grid changed",
+    ]
+
+
+def test_summary_limit() -> None:
+    changes = diff(Snapshot(), shared("fire-safety-5-level.yaml"))
+    lines = changes.summary_lines(limit=2)
+    assert "… and 27 more grids added" in lines
+    assert "… and 47 more memberships added" in lines
+    assert lines[-1].startswith("changes: ")
+    assert len(changes.summary_lines()) > len(lines)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@st.composite
+def generated_trees(draw: st.DrawFn) -> tuple[str, list[int], list[int]]:
+    depth = draw(st.integers(1, 3))
+    counts = [draw(st.integers(1, 4)) for _ in range(depth)]
+    people = [draw(st.integers(0, 3)) for _ in range(depth)]
+    gen = ""
+    for level in reversed(range(depth)):
+        people_yaml = f", people: [{{role: m, count: {people[level]}}}]" if people[level] else ""
+        child = f", children: {{generate: {gen}}}" if gen else ""
+        gen = (
+            f'{{count: {counts[level]}, code: "{{parent}}-{{n}}", '
+            f'name: "{{parent_name}}/{{n}}"{people_yaml}{child}}}'
+        )
+    text = (
+        "name: t\ntg_id_start: 500\nlevels: [a, b, c, d]\nroles: [{key: m, label: M}]\n"
+        'schedule: {digest: "18:00", nag: "09:00"}\n'
+        f"grids:\n  - {{code: R, name: R, people: [{{name: X, tg_id: 502, role: m}}],\n"
+        f"     generate: {gen}}}\n"
+    )
+    return text, counts, people
+
+
+@settings(max_examples=60, deadline=None)
+@given(generated_trees())
+def test_generated_counts_ids_and_idempotence(case: tuple[str, list[int], list[int]]) -> None:
+    text, counts, people = case
+    s = parse_scenario(text)
+    grids_per_level = []
+    n = 1
+    for c in counts:
+        n *= c
+        grids_per_level.append(n)
+    assert len(s.grids) == 1 + sum(grids_per_level)
+    generated = sum(g * p for g, p in zip(grids_per_level, people, strict=True))
+    assert len(s.people) == 1 + generated
+    ids = sorted(p.tg_id for p in s.people if p.tg_id != 502)
+    expected = [i for i in range(500, 500 + generated + 1) if i != 502][:generated]
+    assert ids == expected
+    assert len({g.code for g in s.grids}) == len(s.grids)
+    assert all(g.level == g.code.count("-") + 1 for g in s.grids)
+    assert diff(Snapshot.from_scenario(s), s).is_empty
