@@ -26,10 +26,6 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
     engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "")
     async with engine.connect() as conn:
         await conn.run_sync(_run)
@@ -45,5 +41,7 @@ if context.is_offline_mode():
     )
     with context.begin_transaction():
         context.run_migrations()
+elif context.config.attributes.get("connection") is not None:
+    _run(context.config.attributes["connection"])
 else:
     asyncio.run(_run_online())

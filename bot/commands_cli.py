@@ -1,0 +1,184 @@
+"""What each `gridbot` subcommand does. Each takes the settings and the parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from bot.app import create_app, create_bot
+from bot.context import AppContext
+from bot.settings import Settings
+from domain.scenario import ScenarioError, parse_scenario
+from storage.audit import record_audit
+from storage.db import Database
+from storage.grids import grid_by_code, roots, subtree
+from storage.importer import apply_import, plan_import
+from storage.migrate import SchemaBehind, current_revision, ensure_current, head_revision, upgrade
+from storage.models import Person
+from storage.people import person_by_tg
+
+DEMO_STATE = Path("data/demo.json")
+
+
+class CliError(Exception):
+    """A problem to print on one line, with a non-zero exit."""
+
+
+async def _open(settings: Settings, *, migrate: bool = False) -> Database:
+    db = Database(settings.database_url)
+    if migrate:
+        await upgrade(db)
+    else:
+        try:
+            await ensure_current(db)
+        except SchemaBehind as exc:
+            await db.dispose()
+            raise CliError(str(exc)) from None
+    return db
+
+
+async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings.database_url)
+    try:
+        if args.action == "upgrade":
+            await upgrade(db)
+        current = await current_revision(db)
+        print(f"schema at {current} (code needs {head_revision()})")
+    finally:
+        await db.dispose()
+    return 0
+
+
+def read_scenario(path: Path):  # type: ignore[no-untyped-def]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return parse_scenario(text, source=str(path))
+    except ScenarioError as exc:
+        raise CliError(f"refused, nothing changed: {exc}") from None
+
+
+async def import_file(app: AppContext, path: Path, *, dry_run: bool = False) -> list[str]:
+    scenario = read_scenario(path)
+    async with app.db.session() as session:
+        if dry_run:
+            changes = await plan_import(session, scenario)
+            await session.rollback()
+            return [*changes.summary_lines(), "(dry run: nothing applied)"]
+        result = await apply_import(session, scenario, now=app.clock.now())
+    totals = result.totals
+    summary = (
+        f"imported {path.name}: {totals['grids']} grids, {totals['people']} people, "
+        f"{totals['memberships']} memberships, {totals['departments']} departments"
+    )
+    return [*result.changes.summary_lines(limit=50), summary]
+
+
+async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    app = create_app(settings)
+    app.db = await _open(settings, migrate=True)
+    try:
+        for line in await import_file(app, args.file, dry_run=args.dry_run):
+            print(line)
+    finally:
+        await app.db.dispose()
+    return 0
+
+
+async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
+    db = await _open(settings)
+    try:
+        async with db.session() as session:
+            if args.action == "list":
+                people = (await session.exec(select(Person).where(col(Person.is_admin)))).all()
+                ids = {p.tg_id for p in people} | set(settings.admin_ids)
+                for tg in sorted(i for i in ids if i is not None):
+                    print(tg)
+                return 0
+            if args.tg_id is None:
+                raise CliError(f"admin {args.action} needs a TG_ID")
+            person = await person_by_tg(session, args.tg_id)
+            if person is None:
+                if args.action == "remove":
+                    raise CliError(f"no person with Telegram id {args.tg_id}")
+                person = Person(tg_id=args.tg_id, name=f"admin {args.tg_id}")
+            person.is_admin = args.action == "add"
+            session.add(person)
+            await record_audit(
+                session, actor_tg_id=None, action=f"admin_{args.action}", target=str(args.tg_id)
+            )
+        print(f"{args.tg_id}: admin {'granted' if args.action == 'add' else 'revoked'}")
+        if args.action == "remove" and args.tg_id in settings.admin_ids:
+            print("note: this id is also in ADMIN_IDS, which still makes it an admin")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def cmd_tree(settings: Settings, args: argparse.Namespace) -> int:
+    db = await _open(settings)
+    try:
+        async with db.reading() as session:
+            if args.code:
+                top = await grid_by_code(session, args.code)
+                if top is None:
+                    raise CliError(f"no grid with code {args.code}")
+                tops = [top]
+            else:
+                tops = list(await roots(session))
+            for top in tops:
+                for grid in await subtree(session, top, max_depth=args.depth):
+                    indent = "  " * (grid.level - top.level)
+                    bound = "  [group bound]" if grid.group_chat_id else ""
+                    print(f"{indent}{grid.code}  {grid.name}  ({grid.level_label}){bound}")
+            if not tops:
+                print("no grids yet: `gridbot import FILE` loads a scenario")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.bot_token is None:
+        print("BOT_TOKEN is not set: starting the local demo instead (see README).")
+        demo_args = argparse.Namespace(scenario=None, port=8081, chat_as=None)
+        return await cmd_demo(settings, demo_args)
+    from bot.runners import run_polling, run_webhook
+
+    app = create_app(settings)
+    bot = create_bot(settings)
+    try:
+        if args.webhook:
+            await run_webhook(app, bot)
+        else:
+            await run_polling(app, bot)
+    except SchemaBehind as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        await bot.session.close()
+    return 0
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    await run_demo(settings, scenario=args.scenario, port=args.port, chat_as=args.chat_as)
+    return 0
+
+
+async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from sandbox.terminal import run_terminal_chat
+
+    url = args.url
+    if url is None:
+        try:
+            url = json.loads(DEMO_STATE.read_text())["emulator_url"]  # noqa: ASYNC240
+        except (OSError, ValueError, KeyError):
+            raise CliError("no demo is running here: start one with `gridbot demo` first") from None
+    await run_terminal_chat(url, args.tg_id)
+    return 0

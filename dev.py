@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Set up and run gridbot with nothing but Python 3.11.
+
+    python3 dev.py start   # set up, then run the bot (the local demo when BOT_TOKEN is unset)
+    python3 dev.py test    # set up, then lint, type-check and run every test
+
+Set-up makes `.venv/` and installs the project with its dev tools; it is skipped when
+pyproject.toml has not changed since the last set-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".gridbot-installed"
+
+
+def run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], cwd=ROOT, check=True)
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036  (this file runs before the venv exists)
+        sys.exit("gridbot needs Python 3.11 or newer")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev,postgres,redis]")
+    STAMP.write_text(wanted)
+
+
+def start(extra: list[str]) -> int:
+    setup()
+    if os.environ.get("BOT_TOKEN") or _dotenv_has_token():
+        run(BIN / "gridbot", "db", "upgrade")
+        return subprocess.call([str(BIN / "gridbot"), "run", *extra], cwd=ROOT)
+    return subprocess.call([str(BIN / "gridbot"), "demo", *extra], cwd=ROOT)
+
+
+def _dotenv_has_token() -> bool:
+    env = ROOT / ".env"
+    if not env.exists():
+        return False
+    return any(
+        line.strip().startswith("BOT_TOKEN=") and line.split("=", 1)[1].strip()
+        for line in env.read_text().splitlines()
+    )
+
+
+def test(extra: list[str]) -> int:
+    setup()
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "mypy")
+    return subprocess.call([str(BIN / "pytest"), *extra], cwd=ROOT)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("start", "test", "setup"):
+        print(__doc__)
+        return 2
+    command, extra = sys.argv[1], sys.argv[2:]
+    if command == "setup":
+        setup()
+        return 0
+    try:
+        return start(extra) if command == "start" else test(extra)
+    except subprocess.CalledProcessError as exc:
+        return exc.returncode or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
