@@ -47,7 +47,11 @@ class UnitOfWork(BaseMiddleware):
                 log.info("update %s is being handled elsewhere; skipped", event.update_id)
                 return None
             data["session"] = session
-            return await handler(event, data)
+            result = await handler(event, data)
+        # Committed: whatever the handler queued in the outbox can go out now.
+        if self.app.notifier is not None:
+            self.app.notifier.wake()
+        return result
 
 
 def real_user(data: dict[str, Any]) -> User | None:

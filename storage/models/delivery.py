@@ -13,7 +13,10 @@ from storage.models._columns import stamped_now, telegram_id, timestamp
 
 class Delivery(SQLModel, table=True):
     """`key` is (kind, recipient, period) spelled as one string; it is unique, so the same nag
-    or digest can never be queued twice, whatever restarts or retries."""
+    or digest can never be queued twice, whatever restarts or retries.
+
+    `photo` sends a photo with `text` as its caption; `edit_of` names the key of an earlier
+    delivery whose message is edited in place instead of sending a new one."""
 
     __table_args__ = (Index("ix_delivery_status_due", "status", "not_before"),)
 
@@ -24,6 +27,8 @@ class Delivery(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id")
     text: str
     reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    photo: str | None = Field(default=None, max_length=256)
+    edit_of: str | None = Field(default=None, max_length=255)
     document_name: str | None = Field(default=None, max_length=128)
     document_body: str | None = None
     urgent: bool = False

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 23:35:50.027249
+Create Date: 2026-11-29 23:42:38.101513
 """
 
 from collections.abc import Sequence
@@ -147,6 +147,8 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("reply_markup", sa.JSON(), nullable=True),
+        sa.Column("photo", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
+        sa.Column("edit_of", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
         sa.Column("document_name", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
         sa.Column("document_body", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("urgent", sa.Boolean(), nullable=False),
