@@ -72,7 +72,7 @@ class Identify(BaseMiddleware):
         user = real_user(data)
         data["me"] = None
         data["person"] = None
-        language = self.app.settings.default_language
+        language: str = self.app.settings.default_language
         if user is not None:
             if user.language_code and user.language_code.startswith("en"):
                 language = "en"

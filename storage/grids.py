@@ -125,7 +125,7 @@ async def move_grid(session: AsyncSession, grid: Grid, new_parent: Grid | None) 
     )
     await session.execute(
         update(Grid)
-        .where(Grid.id == grid.id)
+        .where(col(Grid.id) == grid.id)
         .values(parent_id=new_parent.id if new_parent else None)
         .execution_options(synchronize_session=False)
     )

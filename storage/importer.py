@@ -275,13 +275,10 @@ async def _apply_memberships(
     roles: dict[str, Role],
 ) -> None:
     for m in changes.memberships_added:
-        session.add(
-            Membership(
-                person_id=people[m.tg_id].id,
-                grid_id=grids[m.grid_code].id,
-                role_id=roles[m.role_key].id,
-            )
-        )
+        person_id, grid_id = people[m.tg_id].id, grids[m.grid_code].id
+        role_id = roles[m.role_key].id
+        assert person_id is not None and grid_id is not None and role_id is not None
+        session.add(Membership(person_id=person_id, grid_id=grid_id, role_id=role_id))
     for m in changes.memberships_removed:
         person, grid, role = people.get(m.tg_id), grids.get(m.grid_code), roles.get(m.role_key)
         if person is None or grid is None or role is None:
