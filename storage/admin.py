@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -81,7 +81,7 @@ async def delete_memberships(session: AsyncSession, ids: Iterable[int]) -> None:
 async def db_admins(session: AsyncSession, admin_ids: Iterable[int]) -> Sequence[Person]:
     """People flagged admin in the database, or whose Telegram id is in the settings."""
     ids = list(admin_ids)
-    condition = col(Person.is_admin).is_(True)
+    condition: ColumnElement[bool] = col(Person.is_admin).is_(True)
     if ids:
         condition = or_(condition, col(Person.tg_id).in_(ids))
     return (await session.exec(select(Person).where(condition).order_by(col(Person.tg_id)))).all()
@@ -110,7 +110,7 @@ async def relabel_subtree(session: AsyncSession, *, path: str, labels: list[str]
     for level, label in enumerate(labels, start=1):
         await session.execute(
             update(Grid)
-            .where(col(Grid.path).startswith(path), Grid.level == level)
+            .where(col(Grid.path).startswith(path), col(Grid.level) == level)
             .values(level_label=label)
             .execution_options(synchronize_session=False)
         )
@@ -132,13 +132,13 @@ async def move_chat_id(session: AsyncSession, *, old: int, new: int) -> tuple[in
     """Rebind everything bound to chat `old` to chat `new`; returns (grids, departments)."""
     grids = await session.execute(
         update(Grid)
-        .where(Grid.group_chat_id == old)
+        .where(col(Grid.group_chat_id) == old)
         .values(group_chat_id=new)
         .execution_options(synchronize_session=False)
     )
     depts = await session.execute(
         update(Department)
-        .where(Department.chat_id == old)
+        .where(col(Department.chat_id) == old)
         .values(chat_id=new)
         .execution_options(synchronize_session=False)
     )
