@@ -108,11 +108,8 @@ class Database:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A read-only unit of work: never takes the write lock, never commits."""
-        async with self._reader() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
+        async with self._reader() as session:  # closing ends the transaction, keeps the loaded rows
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
