@@ -177,7 +177,7 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     url = args.url
     if url is None:
         try:
-            url = json.loads(DEMO_STATE.read_text())["emulator_url"]  # noqa: ASYNC240
+            url = json.loads(DEMO_STATE.read_text())["emulator_url"]
         except (OSError, ValueError, KeyError):
             raise CliError("no demo is running here: start one with `gridbot demo` first") from None
     await run_terminal_chat(url, args.tg_id)
