@@ -5,7 +5,7 @@ Tests, the demo and the runners all call these same factories.
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -39,11 +39,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     )
 
 
-def feature_routers() -> list:  # type: ignore[type-arg]
-    """Every feature's router, in the order they claim updates; the fallback comes last."""
+def feature_routers() -> list[Router]:
+    """Every feature's router, in the order they claim updates; the fallback comes last.
+
+    Routers live at module level (one per feature module). A process may build more than
+    one Dispatcher (a restart in tests, the demo), so a router is released from the
+    previous one before it is attached to the next.
+    """
     from handlers import routers
 
-    return routers()
+    found = routers()
+    for router in found:
+        router._parent_router = None
+    return found
 
 
 def create_dispatcher(
