@@ -44,6 +44,7 @@ class UnitOfWork(BaseMiddleware):
             try:
                 await session.flush()
             except IntegrityError:
+                await session.rollback()
                 log.info("update %s is being handled elsewhere; skipped", event.update_id)
                 return None
             data["session"] = session

@@ -20,7 +20,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 
@@ -37,8 +37,17 @@ ADMIN_TG_ID = 800000001  # 区长 of fire-safety-5-level.yaml
 
 
 class World:
-    def __init__(self, emu: Emulator, db_url: str, clock: ManualClock, **settings: Any) -> None:
+    def __init__(
+        self,
+        emu: Emulator,
+        db_url: str,
+        clock: ManualClock,
+        *,
+        extra_routers: tuple[Router, ...] = (),
+        **settings: Any,
+    ) -> None:
         self.emu = emu
+        self.extra_routers = extra_routers
         self.db_url = db_url
         self.clock = clock
         self.settings_overrides = settings
@@ -71,6 +80,10 @@ class World:
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
         self.dp = build(self.app)
+        for router in self.extra_routers:  # test-only routers, claimed after the features
+            router._parent_router = None
+            self.dp.sub_routers.insert(len(self.dp.sub_routers) - 1, router)
+            router._parent_router = self.dp
         started = asyncio.Event()
 
         async def mark_started() -> None:
