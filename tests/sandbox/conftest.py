@@ -1,0 +1,38 @@
+"""Fixtures for the emulator's own tests: an emulator with one bot, an aiogram Bot on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram import Bot
+
+from sandbox import Emulator, FloodLimits, ManualClock
+
+TOKEN = "7000000001:AAsandbox-test-token"
+BOT_USERNAME = "gridbot_test_bot"
+ALICE = 7_500_000_001  # ids beyond 32 bits, as real ones are now
+BOB = 7_500_000_002
+CAROL = 7_500_000_003
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def emu(clock: ManualClock) -> AsyncIterator[Emulator]:
+    async with Emulator(clock=clock, limits=FloodLimits.relaxed()) as emulator:
+        emulator.add_bot(TOKEN, BOT_USERNAME, "网格通")
+        emulator.ensure_user(ALICE, "Alice", username="alice")
+        emulator.ensure_user(BOB, "Bob")
+        emulator.ensure_user(CAROL, "Carol")
+        yield emulator
+
+
+@pytest.fixture
+async def bot(emu: Emulator) -> AsyncIterator[Bot]:
+    b = Bot(TOKEN, session=emu.bot_session(timeout=5))
+    yield b
+    await b.session.close()
