@@ -6,6 +6,13 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers import common, errors, fallback, start
+    from handlers import admin, common, errors, fallback, groups, start
 
-    return [errors.router, common.router, start.router, fallback.router]
+    return [
+        errors.router,
+        common.router,
+        admin.router,
+        groups.router,
+        start.router,
+        fallback.router,
+    ]
