@@ -1,0 +1,54 @@
+"""Conversation state lives in the database: a new process sees the flow where it was."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
+
+from storage.db import Database
+from storage.fsm import DatabaseStorage
+
+
+class Flow(StatesGroup):
+    describing = State()
+
+
+KEY = StorageKey(bot_id=7000000001, chat_id=7500000123, user_id=7500000123)
+
+
+async def test_state_and_data_survive_a_new_engine(db_url: str) -> None:
+    first = Database(db_url)
+    storage = DatabaseStorage(first)
+    await storage.set_state(KEY, Flow.describing)
+    await storage.set_data(KEY, {"photos": ["AgAD1", "AgAD2"], "category": "用电隐患"})
+    await first.dispose()
+
+    second = Database(db_url)
+    again = DatabaseStorage(second)
+    assert await again.get_state(KEY) == "Flow:describing"
+    assert await again.get_data(KEY) == {"photos": ["AgAD1", "AgAD2"], "category": "用电隐患"}
+    await again.set_state(KEY, None)
+    await again.set_data(KEY, {})
+    assert await again.get_state(KEY) is None
+    assert await again.get_data(KEY) == {}
+    await second.dispose()
+
+
+async def test_writes_join_the_unit_of_work_and_roll_back_with_it(db: Database) -> None:
+    storage = DatabaseStorage(db)
+    await storage.set_state(KEY, Flow.describing)
+    try:
+        async with db.unit_of_work():
+            await storage.update_data(KEY, {"description": "配电箱裸露"})
+            raise RuntimeError("the handler failed")
+    except RuntimeError:
+        pass
+    assert await storage.get_data(KEY) == {}
+    assert await storage.get_state(KEY) == "Flow:describing"
+
+
+async def test_keys_are_per_user_and_chat(db: Database) -> None:
+    storage = DatabaseStorage(db)
+    other = StorageKey(bot_id=KEY.bot_id, chat_id=-1001234567890, user_id=KEY.user_id)
+    await storage.set_state(KEY, Flow.describing)
+    assert await storage.get_state(other) is None
