@@ -63,7 +63,31 @@ def test(extra: list[str]) -> int:
     setup()
     run(BIN / "ruff", "check", ".")
     run(BIN / "mypy")
-    return subprocess.call([str(BIN / "pytest"), *extra], cwd=ROOT)
+    env = dict(os.environ)
+    server = _postgres()
+    if server is not None:
+        env["GRIDBOT_TEST_PG_URL"] = server[1]
+    try:
+        return subprocess.call([str(BIN / "pytest"), *extra], cwd=ROOT, env=env)
+    finally:
+        if server is not None:
+            server[0].stop()
+
+
+def _postgres():  # type: ignore[no-untyped-def]
+    """Start a throwaway PostgreSQL for the tests that need one, if the machine has it."""
+    sys.path.insert(0, str(ROOT))
+    from tests.pg_server import PgServer
+
+    server = PgServer()
+    try:
+        url = server.start()
+    except (FileNotFoundError, subprocess.CalledProcessError) as exc:
+        print(f"PostgreSQL tests will be skipped: {exc}", flush=True)
+        server.stop()
+        return None
+    print(f"PostgreSQL for the tests on port {server.port}", flush=True)
+    return server, url
 
 
 def main() -> int:
