@@ -375,7 +375,12 @@ class BotApi:
         self.world.store(chat, message, bot.id, keyboard=keyboard)
         if keyboard is not None:
             chat.reply_keyboard = keyboard if "keyboard" in keyboard else None
-        self.world.record(chat, "sent", _copy(message), bot_id=bot.id, keyboard=keyboard)
+        removal = (
+            {"remove_keyboard": True} if keyboard and keyboard.get("remove_keyboard") else None
+        )
+        self.world.record(
+            chat, "sent", _copy(message), bot_id=bot.id, keyboard=keyboard, detail=removal
+        )
         return _copy(message)
 
     def own_message(self, chat: Chat, p: Params, bot: BotRecord, verb: str) -> StoredMessage:
