@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import (
     BotCommand,
+    BotCommandScope,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
@@ -25,6 +26,7 @@ ADMIN = (
     "tree",
     "members",
     "invite",
+    "bind",
     "role",
     "remove",
     "grid_add",
@@ -44,24 +46,41 @@ def _menu(t: Translator, language: str, names: tuple[str, ...]) -> list[BotComma
 
 
 async def set_command_menus(bot: Bot, t: Translator, admin_ids: frozenset[int]) -> bool:
-    """Publish the menus; a refusal is logged and start-up carries on."""
-    try:
-        for language in LANGUAGES:
-            code = "" if language == "zh" else language
+    """Publish the menus; each refusal is logged and start-up carries on. True if all set.
+
+    An admin's own scope fails with "chat not found" until that admin has opened a chat
+    with the bot; the other menus are set all the same.
+    """
+    ok = True
+    for language in LANGUAGES:
+        code = None if language == "zh" else language
+        private = _menu(t, language, PRIVATE)
+        menus: list[tuple[str, list[BotCommand], BotCommandScope]] = [
+            ("default", private, BotCommandScopeDefault()),
+            ("private chats", private, BotCommandScopeAllPrivateChats()),
+            ("groups", _menu(t, language, GROUP), BotCommandScopeAllGroupChats()),
+        ]
+        menus += [
+            (f"admin {admin}", _menu(t, language, ADMIN), BotCommandScopeChat(chat_id=admin))
+            for admin in sorted(admin_ids)
+        ]
+        for label, commands, scope in menus:
+            try:
+                await bot.set_my_commands(commands, scope, code)
+            except TelegramAPIError as exc:
+                ok = False
+                log.warning("could not set the %s menu (%s): %s", label, language, exc)
+    return ok
+
+
+async def set_admin_menu(bot: Bot, t: Translator, chat_id: int) -> None:
+    """An admin's own menu, set again when they talk to the bot (their chat exists by then)."""
+    for language in LANGUAGES:
+        try:
             await bot.set_my_commands(
-                _menu(t, language, PRIVATE), BotCommandScopeDefault(), code or None
+                _menu(t, language, ADMIN),
+                BotCommandScopeChat(chat_id=chat_id),
+                None if language == "zh" else language,
             )
-            await bot.set_my_commands(
-                _menu(t, language, PRIVATE), BotCommandScopeAllPrivateChats(), code or None
-            )
-            await bot.set_my_commands(
-                _menu(t, language, GROUP), BotCommandScopeAllGroupChats(), code or None
-            )
-            for admin in sorted(admin_ids):
-                await bot.set_my_commands(
-                    _menu(t, language, ADMIN), BotCommandScopeChat(chat_id=admin), code or None
-                )
-    except TelegramAPIError as exc:
-        log.warning("could not set the command menus: %s", exc)
-        return False
-    return True
+        except TelegramAPIError as exc:
+            log.warning("could not set the admin menu of %s: %s", chat_id, exc)

@@ -9,6 +9,7 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.commands import set_admin_menu
 from bot.context import AppContext
 from bot.keyboards import main_menu
 from domain.identity import Identity
@@ -85,7 +86,11 @@ async def _welcome(
 
 
 @router.message(CommandStart())
-async def start(message: Message, app: AppContext, me: Identity | None, language: str) -> None:
+async def start(
+    message: Message, app: AppContext, me: Identity | None, language: str, is_admin: bool
+) -> None:
+    if is_admin and message.bot is not None:
+        await set_admin_menu(message.bot, app.translator, message.chat.id)
     if me is None:
         await message.answer(app.t("start.stranger", language))
         return
