@@ -216,8 +216,12 @@ class DriverUser:
         return DriverUser(self.emu, self.id, None, self.bot)
 
     @property
-    def _cursor_key(self) -> tuple[int, tuple[int, int]]:
+    def _cursor_key(self) -> tuple[object, ...]:
         return (self.id, chat_key(self.chat))
+
+    @property
+    def _answer_cursor_key(self) -> tuple[object, ...]:
+        return (self.id, chat_key(self.chat), "answers")
 
     # -- saying things --------------------------------------------------------
     async def send(
@@ -315,8 +319,10 @@ class DriverUser:
     def transcript_text(self) -> str:
         return render_transcript([e.as_dict() for e in self.transcript()])
 
-    def _pending(self, kinds: tuple[str, ...]) -> list[TranscriptEntry]:
-        seq = self.emu.cursors.get(self._cursor_key, 0)
+    def _pending(
+        self, kinds: tuple[str, ...], cursor: tuple[object, ...] | None = None
+    ) -> list[TranscriptEntry]:
+        seq = self.emu.cursors.get(cursor or self._cursor_key, 0)
         return [e for e in self.emu.entries_after(self.chat, seq) if e.kind in kinds]
 
     async def expect_reply(
@@ -360,7 +366,7 @@ class DriverUser:
         """The bot's answer to this person's latest press (answerCallbackQuery)."""
 
         def find() -> TranscriptEntry | None:
-            for e in self._pending(("callback_answer",)):
+            for e in self._pending(("callback_answer",), self._answer_cursor_key):
                 if e.detail.get("user_id") == self.id:
                     return e
             return None
@@ -371,6 +377,7 @@ class DriverUser:
                 f"the bot did not answer the press of user {self.id} within {timeout}s. "
                 f"Transcript:\n{self.transcript_text()}"
             )
+        self.emu.cursors[self._answer_cursor_key] = found.seq
         return CallbackAnswer(found.detail.get("text"), bool(found.detail.get("show_alert")))
 
     async def expect_silence(self, timeout: float = 0.3) -> None:  # noqa: ASYNC109
@@ -383,6 +390,7 @@ class DriverUser:
     def skip_pending(self) -> None:
         """Consume everything so far: the next expect_reply sees only what comes later."""
         self.emu.cursors[self._cursor_key] = len(self.emu.log)
+        self.emu.cursors[self._answer_cursor_key] = len(self.emu.log)
 
 
 @dataclass(frozen=True)

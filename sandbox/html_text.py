@@ -237,7 +237,9 @@ def parse_html(markup: str) -> tuple[str, list[dict[str, Any]]]:
             i += 1
             length = utf16 - offset
             if length > 0:
-                entities.append(_entity(tag, argument, offset, length, "".join(out), utf16))
+                entity = _entity(tag, argument, offset, length, "".join(out), utf16)
+                if not _merge_pre_code(entities, entity, tag, argument):
+                    entities.append(entity)
     if stack:
         raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     text = "".join(out)
@@ -246,9 +248,43 @@ def parse_html(markup: str) -> tuple[str, list[dict[str, Any]]]:
             "Text contains invalid Unicode characters after decoding HTML entities, "
             "check for unmatched surrogate code units"
         )
-    entities = [e for e in entities if e]
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    entities = [{k: v for k, v in e.items() if k != "_language"} for e in entities if e]
+    entities.sort(key=lambda e: (e["offset"], -e["length"], _PRIORITY.get(e["type"], 50)))
     return text, entities
+
+
+_PRIORITY = {
+    "blockquote": 0,
+    "expandable_blockquote": 0,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "text_mention": 49,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
+    "custom_emoji": 99,
+}
+
+
+def _merge_pre_code(
+    entities: list[dict[str, Any]], entity: dict[str, Any], tag: str, argument: str
+) -> bool:
+    """<pre><code class="language-x"> (either nesting) is one pre entity with a language."""
+    if tag not in ("pre", "code") or not entities:
+        return False
+    last = entities[-1]
+    if (last["offset"], last["length"]) != (entity["offset"], entity["length"]):
+        return False
+    if tag == "pre" and last["type"] == "code" and last.get("_language"):
+        entities[-1] = {**entity, "language": last["_language"]}
+        return True
+    if tag == "code" and last["type"] == "pre" and argument:
+        last["language"] = argument
+        return True
+    return False
 
 
 def _entity(
@@ -282,8 +318,8 @@ def _entity(
             "custom_emoji_id": argument,
         }
     entity: dict[str, Any] = {"type": _ENTITY_TYPE[tag], "offset": offset, "length": length}
-    if tag == "pre" and argument:
-        entity["language"] = argument
+    if tag == "code" and argument:
+        entity["_language"] = argument  # merged into an enclosing pre, else dropped
     return entity
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -311,7 +312,7 @@ class World:
         self.files: dict[str, Any] = {}  # file_id -> FileRecord (botapi.py)
         self.log: list[TranscriptEntry] = []
         self.changed = Notifier()
-        self.cursors: dict[tuple[int, tuple[int, int]], int] = {}  # driver: consumed seq
+        self.cursors: dict[tuple[object, ...], int] = {}  # driver: consumed seq
         self._ids = itertools.count(1)
         self._group_ids = itertools.count(4_200_000_001)
         self._supergroup_ids = itertools.count(1_002_200_000_001)
@@ -483,7 +484,8 @@ class World:
     def enqueue(self, bot: BotRecord, kind: str, payload: dict[str, Any]) -> None:
         if kind not in bot.allowed_updates:
             return
-        update = {"update_id": bot.next_update_id, kind: payload}
+        # a snapshot: later edits of the stored message must not change a queued update
+        update = {"update_id": bot.next_update_id, kind: json.loads(json.dumps(payload))}
         bot.next_update_id += 1
         bot.updates.append(update)
         bot.notifier.notify()
