@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from bot.app import create_app, create_bot
 from bot.context import AppContext
+from bot.i18n import Translator
 from bot.settings import Settings
 from domain.scenario import ScenarioError, parse_scenario
 from storage.audit import record_audit
@@ -106,7 +107,10 @@ async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
             if person is None:
                 if args.action == "remove":
                     raise CliError(f"no person with Telegram id {args.tg_id}")
-                person = Person(tg_id=args.tg_id, name=f"admin {args.tg_id}")
+                placeholder = Translator(settings.default_language).t(
+                    "admin.placeholder_name", None, tg_id=str(args.tg_id)
+                )
+                person = Person(tg_id=args.tg_id, name=placeholder)
             person.is_admin = args.action == "add"
             session.add(person)
             await record_audit(

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppContext
+from bot.i18n import LANGUAGES
 from storage.models import ProcessedUpdate
 from storage.people import identity_of, person_by_tg
 
@@ -82,6 +83,9 @@ class Identify(BaseMiddleware):
                 if user.username and person.username != user.username:
                     person.username = user.username
                     data["session"].add(person)
+                if self._is_placeholder(person.name, user.id):  # added by id before they came
+                    person.name = user.full_name
+                    data["session"].add(person)
                 data["person"] = person
                 me = await identity_of(
                     data["session"],
@@ -97,6 +101,13 @@ class Identify(BaseMiddleware):
         )
         data["language"] = language
         return await handler(event, data)
+
+
+    def _is_placeholder(self, name: str, tg_id: int) -> bool:
+        return any(
+            name == self.app.translator.t("admin.placeholder_name", lang, tg_id=str(tg_id))
+            for lang in LANGUAGES
+        )
 
 
 class PersonLanguage(I18nMiddleware):

@@ -38,3 +38,14 @@ async def test_unknown_command_gets_a_polite_answer(world: World) -> None:
     guard = world.user(810000001)
     await guard.send("/frobnicate")
     await guard.expect_reply(contains="没有这个命令")
+
+
+async def test_person_added_by_id_takes_their_telegram_name(world: World) -> None:
+    chief = world.user(800000001)
+    await chief.send("/role 7500000999 LH-01 police")
+    await chief.expect_reply(contains="7500000999")
+    newcomer = world.user(7500000999, first_name="王", username="wang_police")
+    await newcomer.send("/start")
+    reply = await newcomer.expect_reply(contains="王")
+    assert "林和东社区" in reply.text and "社区民警" in reply.text
+    assert "待认领" not in reply.text
