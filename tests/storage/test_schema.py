@@ -1,0 +1,48 @@
+"""Schema versions, UTC timestamps, WAL mode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from storage.db import Database
+from storage.migrate import SchemaBehind, current_revision, ensure_current, head_revision, upgrade
+from storage.models import AuditEntry
+
+
+async def test_start_up_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    with pytest.raises(SchemaBehind, match="gridbot db upgrade"):
+        await ensure_current(db)
+    await upgrade(db)
+    await ensure_current(db)
+    assert await current_revision(db) == head_revision()
+    await db.dispose()
+
+
+async def test_times_come_back_aware_utc(db: Database) -> None:
+    beijing = timezone(timedelta(hours=8))
+    async with db.session() as session:
+        session.add(AuditEntry(action="t", at=datetime(2026, 3, 10, 9, 30, tzinfo=beijing)))
+    async with db.reading() as session:
+        entry = (await session.exec(select(AuditEntry))).one()
+    assert entry.at == datetime(2026, 3, 10, 1, 30, tzinfo=UTC)
+    assert entry.at.tzinfo is not None and entry.at.utcoffset() == timedelta(0)
+
+
+async def test_a_naive_time_is_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        async with db.session() as session:
+            session.add(AuditEntry(action="t", at=datetime(2026, 3, 10, 9, 30)))
+
+
+async def test_sqlite_runs_in_wal_with_a_busy_timeout(db: Database) -> None:
+    async with db.reading() as session:
+        mode = (await session.execute(text("PRAGMA journal_mode"))).scalar_one()
+        timeout = (await session.execute(text("PRAGMA busy_timeout"))).scalar_one()
+    assert str(mode).lower() == "wal"
+    assert int(timeout) >= 5000
