@@ -6,13 +6,16 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers import admin, common, errors, fallback, groups, start
+    from handlers import admin, cases, common, errors, fallback, groups, my, report, start
 
     return [
         errors.router,
         common.router,
         admin.router,
         groups.router,
+        report.router,
+        cases.router,
+        my.router,
         start.router,
         fallback.router,
     ]

@@ -1,0 +1,1 @@
+"""Rendering: texts and keyboards a feature sends, built from translations."""

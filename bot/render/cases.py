@@ -1,0 +1,265 @@
+"""Case cards, notices, transfer records and the case keyboards.
+
+Callback data carry ids only (`CaseBtn`: case id, action, card version), well under 64 bytes;
+every press is re-authorised by `services.cases.perform`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from domain.cases import CaseAction, CaseStatus
+from domain.cases import CaseEvent as EventKind
+from services.case_notify import CaseView
+from storage.models import Case, CaseEvent
+
+CARD_DESCRIPTION_CHARS = 300
+
+
+class CaseBtn(CallbackData, prefix="c"):
+    """A button on a card: `a` is a CaseAction value, "h" (history) or "cm" (comment)."""
+
+    id: int
+    a: str
+    v: int = 0
+
+
+class CasePick(CallbackData, prefix="cp"):
+    """A choice inside a step (a target, a reason, a rating, a deadline change, done)."""
+
+    id: int
+    k: str
+    x: int = 0
+
+
+class CaseList(CallbackData, prefix="cl"):
+    """/cases: a filter and a page."""
+
+    f: str
+    p: int = 0
+
+
+def markup_dict(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
+    return markup.model_dump(exclude_none=True) if markup is not None else None
+
+
+def rows_of(
+    buttons: list[InlineKeyboardButton], width: int = 2
+) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+class CaseRender:
+    """Implements `services.case_notify.CaseTexts` on the translation catalogues."""
+
+    def __init__(self, translator: Translator, default_language: str, tz: ZoneInfo) -> None:
+        self.tr = translator
+        self.default_language = default_language
+        self.tz = tz
+
+    def t(self, key: str, language: str, **params: Any) -> str:
+        return self.tr.t(key, language, **params)
+
+    # --- pieces -------------------------------------------------------------------------
+
+    def when(self, at: datetime | None) -> str:
+        return at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if at else "—"
+
+    def status(self, status: str, language: str) -> str:
+        return self.t(f"cases.status.{status}", language)
+
+    def severity(self, severity: str, language: str) -> str:
+        return self.t(f"cases.severity.{severity}", language)
+
+    def place(self, case: Case, language: str) -> str:
+        parts = []
+        if case.address:
+            parts.append(html.quote(case.address))
+        if case.lat is not None and case.lon is not None:
+            parts.append(f"📍 {case.lat:.5f}, {case.lon:.5f}")
+        return " ".join(parts) or self.t("cases.no_place", language)
+
+    def event_line(self, event: CaseEvent, actor: str | None, language: str) -> str:
+        label = self.t(f"cases.event.{event.kind}", language)
+        extra = ""
+        data = event.data or {}
+        if event.kind == EventKind.REJECTED.value and data.get("reason"):
+            extra = self.t(f"cases.reject.{data['reason']}", language)
+        elif event.kind == EventKind.RATED.value and data.get("rating"):
+            extra = self.t(f"cases.rating.{data['rating']}", language)
+        elif data.get("deadline") and event.kind in (
+            EventKind.ASSIGNED.value,
+            EventKind.REASSIGNED.value,
+            EventKind.TRANSFERRED.value,
+            EventKind.EXTENSION_APPROVED.value,
+        ):
+            extra = self.t(
+                "cases.deadline_short",
+                language,
+                when=self.when(datetime.fromisoformat(data["deadline"])),
+            )
+        elif event.kind == EventKind.EXTENSION_REQUESTED.value and data.get("hours"):
+            extra = self.t("cases.ext_days", language, days=int(data["hours"]) // 24)
+        line = self.t(
+            "cases.history_line",
+            language,
+            when=self.when(event.at),
+            what=label + (f"（{extra}）" if extra else ""),
+            who=html.quote(actor) if actor else self.t("cases.system", language),
+        )
+        if event.note:
+            line += "\n    " + html.quote(event.note)
+        photos = data.get("photos") or []
+        if photos:
+            line += " " + self.t("cases.photo_count", language, n=len(photos))
+        return line
+
+    # --- CaseTexts ----------------------------------------------------------------------
+
+    def card_text(self, view: CaseView, language: str) -> str:
+        case = view.case
+        description = case.description
+        if len(description) > CARD_DESCRIPTION_CHARS:
+            description = description[:CARD_DESCRIPTION_CHARS] + "…"
+        lines = [
+            self.t(
+                "cases.card.title",
+                language,
+                code=case.code,
+                severity=self.severity(case.severity, language),
+            ),
+            self.t("cases.card.status", language, status=self.status(case.status, language)),
+            self.t("cases.card.category", language, category=html.quote(case.category)),
+            self.t("cases.card.grid", language, grid=html.quote(view.grid.name)),
+            self.t("cases.card.place", language, place=self.place(case, language)),
+            self.t("cases.card.description", language, text=html.quote(description)),
+            self.t("cases.card.reporter", language, name=html.quote(view.reporter_name)),
+        ]
+        if view.assignee_name:
+            lines.append(
+                self.t("cases.card.assignee", language, name=html.quote(view.assignee_name))
+            )
+        if view.department_name:
+            lines.append(
+                self.t("cases.card.department", language, name=html.quote(view.department_name))
+            )
+        if case.deadline_at and case.status not in (
+            CaseStatus.REJECTED.value,
+            CaseStatus.CLOSED.value,
+            CaseStatus.RATED.value,
+        ):
+            lines.append(self.t("cases.card.deadline", language, when=self.when(case.deadline_at)))
+        if case.extension_pending:
+            lines.append(
+                self.t(
+                    "cases.card.extension_pending",
+                    language,
+                    days=(case.extension_hours or 24) // 24,
+                )
+            )
+        if case.rework_count:
+            lines.append(self.t("cases.card.rework", language, n=case.rework_count))
+        if case.rating:
+            lines.append(
+                self.t(
+                    "cases.card.rating",
+                    language,
+                    rating=self.t(f"cases.rating.{case.rating}", language),
+                )
+            )
+        return "\n".join(lines)
+
+    def card_markup(
+        self, view: CaseView, actions: Sequence[CaseAction], language: str
+    ) -> InlineKeyboardMarkup:
+        case_id = view.case.id or 0
+        buttons = [
+            InlineKeyboardButton(
+                text=self.t(f"cases.btn.{a.value}", language),
+                callback_data=CaseBtn(id=case_id, a=a.value, v=view.version).pack(),
+            )
+            for a in actions
+        ]
+        rows = rows_of(buttons)
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=self.t("cases.btn.cmt", language),
+                    callback_data=CaseBtn(id=case_id, a="cm", v=view.version).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=self.t("cases.btn.history", language),
+                    callback_data=CaseBtn(id=case_id, a="h", v=view.version).pack(),
+                ),
+            ]
+        )
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+
+    def card(
+        self, view: CaseView, actions: Sequence[CaseAction], language: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self.card_text(view, language), markup_dict(
+            self.card_markup(view, actions, language)
+        )
+
+    def notice(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str:
+        return self.t(
+            "cases.notice",
+            language,
+            code=view.case.code,
+            line=self.event_line(event, actor, language),
+            status=self.status(view.case.status, language),
+        )
+
+    def comment(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str:
+        return self.t(
+            "cases.comment_notice",
+            language,
+            code=view.case.code,
+            who=html.quote(actor or ""),
+            text=html.quote(event.note or ""),
+        )
+
+    def transfer_record(
+        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
+    ) -> tuple[str, str, str]:
+        case = view.case
+        body = self.t(
+            "cases.transfer.body",
+            language,
+            code=case.code,
+            department=view.department_name or "",
+            grid=view.grid.name,
+            category=case.category,
+            severity=self.severity(case.severity, language),
+            description=case.description,
+            place=(case.address or "")
+            + (
+                f" ({case.lat:.5f}, {case.lon:.5f})"
+                if case.lat is not None and case.lon is not None
+                else ""
+            ),
+            reported=self.when(case.created_at),
+            reporter=view.reporter_name,
+            photos=len(case.photos),
+            deadline=self.when(case.deadline_at),
+            who=actor or "",
+            when=self.when(event.at),
+            note=event.note or "—",
+        )
+        caption = self.t(
+            "cases.transfer.caption",
+            language,
+            code=case.code,
+            department=html.quote(view.department_name or ""),
+            deadline=self.when(case.deadline_at),
+        )
+        return caption, f"transfer-{case.code}.txt", body

@@ -1,0 +1,80 @@
+"""/my (and the "我的待办" button): what waits for the person, section by section.
+
+`MY_SECTIONS` lists the sections in order; each renders its part (text and buttons) or None
+to leave itself out. The cases section is first; the patrol feature appends its own
+(quotas) here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Final
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import AppContext
+from domain.identity import Identity
+
+router: Final[Router] = Router(name=__name__)
+
+Section = Callable[
+    [AsyncSession, AppContext, Identity, str, datetime],
+    Awaitable[tuple[str, list[list[InlineKeyboardButton]]] | None],
+]
+
+
+async def cases_section(
+    session: AsyncSession, app: AppContext, me: Identity, language: str, now: datetime
+) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
+    from handlers.cases import render_waiting
+
+    return await render_waiting(session, app, me, language, now)
+
+
+async def patrol_section(
+    session: AsyncSession, app: AppContext, me: Identity, language: str, now: datetime
+) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
+    from handlers.patrol import quota_section
+
+    return await quota_section(session, app, me, language, now)
+
+
+MY_SECTIONS: Final[list[Section]] = [cases_section, patrol_section]
+"""Sections of /my, in order. Append a renderer to add one."""
+
+
+async def _is_menu_my(message: Message, app: AppContext) -> bool:
+    from bot.keyboards import menu_texts
+
+    return message.text is not None and message.text in menu_texts(app.translator, "menu.my")
+
+
+@router.message(Command("my"), StateFilter("*"))
+@router.message(_is_menu_my, F.chat.type == "private", StateFilter("*"))
+async def show_my(
+    message: Message,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    if me is None:
+        await message.answer(app.t("report.not_member", language))
+        return
+    now = app.clock.now()
+    texts: list[str] = []
+    buttons: list[list[InlineKeyboardButton]] = []
+    for section in MY_SECTIONS:
+        part = await section(session, app, me, language, now)
+        if part is None:
+            continue
+        texts.append(part[0])
+        buttons += part[1]
+    markup = InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
+    await message.answer(
+        "\n\n".join(texts) or app.t("cases.my_none", language), reply_markup=markup
+    )

@@ -1,0 +1,225 @@
+"""Reporting a hazard (信息收集): checking a draft, finding duplicates, opening the case.
+
+The conversation (handlers/report.py) collects a `Draft` step by step in its FSM data; this
+module decides what a valid draft is and turns it into a case with its first ledger entry,
+its code, its deadline and its cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import SEVERITY_BY_ZH, CaseStatus, Severity
+from domain.cases import CaseEvent as EventKind
+from domain.identity import Identity
+from services.case_notify import CaseTexts, announce
+from services.cases import Config, initial_deadline
+from storage import cases as q
+from storage.importer import DEFAULT_CATEGORIES
+from storage.models import Case, Deployment, Grid
+
+MAX_DESCRIPTION = 1000
+MAX_ADDRESS = 300
+MAX_PHOTOS = 10
+SEVERITIES: tuple[Severity, ...] = (Severity.GENERAL, Severity.MAJOR, Severity.CRITICAL)
+
+
+class DraftProblem(StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    TOO_MANY_PHOTOS = "too_many_photos"
+    NOT_A_GRID = "not_a_grid"
+    INCOMPLETE = "incomplete"
+
+
+@dataclass
+class Draft:
+    """What the reporter has given so far (kept in the FSM data as a plain dict)."""
+
+    grid_id: int | None = None
+    category: str | None = None
+    description: str | None = None
+    photos: list[str] = field(default_factory=list)
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+    severity: str | None = None
+    patrol_id: int | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Draft:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        draft = cls(**known)
+        draft.photos = list(draft.photos or [])
+        return draft
+
+    @property
+    def complete(self) -> bool:
+        return (
+            self.grid_id is not None
+            and bool(self.category)
+            and bool(self.description)
+            and (self.address is not None or self.lat is not None)
+            and self.severity is not None
+        )
+
+
+def check_description(text: str | None) -> DraftProblem | None:
+    if text is None or not text.strip():
+        return DraftProblem.EMPTY
+    if len(text) > MAX_DESCRIPTION:
+        return DraftProblem.TOO_LONG
+    return None
+
+
+def check_address(text: str | None) -> DraftProblem | None:
+    if text is None or not text.strip():
+        return DraftProblem.EMPTY
+    if len(text) > MAX_ADDRESS:
+        return DraftProblem.TOO_LONG
+    return None
+
+
+def reportable_grids(me: Identity) -> list[tuple[int, str]]:
+    """(grid id, name) of every grid the person holds a role in, in holding order."""
+    seen: dict[int, str] = {}
+    for h in me.holdings:
+        seen.setdefault(h.grid_id, h.grid_name)
+    return list(seen.items())
+
+
+async def categories(session: AsyncSession) -> list[str]:
+    d = await session.get(Deployment, 1)
+    return list(d.categories) if d is not None and d.categories else list(DEFAULT_CATEGORIES)
+
+
+def severities_offered(d_severities: dict[str, Any] | None) -> list[Severity]:
+    """The severities the deployment configures that the rules know, in rising order."""
+    if not d_severities:
+        return list(SEVERITIES)
+    named = {SEVERITY_BY_ZH[n] for n in d_severities if n in SEVERITY_BY_ZH}
+    return [s for s in SEVERITIES if s in named] or list(SEVERITIES)
+
+
+async def duplicates(session: AsyncSession, draft: Draft, now: datetime) -> list[Case]:
+    assert draft.grid_id is not None and draft.category is not None
+    return await q.possible_duplicates(
+        session,
+        grid_id=draft.grid_id,
+        category=draft.category,
+        lat=draft.lat,
+        lon=draft.lon,
+        now=now,
+    )
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    reporter: Identity,
+    draft: Draft,
+    now: datetime,
+    texts: CaseTexts,
+    cfg: Config,
+) -> Case | DraftProblem:
+    """Open the case: code, deadline, the REPORTED ledger entry, the cards."""
+    if not draft.complete:
+        return DraftProblem.INCOMPLETE
+    if draft.grid_id not in {g for g, _ in reportable_grids(reporter)}:
+        return DraftProblem.NOT_A_GRID
+    if len(draft.photos) > MAX_PHOTOS:
+        return DraftProblem.TOO_MANY_PHOTOS
+    problem = check_description(draft.description)
+    if problem is not None:
+        return problem
+    grid = await session.get(Grid, draft.grid_id)
+    if grid is None or grid.archived_at is not None:
+        return DraftProblem.NOT_A_GRID
+    assert draft.severity is not None and draft.description is not None
+    severity = Severity(draft.severity)
+    code = await q.next_case_code(session, day=now.astimezone(cfg.tz).strftime("%y%m%d"))
+    case = Case(
+        code=code,
+        grid_id=grid.id or 0,
+        origin_grid_id=grid.id or 0,
+        reporter_id=reporter.person_id,
+        category=draft.category or "",
+        description=draft.description.strip(),
+        photos=list(draft.photos),
+        lat=draft.lat,
+        lon=draft.lon,
+        address=draft.address,
+        severity=severity.value,
+        status=CaseStatus.REPORTED.value,
+        patrol_id=draft.patrol_id,
+        deadline_at=initial_deadline(now, severity.value, cfg),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    event = await q.append_event(
+        session,
+        case=case,
+        kind=EventKind.REPORTED.value,
+        at=now,
+        actor_id=reporter.person_id,
+        note=None,
+        data={"photos": list(draft.photos)} if draft.photos else {},
+    )
+    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
+    return case
+
+
+async def add_as_comment(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    reporter: Identity,
+    draft: Draft,
+    now: datetime,
+    texts: CaseTexts,
+    cfg: Config,
+) -> Case | None:
+    """Add a report to an existing open case instead of opening a duplicate.
+
+    Recorded as a comment carrying the report (any person of the deployment who saw the
+    same hazard may add to it; the domain's "involved" rule is for later comments)."""
+    case = await session.get(Case, case_id)
+    if case is None or case.status not in {s.value for s in _OPEN_FOR_REPORTS}:
+        return None
+    event = await q.append_event(
+        session,
+        case=case,
+        kind=EventKind.COMMENTED.value,
+        at=now,
+        actor_id=reporter.person_id,
+        note=(draft.description or "").strip() or None,
+        data={
+            "duplicate_report": True,
+            "photos": list(draft.photos),
+            "lat": draft.lat,
+            "lon": draft.lon,
+            "address": draft.address,
+        },
+    )
+    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
+    return case
+
+
+_OPEN_FOR_REPORTS = (
+    CaseStatus.REPORTED,
+    CaseStatus.ACCEPTED,
+    CaseStatus.ASSIGNED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.TRANSFERRED,
+    CaseStatus.FEEDBACK,
+)

@@ -1,0 +1,360 @@
+"""Queries about hazard cases: codes, the ledger, subtree lists, duplicates, what waits.
+
+Nothing here commits; the caller's unit of work does. Subtrees use the grid's materialized
+path (`Grid.path LIKE '/1/4/%'`), never recursion over the tree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus
+from domain.cases import CaseEvent as EventKind
+from domain.geo import haversine_m
+from storage.models import Case, CaseEvent, Department, Grid, Membership, Person, Role
+
+DUPLICATE_RADIUS_M = 50.0
+DUPLICATE_WINDOW = timedelta(days=7)
+PAGE_SIZE = 8
+
+
+async def next_case_code(session: AsyncSession, *, day: str) -> str:
+    """The next free code of a local day: "H" + yymmdd + "-" + a 3-digit sequence.
+
+    `day` is "yymmdd" in the deployment's zone. Past 999 cases a day the sequence grows a
+    digit; codes stay unique (the column is unique and writers are serialised).
+    """
+    prefix = f"H{day}-"
+    rows = await session.exec(select(Case.code).where(col(Case.code).startswith(prefix)))
+    highest = 0
+    for code in rows:
+        tail = code[len(prefix) :]
+        if tail.isdigit():
+            highest = max(highest, int(tail))
+    return f"{prefix}{highest + 1:03d}"
+
+
+async def case_by_code(session: AsyncSession, code: str) -> Case | None:
+    query = select(Case).where(func.upper(Case.code) == code.strip().upper())
+    return (await session.exec(query)).first()
+
+
+async def events_of(session: AsyncSession, case_id: int) -> Sequence[CaseEvent]:
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
+    return (await session.exec(query)).all()
+
+
+async def case_version(session: AsyncSession, case_id: int) -> int:
+    """The id of the case's last step that changed it (comments do not count).
+
+    Buttons carry it, so a press on a card drawn before the case moved is recognised.
+    """
+    query = select(func.max(CaseEvent.id)).where(
+        CaseEvent.case_id == case_id, CaseEvent.kind != EventKind.COMMENTED.value
+    )
+    return int((await session.exec(query)).first() or 0)
+
+
+async def append_event(
+    session: AsyncSession,
+    *,
+    case: Case,
+    kind: str,
+    at: datetime,
+    actor_id: int | None,
+    actor_department_id: int | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Add one step to the ledger (the only way events are written; they are never changed)."""
+    assert case.id is not None
+    event = CaseEvent(
+        case_id=case.id,
+        at=at,
+        actor_id=actor_id,
+        actor_department_id=actor_department_id,
+        kind=kind,
+        status_after=case.status,
+        grid_id=case.grid_id,
+        note=note,
+        data=data or {},
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def grids_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Grid]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await session.exec(select(Grid).where(col(Grid.id).in_(wanted)))
+    return {g.id: g for g in rows if g.id is not None}
+
+
+async def people_by_id(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Person]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.exec(select(Person).where(col(Person.id).in_(wanted)))
+    return {p.id: p for p in rows if p.id is not None}
+
+
+async def leaders_of(session: AsyncSession, grid_ids: Iterable[int]) -> list[tuple[int, Person]]:
+    """(grid id, person) for every leader of the given grids."""
+    wanted = set(grid_ids)
+    if not wanted:
+        return []
+    rows = await session.exec(
+        select(Membership.grid_id, Person)
+        .join(Person, col(Person.id) == Membership.person_id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .where(col(Membership.grid_id).in_(wanted), col(Role.is_leader).is_(True))
+        .order_by(col(Membership.grid_id), col(Person.id))
+    )
+    return [(int(g), p) for g, p in rows]
+
+
+@dataclass(frozen=True)
+class MemberChoice:
+    person_id: int
+    name: str
+    grid_id: int
+    grid_name: str
+    role_label: str
+
+
+async def members_in_subtree(
+    session: AsyncSession, *, path: str, offset: int = 0, limit: int = PAGE_SIZE
+) -> tuple[list[MemberChoice], int]:
+    """People holding any role in the subtree at `path` (shallowest grids first), one page,
+    and how many there are."""
+    base = (
+        select(Membership, Person, Grid, Role)
+        .join(Person, col(Person.id) == Membership.person_id)
+        .join(Grid, col(Grid.id) == Membership.grid_id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .where(col(Grid.path).startswith(path), col(Grid.archived_at).is_(None))
+    )
+    total_q = select(func.count()).select_from(base.subquery())
+    total = int((await session.exec(total_q)).one())
+    rows = await session.exec(
+        base.order_by(col(Grid.level), col(Grid.code), col(Role.is_leader).desc(), col(Person.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return [
+        MemberChoice(
+            person_id=p.id or 0,
+            name=p.name,
+            grid_id=g.id or 0,
+            grid_name=g.name,
+            role_label=r.label,
+        )
+        for _m, p, g, r in rows
+    ], total
+
+
+async def in_subtree(session: AsyncSession, *, path: str, person_id: int) -> bool:
+    """The person holds a role somewhere in the subtree at `path`."""
+    query = (
+        select(Membership.id)
+        .join(Grid, col(Grid.id) == Membership.grid_id)
+        .where(
+            Membership.person_id == person_id,
+            col(Grid.path).startswith(path),
+            col(Grid.archived_at).is_(None),
+        )
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def live_departments(session: AsyncSession) -> Sequence[Department]:
+    query = select(Department).where(col(Department.archived_at).is_(None))
+    return (await session.exec(query.order_by(col(Department.code)))).all()
+
+
+async def departments_of_chat(session: AsyncSession, chat_id: int) -> frozenset[int]:
+    query = select(Department.id).where(
+        Department.chat_id == chat_id, col(Department.archived_at).is_(None)
+    )
+    return frozenset(int(i) for i in (await session.exec(query)) if i is not None)
+
+
+async def possible_duplicates(
+    session: AsyncSession,
+    *,
+    grid_id: int,
+    category: str,
+    lat: float | None,
+    lon: float | None,
+    now: datetime,
+    limit: int = 3,
+) -> list[Case]:
+    """Open cases of the same category within 50 m, or in the same grid within 7 days."""
+    conditions: list[ColumnElement[bool]] = [
+        and_(col(Case.grid_id) == grid_id, col(Case.created_at) >= now - DUPLICATE_WINDOW)
+    ]
+    if lat is not None and lon is not None:
+        dlat = DUPLICATE_RADIUS_M / 111_000 * 1.5
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        conditions.append(
+            and_(
+                col(Case.lat).between(lat - dlat, lat + dlat),
+                col(Case.lon).between(lon - dlon, lon + dlon),
+            )
+        )
+    query = (
+        select(Case)
+        .where(
+            Case.category == category,
+            col(Case.status).in_([s.value for s in OPEN]),
+            or_(*conditions),
+        )
+        .order_by(col(Case.created_at).desc())
+    )
+    found: list[Case] = []
+    for case in await session.exec(query):
+        near = (
+            lat is not None
+            and lon is not None
+            and case.lat is not None
+            and case.lon is not None
+            and haversine_m(lat, lon, case.lat, case.lon) <= DUPLICATE_RADIUS_M
+        )
+        recent_here = case.grid_id == grid_id and case.created_at >= now - DUPLICATE_WINDOW
+        if near or recent_here:
+            found.append(case)
+        if len(found) >= limit:
+            break
+    return found
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What `/cases` asks for. `statuses` empty means all; `overdue` needs `now`."""
+
+    statuses: tuple[str, ...] = ()
+    severity: str | None = None
+    overdue: bool = False
+
+
+async def cases_in_subtrees(
+    session: AsyncSession,
+    *,
+    paths: Sequence[str],
+    flt: CaseFilter,
+    now: datetime,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> tuple[list[Case], int]:
+    """Cases whose current grid lies under any of `paths`, newest first; one page and the
+    total count."""
+    if not paths:
+        return [], 0
+    query = (
+        select(Case)
+        .join(Grid, col(Grid.id) == Case.grid_id)
+        .where(or_(*(col(Grid.path).startswith(p) for p in paths)))
+    )
+    if flt.statuses:
+        query = query.where(col(Case.status).in_(flt.statuses))
+    if flt.severity:
+        query = query.where(Case.severity == flt.severity)
+    if flt.overdue:
+        query = query.where(
+            col(Case.status).in_([s.value for s in UNDER_DEADLINE]),
+            col(Case.deadline_at) < now,
+        )
+    total = int((await session.exec(select(func.count()).select_from(query.subquery()))).one())
+    rows = await session.exec(
+        query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).offset(offset).limit(limit)
+    )
+    return list(rows), total
+
+
+async def candidate_cases_for(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    led_grid_ids: Iterable[int],
+    department_ids: Iterable[int] = (),
+) -> list[Case]:
+    """Cases that may wait for a person: in a grid they lead or its parent (verification
+    falls to the parent when the handler leads the grid), assigned to them, to one of their
+    departments, or verified by them and not yet rated. The caller asks the domain which of
+    these really wait (`domain.cases.waiting_for`)."""
+    led = set(led_grid_ids)
+    child_ids: set[int] = set()
+    if led:
+        rows = await session.exec(select(Grid.id).where(col(Grid.parent_id).in_(led)))
+        child_ids = {int(i) for i in rows if i is not None}
+    live = [s.value for s in CaseStatus if s not in (CaseStatus.REJECTED, CaseStatus.RATED)]
+    conditions: list[ColumnElement[bool]] = [
+        col(Case.assignee_person_id) == person_id,
+        and_(col(Case.verifier_id) == person_id, col(Case.status) == CaseStatus.CLOSED.value),
+    ]
+    if led:
+        conditions.append(col(Case.grid_id).in_(led))
+    if child_ids:
+        conditions.append(
+            and_(col(Case.grid_id).in_(child_ids), col(Case.status) == CaseStatus.FEEDBACK.value)
+        )
+    depts = set(department_ids)
+    if depts:
+        conditions.append(col(Case.assignee_department_id).in_(depts))
+    query = select(Case).where(col(Case.status).in_(live), or_(*conditions))
+    return list(await session.exec(query))
+
+
+async def leads_grid(session: AsyncSession, *, person_id: int, grid_id: int) -> bool:
+    query = (
+        select(Membership.id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .where(
+            Membership.person_id == person_id,
+            Membership.grid_id == grid_id,
+            col(Role.is_leader).is_(True),
+        )
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def card_chats(session: AsyncSession, case_id: int) -> dict[int, str]:
+    """Chats that already show the case's card: chat id → the key of the first card sent
+    there (edits name it as `edit_of`)."""
+    from storage.models import Delivery
+
+    prefix = f"card:{case_id}:"
+    rows = await session.exec(
+        select(Delivery.chat_id, Delivery.key).where(
+            col(Delivery.key).startswith(prefix), col(Delivery.edit_of).is_(None)
+        )
+    )
+    return {int(chat): key for chat, key in rows}
+
+
+async def led_grids_of(
+    session: AsyncSession, person_ids: Iterable[int]
+) -> dict[int, frozenset[int]]:
+    """person id → the grids where they hold a leader role."""
+    wanted = set(person_ids)
+    if not wanted:
+        return {}
+    rows = await session.exec(
+        select(Membership.person_id, Membership.grid_id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .where(col(Membership.person_id).in_(wanted), col(Role.is_leader).is_(True))
+    )
+    out: dict[int, set[int]] = {p: set() for p in wanted}
+    for pid, gid in rows:
+        out[int(pid)].add(int(gid))
+    return {p: frozenset(g) for p, g in out.items()}

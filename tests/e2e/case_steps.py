@@ -1,0 +1,111 @@
+"""Helpers for the hazard-case end-to-end tests (fire-safety-5-level.yaml).
+
+The chain above the guards of 林和东第1片区 (LH-01-1):
+LH-01-1 leader 810000000 → LH-01 林和东书记 800000020 → LH 林和街道主任 800000010
+→ Q 区长 800000001 and 分管副区长 800000002.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from storage.models import Case, CaseEvent, Delivery
+from tests.e2e.harness import World
+
+GUARD = 810000001  # 保安巡查员, LH-01-1
+GUARD2 = 810000002  # the other guard of LH-01-1
+PIANQU_LEADER = 810000000  # 网格长 of LH-01-1
+COMMUNITY_LEADER = 800000020  # 林和东书记, LH-01
+STREET_LEADER = 800000010  # 林和街道主任, LH
+DISTRICT_LEADERS = (800000001, 800000002)
+HERE = (23.1291, 113.2644)
+
+
+async def meet(world: World, *tg_ids: int) -> None:
+    """People open their private chat with the bot (a bot cannot write to strangers)."""
+    for tg_id in tg_ids:
+        u = world.user(tg_id)
+        await u.send("/start")
+        await u.expect_reply()
+
+
+async def tap(u: Any, text: str, message: Any = None) -> Any:
+    """Press an inline button and wait for the bot's answer (so presses stay in order)."""
+    await u.press(text, message=message)
+    return await u.expect_answer()
+
+
+async def report(
+    world: World,
+    tg_id: int = GUARD,
+    *,
+    description: str = "楼道堆放杂物，堵塞安全出口",
+    severity: str = "一般",
+    category: str = "消防通道堵塞",
+    photos: int = 1,
+) -> str:
+    """Walk /report to the end; return the new case's code."""
+    u = world.user(tg_id)
+    await u.send("/report")
+    await u.expect_reply(contains="隐患类别")
+    await tap(u, category)
+    await u.expect_reply(contains="描述隐患")
+    await u.send(description)
+    await u.expect_reply(contains="发送隐患照片")
+    for _ in range(photos):
+        await u.send_photo()
+        await u.expect_reply(contains="已收到照片")
+    await tap(u, "完成")
+    await u.expect_reply(contains="发送位置")
+    await u.press("📍 发送当前位置", location=HERE)
+    await u.expect_reply(contains="严重程度")
+    await tap(u, severity)
+    await u.expect_reply(contains="请确认隐患信息")
+    await tap(u, "✅ 提交")
+    done = await u.expect_reply(contains="已上报")
+    code = done.text.split("隐患编号")[1].split("，")[0].strip()
+    return code
+
+
+async def case_row(world: World, code: str) -> Case:
+    async with world.db.reading() as s:
+        return (await s.exec(select(Case).where(Case.code == code))).one()
+
+
+async def events(world: World, code: str) -> list[str]:
+    case = await case_row(world, code)
+    async with world.db.reading() as s:
+        rows = await s.exec(
+            select(CaseEvent.kind).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+        )
+        return list(rows)
+
+
+async def deliveries(world: World, prefix: str) -> list[Delivery]:
+    async with world.db.reading() as s:
+        rows = await s.exec(select(Delivery).where(col(Delivery.key).startswith(prefix)))
+        return list(rows)
+
+
+async def card(u: Any, code: str, contains: str | None = None) -> Any:
+    """The next card (or card edit) of `code` in this chat, optionally containing a text."""
+    while True:
+        msg = await u.expect_reply(contains=code)
+        if "隐患 " in msg.text and (contains is None or contains in msg.text):
+            return msg
+
+
+async def press_on(u: Any, msg: Any, text: str) -> Any:
+    return await tap(u, text, message=msg)
+
+
+def ensure_notifier() -> None:
+    """The outbox notifier must run for cards to arrive. Until the notifier's issue registers
+    it among the background services, the case tests register it themselves (once)."""
+    from bot.background import STARTERS
+    from bot.notifier import start_notifier
+
+    if not any(getattr(s, "__name__", "") == "start_notifier" for s in STARTERS):
+        STARTERS.append(start_notifier)
