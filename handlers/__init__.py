@@ -6,16 +6,15 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers import admin, cases, common, errors, fallback, groups, my, report, start
+    from handlers import admin, common, errors, fallback, groups, patrol, patrol_admin, start
 
     return [
         errors.router,
         common.router,
         admin.router,
         groups.router,
-        report.router,
-        cases.router,
-        my.router,
+        patrol_admin.router,
+        patrol.router,
         start.router,
         fallback.router,
     ]

@@ -1,0 +1,214 @@
+"""/quota and /geofence (admins), /patrols (leaders of the grid or above).
+
+/quota <role> <day|week|month> <count>      count 0 removes the quota
+/geofence <code> <lat> <lon> <radius_m>     or  /geofence <code> off
+/patrols <code> [day|week|month]            per child grid and per person, done vs quota
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import Router, html
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.types import Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import AppContext
+from domain.geo import CircleFence
+from domain.identity import Identity
+from domain.periods import QuotaPeriod
+from services import patrols as svc
+from storage.grids import grid_by_code
+
+router: Final[Router] = Router(name=__name__)
+
+MAX_PEOPLE_SHOWN = 40
+
+
+@router.message(Command("quota"), StateFilter("*"))
+async def quota(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    app: AppContext,
+    is_admin: bool,
+    language: str,
+) -> None:
+    if not is_admin:
+        await message.answer(app.t("admin.refused", language))
+        return
+    parts = (command.args or "").split()
+    if len(parts) != 3 or not parts[2].isdigit():
+        await message.answer(app.t("patrol.quota_usage", language))
+        return
+    role_key, period, count = parts[0], parts[1].lower(), int(parts[2])
+    try:
+        role = await svc.set_quota(
+            session,
+            role_key=role_key,
+            period=period,
+            count=count,
+            actor_tg_id=message.from_user.id if message.from_user else None,
+        )
+    except svc.PatrolAdminError as exc:
+        await message.answer(app.t(exc.key, language, **_quoted(exc.params)))
+        return
+    if role.quota_count is None:
+        await message.answer(app.t("patrol.quota_removed", language, role=html.quote(role.label)))
+        return
+    await message.answer(
+        app.t(
+            "patrol.quota_set",
+            language,
+            role=html.quote(role.label),
+            period=app.t(f"patrol.per_{period}", language),
+            count=role.quota_count,
+        )
+    )
+
+
+def _quoted(params: dict[str, object]) -> dict[str, str]:
+    return {k: html.quote(str(v)) for k, v in params.items()}
+
+
+def _parse_fence(parts: list[str]) -> CircleFence:
+    lat, lon, radius = (float(p) for p in parts)
+    return CircleFence(lat=lat, lon=lon, radius_m=radius)
+
+
+@router.message(Command("geofence"), StateFilter("*"))
+async def geofence(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    app: AppContext,
+    is_admin: bool,
+    language: str,
+) -> None:
+    if not is_admin:
+        await message.answer(app.t("admin.refused", language))
+        return
+    parts = (command.args or "").split()
+    actor = message.from_user.id if message.from_user else None
+    if len(parts) == 2 and parts[1].lower() == "off":
+        fence = None
+    elif len(parts) == 4:
+        try:
+            fence = _parse_fence(parts[1:])
+        except ValueError:
+            await message.answer(app.t("patrol.geofence_bad", language))
+            return
+    else:
+        await message.answer(app.t("patrol.geofence_usage", language))
+        return
+    try:
+        grid = await svc.set_geofence(session, code=parts[0], fence=fence, actor_tg_id=actor)
+    except svc.PatrolAdminError as exc:
+        await message.answer(app.t(exc.key, language, **_quoted(exc.params)))
+        return
+    if fence is None:
+        await message.answer(app.t("patrol.geofence_cleared", language, grid=html.quote(grid.name)))
+        return
+    await message.answer(
+        app.t(
+            "patrol.geofence_set",
+            language,
+            grid=html.quote(grid.name),
+            lat=fence.lat,
+            lon=fence.lon,
+            radius=round(fence.radius_m),
+        )
+    )
+
+
+@router.message(Command("patrols"), StateFilter("*"))
+async def patrols(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    is_admin: bool,
+    language: str,
+) -> None:
+    parts = (command.args or "").split()
+    if not parts and me is not None and len(me.led_grid_ids) == 1:
+        led = next(h for h in me.holdings if h.is_leader)
+        parts = [led.grid_code]
+    if not parts or len(parts) > 2:
+        await message.answer(app.t("patrol.patrols_usage", language))
+        return
+    period_word = parts[1].lower() if len(parts) == 2 else QuotaPeriod.MONTH.value
+    if period_word not in set(QuotaPeriod):
+        await message.answer(app.t("patrol.patrols_usage", language))
+        return
+    grid = await grid_by_code(session, parts[0])
+    if grid is None:
+        await message.answer(
+            app.t("patrol.admin_unknown_grid", language, code=html.quote(parts[0]))
+        )
+        return
+    allowed = is_admin or (me is not None and me.leads_over(tuple(grid.ancestor_ids())))
+    if not allowed:
+        await message.answer(app.t("patrol.patrols_refused", language))
+        return
+    rules = await svc.patrol_rules(session, default_tz=app.settings.tz)
+    stats = await svc.subtree_stats(
+        session, grid, period=QuotaPeriod(period_word), now=app.clock.now(), tz=rules.tz
+    )
+    await message.answer(render_stats(app, language, stats))
+
+
+def _target(value: int | None) -> str:
+    return "—" if not value else str(value)
+
+
+def render_stats(app: AppContext, language: str, stats: svc.SubtreeStats) -> str:
+    t = app.t
+    lines = [
+        t(
+            "patrol.stats_title",
+            language,
+            grid=html.quote(stats.grid.name),
+            code=html.quote(stats.grid.code),
+            period=t(f"patrol.period_{stats.window.period.value}", language),
+            key=stats.window.key,
+        )
+    ]
+    rows = [stats.own, *stats.children] if stats.own.people or stats.own.done else stats.children
+    if rows:
+        lines.append(t("patrol.stats_grids", language))
+        for g in rows:
+            lines.append(
+                t(
+                    "patrol.stats_grid_line",
+                    language,
+                    grid=html.quote(g.grid_name),
+                    code=html.quote(g.grid_code),
+                    done=g.done,
+                    target=_target(g.target),
+                    flagged=g.flagged,
+                )
+            )
+    people = sorted(stats.people, key=lambda p: (not p.short, p.grid_code, p.person_name))
+    if people:
+        lines.append(t("patrol.stats_people", language))
+        for p in people[:MAX_PEOPLE_SHOWN]:
+            key = "patrol.stats_person_short" if p.short else "patrol.stats_person_line"
+            lines.append(
+                t(
+                    key,
+                    language,
+                    name=html.quote(p.person_name),
+                    role=html.quote(p.role_label),
+                    grid=html.quote(p.grid_name),
+                    done=p.done,
+                    target=_target(p.target),
+                    flagged=p.flagged,
+                )
+            )
+        if len(people) > MAX_PEOPLE_SHOWN:
+            lines.append(t("patrol.stats_more", language, count=len(people) - MAX_PEOPLE_SHOWN))
+    lines.append(t("patrol.stats_flagged", language, count=stats.flagged))
+    return "\n".join(lines)

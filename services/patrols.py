@@ -1,0 +1,610 @@
+"""Patrols and quotas: check in, walk the checklist, finish; where each person stands.
+
+A check-in is assessed once when its location arrives (outside the geofence, forwarded,
+too soon after the last counted patrol of the same person in the same grid, the same
+coordinates as that patrol) and again when the patrol finishes, against whatever was counted
+in between. A flagged patrol is kept in the ledger but does not count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.geo import CircleFence, Geofence, parse_geofence, summarize_route
+from domain.identity import Holding, Identity
+from domain.pacing import Pace, pace
+from domain.patrols import (
+    ChecklistResult,
+    LastPatrol,
+    PatrolFlag,
+    assess_checkin,
+    default_checklist,
+)
+from domain.periods import PeriodWindow, QuotaPeriod, local_day_count, window_at
+from storage.audit import record_audit
+from storage.grids import grid_by_code
+from storage.models import Deployment, Grid, Patrol, Role
+from storage.patrols import (
+    DONE,
+    OPEN,
+    REFUSED,
+    counted_per_membership,
+    last_counted,
+    memberships_under,
+    open_patrol_of,
+    tallies_under,
+)
+
+FULL = "full"
+QUICK = "quick"
+DEFAULT_MIN_INTERVAL_MINUTES = 60
+
+
+# --- rules -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatrolRules:
+    checklist: tuple[str, ...]
+    min_interval: timedelta
+    tz: tzinfo
+
+
+async def patrol_rules(session: AsyncSession, *, default_tz: tzinfo) -> PatrolRules:
+    """The deployment's checklist, minimum interval and time zone (defaults if unset)."""
+    dep = await session.get(Deployment, 1)
+    if dep is None:
+        return PatrolRules(
+            default_checklist(), timedelta(minutes=DEFAULT_MIN_INTERVAL_MINUTES), default_tz
+        )
+    try:
+        tz: tzinfo = ZoneInfo(dep.timezone) if dep.timezone else default_tz
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = default_tz
+    return PatrolRules(
+        checklist=tuple(dep.checklist) or default_checklist(),
+        min_interval=timedelta(minutes=max(dep.min_patrol_interval_minutes, 0)),
+        tz=tz,
+    )
+
+
+def geofence_of(grid: Grid) -> Geofence | None:
+    """The grid's geofence, or None when unset or unreadable (an unreadable one is ignored
+    rather than flagging every honest check-in)."""
+    if not grid.geofence:
+        return None
+    try:
+        return parse_geofence(grid.geofence)
+    except ValueError:
+        return None
+
+
+# --- quotas ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    """One membership's quota in its current window."""
+
+    membership_id: int
+    grid_id: int
+    grid_code: str
+    grid_name: str
+    role_id: int
+    role_label: str
+    window: PeriodWindow
+    pace: Pace
+
+    @property
+    def period(self) -> QuotaPeriod:
+        return self.window.period
+
+    @property
+    def done(self) -> int:
+        return self.pace.done
+
+    @property
+    def expected(self) -> int:
+        return self.pace.expected
+
+    @property
+    def left(self) -> int:
+        return self.pace.left
+
+
+def _quota_holdings(identity: Identity) -> list[Holding]:
+    return [
+        h
+        for h in identity.holdings
+        if h.quota_period in set(QuotaPeriod) and h.quota_count is not None and h.quota_count > 0
+    ]
+
+
+async def my_quotas(
+    session: AsyncSession, identity: Identity, now: datetime, tz: tzinfo
+) -> list[QuotaStatus]:
+    """Every quota the person holds (one per membership with a quota), with its pace now.
+
+    One grouped query per distinct period (at most three)."""
+    holdings = _quota_holdings(identity)
+    windows = {
+        p: window_at(p, now, tz) for p in {QuotaPeriod(str(h.quota_period)) for h in holdings}
+    }
+    done: dict[QuotaPeriod, dict[tuple[int, int, int], int]] = {}
+    for period, window in windows.items():
+        done[period] = await counted_per_membership(
+            session, start=window.start, end=window.end, person_ids=[identity.person_id]
+        )
+    result = []
+    for h in holdings:
+        period = QuotaPeriod(str(h.quota_period))
+        window = windows[period]
+        n = done[period].get((identity.person_id, h.grid_id, h.role_id), 0)
+        assert h.quota_count is not None
+        result.append(
+            QuotaStatus(
+                membership_id=h.membership_id,
+                grid_id=h.grid_id,
+                grid_code=h.grid_code,
+                grid_name=h.grid_name,
+                role_id=h.role_id,
+                role_label=h.role_label,
+                window=window,
+                pace=pace(h.quota_count, n, window, now, tz),
+            )
+        )
+    return result
+
+
+async def quota_for(
+    session: AsyncSession,
+    identity: Identity,
+    *,
+    grid_id: int,
+    role_id: int,
+    now: datetime,
+    tz: tzinfo,
+) -> QuotaStatus | None:
+    for status in await my_quotas(session, identity, now, tz):
+        if status.grid_id == grid_id and status.role_id == role_id:
+            return status
+    return None
+
+
+# --- check-in and the patrol -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    patrol: Patrol
+    flags: tuple[PatrolFlag, ...]
+
+
+async def _assess(
+    session: AsyncSession,
+    *,
+    patrol: Patrol,
+    grid: Grid,
+    rules: PatrolRules,
+) -> tuple[PatrolFlag, ...]:
+    assert patrol.lat is not None and patrol.lon is not None
+    last = await last_counted(
+        session, person_id=patrol.person_id, grid_id=patrol.grid_id, exclude_id=patrol.id
+    )
+    return assess_checkin(
+        lat=patrol.lat,
+        lon=patrol.lon,
+        at=patrol.started_at,
+        forwarded=patrol.forwarded,
+        geofence=geofence_of(grid),
+        last_counted=None
+        if last is None or last.lat is None or last.lon is None
+        else LastPatrol(at=last.started_at, lat=last.lat, lon=last.lon),
+        min_interval=rules.min_interval,
+    )
+
+
+def _route_point(at: datetime, lat: float, lon: float) -> list[Any]:
+    return [at.isoformat(), lat, lon]
+
+
+def _with_summary(points: list[list[Any]]) -> dict[str, Any]:
+    summary = summarize_route([(datetime.fromisoformat(p[0]), p[1], p[2]) for p in points])
+    return {
+        "points": points,
+        "start": summary.start.isoformat(),
+        "end": summary.end.isoformat(),
+        "duration_s": summary.duration_s,
+        "distance_m": round(summary.distance_m, 1),
+        "points_count": summary.points_count,
+    }
+
+
+async def check_in(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    grid_id: int,
+    role_id: int,
+    kind: str,
+    lat: float,
+    lon: float,
+    forwarded: bool,
+    live: bool,
+    now: datetime,
+    rules: PatrolRules,
+) -> CheckIn:
+    """Record a check-in at a location.
+
+    A quick check-in is closed at once (counted unless flagged); a full patrol stays open for
+    the checklist. A forwarded location is recorded as a refused, flagged attempt.
+    """
+    grid = await session.get(Grid, grid_id)
+    if grid is None:
+        raise LookupError(f"no grid {grid_id}")
+    if not forwarded:
+        # A person has one open patrol at a time: a new check-in abandons an older one.
+        stale = await open_patrol_of(session, person_id=person_id)
+        if stale is not None:
+            await _close(session, stale, now=now, rules=rules)
+    patrol = Patrol(
+        person_id=person_id,
+        grid_id=grid_id,
+        role_id=role_id,
+        kind=kind,
+        status=OPEN,
+        started_at=now,
+        lat=lat,
+        lon=lon,
+        forwarded=forwarded,
+        route={"points": [_route_point(now, lat, lon)]} if live and not forwarded else None,
+        checklist=ChecklistResult.start(rules.checklist).to_dict() if kind == FULL else {},
+    )
+    session.add(patrol)
+    await session.flush()
+    flags = await _assess(session, patrol=patrol, grid=grid, rules=rules)
+    patrol.flags = [str(f) for f in flags]
+    if patrol.route is not None:
+        patrol.route = _with_summary(patrol.route["points"])
+    if forwarded:
+        patrol.status = REFUSED
+        patrol.finished_at = now
+        patrol.counted = False
+    elif kind == QUICK:
+        patrol.status = DONE
+        patrol.finished_at = now
+        patrol.counted = not flags
+    session.add(patrol)
+    await session.flush()
+    return CheckIn(patrol=patrol, flags=flags)
+
+
+async def own_open_patrol(
+    session: AsyncSession, *, patrol_id: int, person_id: int
+) -> Patrol | None:
+    """The patrol if it is this person's and still open (re-authorising a button press)."""
+    patrol = await session.get(Patrol, patrol_id)
+    if patrol is None or patrol.person_id != person_id or patrol.status != OPEN:
+        return None
+    return patrol
+
+
+def checklist_of(patrol: Patrol) -> ChecklistResult:
+    return ChecklistResult.from_dict(patrol.checklist or {})
+
+
+async def mark_item(
+    session: AsyncSession, patrol: Patrol, *, index: int, ok: bool, note: str = ""
+) -> ChecklistResult:
+    checklist = checklist_of(patrol)
+    checklist.mark(index, ok, note)
+    patrol.checklist = checklist.to_dict()
+    session.add(patrol)
+    await session.flush()
+    return checklist
+
+
+async def mark_rest_ok(session: AsyncSession, patrol: Patrol) -> ChecklistResult:
+    checklist = checklist_of(patrol)
+    checklist.mark_rest_ok()
+    patrol.checklist = checklist.to_dict()
+    session.add(patrol)
+    await session.flush()
+    return checklist
+
+
+async def add_note(session: AsyncSession, patrol: Patrol, text: str) -> None:
+    notes = f"{patrol.notes}\n{text}" if patrol.notes else text
+    patrol.notes = notes[:2000]
+    session.add(patrol)
+    await session.flush()
+
+
+async def add_photo(session: AsyncSession, patrol: Patrol, file_id: str) -> int:
+    patrol.photos = [*patrol.photos, file_id][:10]
+    session.add(patrol)
+    await session.flush()
+    return len(patrol.photos)
+
+
+async def _close(
+    session: AsyncSession, patrol: Patrol, *, now: datetime, rules: PatrolRules
+) -> None:
+    grid = await session.get(Grid, patrol.grid_id)
+    assert grid is not None
+    flags = await _assess(session, patrol=patrol, grid=grid, rules=rules)
+    patrol.flags = [str(f) for f in flags]
+    patrol.status = DONE
+    patrol.finished_at = now
+    patrol.counted = not flags
+    session.add(patrol)
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class Finished:
+    patrol: Patrol
+    flags: tuple[PatrolFlag, ...]
+    quota: QuotaStatus | None
+
+    @property
+    def counted(self) -> bool:
+        return self.patrol.counted
+
+
+async def finish_patrol(
+    session: AsyncSession,
+    patrol: Patrol,
+    *,
+    identity: Identity,
+    now: datetime,
+    rules: PatrolRules,
+) -> Finished:
+    """Close the patrol; unanswered checklist items are taken as OK."""
+    if patrol.kind == FULL and patrol.checklist:
+        checklist = checklist_of(patrol)
+        checklist.mark_rest_ok()
+        patrol.checklist = checklist.to_dict()
+    await _close(session, patrol, now=now, rules=rules)
+    return await outcome(session, patrol, identity=identity, now=now, rules=rules)
+
+
+async def outcome(
+    session: AsyncSession,
+    patrol: Patrol,
+    *,
+    identity: Identity,
+    now: datetime,
+    rules: PatrolRules,
+) -> Finished:
+    quota = await quota_for(
+        session, identity, grid_id=patrol.grid_id, role_id=patrol.role_id, now=now, tz=rules.tz
+    )
+    return Finished(patrol=patrol, flags=tuple(PatrolFlag(f) for f in patrol.flags), quota=quota)
+
+
+async def live_update(
+    session: AsyncSession, *, person_id: int, lat: float, lon: float, at: datetime
+) -> Patrol | None:
+    """Add a live-location fix to the person's open live patrol; None if there is none."""
+    patrol = await open_patrol_of(session, person_id=person_id)
+    if patrol is None or patrol.route is None:
+        return None
+    points = [*patrol.route.get("points", []), _route_point(at, lat, lon)]
+    patrol.route = _with_summary(points)
+    session.add(patrol)
+    await session.flush()
+    return patrol
+
+
+async def start_route(
+    session: AsyncSession, *, person_id: int, lat: float, lon: float, at: datetime
+) -> Patrol | None:
+    """A live location shared after the check-in: the open patrol's route starts here."""
+    patrol = await open_patrol_of(session, person_id=person_id)
+    if patrol is None:
+        return None
+    points = [*(patrol.route or {}).get("points", []), _route_point(at, lat, lon)]
+    patrol.route = _with_summary(points)
+    session.add(patrol)
+    await session.flush()
+    return patrol
+
+
+# --- admin -------------------------------------------------------------------------------
+
+
+class PatrolAdminError(Exception):
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+async def set_quota(
+    session: AsyncSession, *, role_key: str, period: str, count: int, actor_tg_id: int | None
+) -> Role:
+    """Change a role's quota; a count of 0 removes it."""
+    role = (await session.exec(select(Role).where(Role.key == role_key))).first()
+    if role is None:
+        raise PatrolAdminError("patrol.admin_unknown_role", role=role_key)
+    if period not in set(QuotaPeriod):
+        raise PatrolAdminError("patrol.admin_bad_period", period=period)
+    if count < 0 or count > 1000:
+        raise PatrolAdminError("patrol.admin_bad_count")
+    role.quota_period = period if count else None
+    role.quota_count = count or None
+    session.add(role)
+    await record_audit(
+        session,
+        actor_tg_id=actor_tg_id,
+        action="quota",
+        target=role.key,
+        detail={"period": period, "count": count},
+    )
+    await session.flush()
+    return role
+
+
+async def set_geofence(
+    session: AsyncSession,
+    *,
+    code: str,
+    fence: CircleFence | None,
+    actor_tg_id: int | None,
+) -> Grid:
+    """Set (or clear, with None) a grid's circular geofence."""
+    grid = await grid_by_code(session, code)
+    if grid is None:
+        raise PatrolAdminError("patrol.admin_unknown_grid", code=code)
+    grid.geofence = fence.to_dict() if fence is not None else None
+    session.add(grid)
+    await record_audit(
+        session,
+        actor_tg_id=actor_tg_id,
+        action="geofence",
+        target=grid.code,
+        detail={"geofence": grid.geofence},
+    )
+    await session.flush()
+    return grid
+
+
+# --- the subtree, for leaders ---------------------------------------------------------------
+
+_PERIOD_DAYS = {QuotaPeriod.DAY: 1, QuotaPeriod.WEEK: 7}
+
+
+def target_in_window(
+    quota_period: str | None, quota_count: int | None, window: PeriodWindow, tz: tzinfo
+) -> int | None:
+    """A role's quota expressed for ``window``: as is when the periods match, scaled by days
+    for a shorter role period (a daily quota over a month), None for a longer one."""
+    if quota_period not in set(QuotaPeriod) or not quota_count:
+        return None
+    period = QuotaPeriod(quota_period)
+    if period is window.period:
+        return quota_count
+    if period is QuotaPeriod.MONTH:
+        return None
+    if period is QuotaPeriod.WEEK and window.period is QuotaPeriod.DAY:
+        return None
+    return quota_count * local_day_count(window, tz) // _PERIOD_DAYS[period]
+
+
+@dataclass(frozen=True)
+class PersonStat:
+    person_id: int
+    person_name: str
+    grid_code: str
+    grid_name: str
+    role_label: str
+    done: int
+    target: int | None
+    flagged: int
+
+    @property
+    def short(self) -> bool:
+        return self.target is not None and self.done < self.target
+
+
+@dataclass
+class GridStat:
+    grid_id: int
+    grid_code: str
+    grid_name: str
+    done: int = 0
+    target: int = 0
+    flagged: int = 0
+    people: int = 0
+
+
+@dataclass
+class SubtreeStats:
+    grid: Grid
+    window: PeriodWindow
+    own: GridStat
+    children: list[GridStat] = field(default_factory=list)
+    people: list[PersonStat] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> int:
+        return self.own.flagged + sum(c.flagged for c in self.children)
+
+
+async def subtree_stats(
+    session: AsyncSession, grid: Grid, *, period: QuotaPeriod, now: datetime, tz: tzinfo
+) -> SubtreeStats:
+    """Done vs quota per child grid and per person of a subtree, for one window.
+
+    Two grouped queries (memberships, patrol tallies) and a roll-up in memory."""
+    from storage.grids import children as child_grids
+
+    window = window_at(period, now, tz)
+    members = await memberships_under(session, path_prefix=grid.path, with_quota_only=False)
+    tallies = await tallies_under(
+        session, path_prefix=grid.path, start=window.start, end=window.end
+    )
+    kids = await child_grids(session, grid)
+    assert grid.id is not None
+    own = GridStat(grid.id, grid.code, grid.name)
+    by_child: dict[int, GridStat] = {
+        c.id: GridStat(c.id, c.code, c.name) for c in kids if c.id is not None
+    }
+    depth = len(grid.ancestor_ids())
+
+    def bucket(path: str) -> GridStat:
+        ids = [int(p) for p in path.strip("/").split("/") if p]
+        if len(ids) > depth and ids[depth] in by_child:
+            return by_child[ids[depth]]
+        return own
+
+    stats = SubtreeStats(grid=grid, window=window, own=own, children=list(by_child.values()))
+    seen: set[tuple[int, int, int]] = set()
+    paths: dict[int, str] = {}
+    for m in members:
+        key = (m.person_id, m.grid_id, m.role_id)
+        seen.add(key)
+        paths[m.grid_id] = m.grid_path
+        tally = tallies.get(key)
+        done = tally.counted if tally else 0
+        flagged = tally.flagged if tally else 0
+        target = target_in_window(m.quota_period, m.quota_count, window, tz)
+        b = bucket(m.grid_path)
+        b.done += done
+        b.flagged += flagged
+        b.target += target or 0
+        if target is not None or done or flagged:
+            b.people += 1
+            stats.people.append(
+                PersonStat(
+                    person_id=m.person_id,
+                    person_name=m.person_name,
+                    grid_code=m.grid_code,
+                    grid_name=m.grid_name,
+                    role_label=m.role_label,
+                    done=done,
+                    target=target,
+                    flagged=flagged,
+                )
+            )
+    # Patrols by someone who has since left the grid still count for the grid.
+    leftovers: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for key, tally in tallies.items():
+        if key not in seen:
+            leftovers[key[1]][0] += tally.counted
+            leftovers[key[1]][1] += tally.flagged
+    if leftovers:
+        rows = await session.exec(select(Grid).where(col(Grid.id).in_(list(leftovers))))
+        for g in rows:
+            b = bucket(g.path)
+            b.done += leftovers[g.id or 0][0]
+            b.flagged += leftovers[g.id or 0][1]
+    return stats
