@@ -6,7 +6,19 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from handlers import admin, common, errors, fallback, groups, patrol, patrol_admin, start
+    from handlers import (
+        admin,
+        cases,
+        common,
+        errors,
+        fallback,
+        groups,
+        my,
+        patrol,
+        patrol_admin,
+        report,
+        start,
+    )
 
     return [
         errors.router,
@@ -15,6 +27,9 @@ def routers() -> list[Router]:
         groups.router,
         patrol_admin.router,
         patrol.router,
+        report.router,
+        cases.router,
+        my.router,
         start.router,
         fallback.router,
     ]
