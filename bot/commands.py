@@ -8,11 +8,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import (
     BotCommand,
-    BotCommandScope,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
+    BotCommandScopeUnion,
 )
 
 from bot.i18n import LANGUAGES, Translator
@@ -55,7 +55,7 @@ async def set_command_menus(bot: Bot, t: Translator, admin_ids: frozenset[int]) 
     for language in LANGUAGES:
         code = None if language == "zh" else language
         private = _menu(t, language, PRIVATE)
-        menus: list[tuple[str, list[BotCommand], BotCommandScope]] = [
+        menus: list[tuple[str, list[BotCommand], BotCommandScopeUnion]] = [
             ("default", private, BotCommandScopeDefault()),
             ("private chats", private, BotCommandScopeAllPrivateChats()),
             ("groups", _menu(t, language, GROUP), BotCommandScopeAllGroupChats()),
