@@ -2,6 +2,8 @@
 
 A complete example (an aiogram bot polling the emulator, driven as a person)::
 
+    import asyncio
+
     from aiogram import Bot, Dispatcher, F, Router
     from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
     from sandbox import Emulator

@@ -307,3 +307,29 @@ class Emulator(UserSide):
     def entries_after(self, chat: Chat, seq: int) -> list[TranscriptEntry]:
         key = chat_key(chat)
         return [e for e in self.log[seq:] if e.chat_key == key]
+
+    async def next_bot_message(
+        self,
+        chat_id: int,
+        after: int = 0,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        bot: BotRecord | None = None,
+    ) -> TranscriptEntry:
+        """The first bot message or edit in that chat with ``seq > after``, waiting for it.
+
+        ``after`` is a transcript position, e.g. ``len(emu.log)`` taken before acting.
+        """
+        chat = self.chat(chat_id, bot)
+
+        def find() -> TranscriptEntry | None:
+            return next(
+                (e for e in self.entries_after(chat, after) if e.kind in ("sent", "edited")), None
+            )
+
+        found = await self.changed.wait_for(find, timeout)
+        if found is None:
+            from sandbox.render import render_transcript
+
+            shown = render_transcript([e.as_dict() for e in self.transcript(chat)])
+            raise AssertionError(f"no bot message in chat {chat_id} within {timeout}s:\n{shown}")
+        return found

@@ -72,3 +72,27 @@ async def test_group_conversation(emu: Emulator) -> None:
         assert "欢迎" in await bob.expect_reply()
         await alice.send("not addressed to the bot")
         await alice.expect_silence(timeout=0.3)
+
+
+async def test_next_bot_message_at_the_emulator_level(emu: Emulator) -> None:
+    async with polling(emu, TOKEN, echo_router()):
+        mark = len(emu.log)
+        emu.user_send(ALICE, "ping")
+        entry = await emu.next_bot_message(ALICE, after=mark)
+        assert entry.text == "ping" and entry.kind == "sent"
+        with pytest.raises(AssertionError, match="no bot message"):
+            await emu.next_bot_message(ALICE, after=entry.seq, timeout=0.2)
+
+
+def test_the_docstring_example_runs() -> None:
+    """The example in sandbox/driver.py is kept honest by running it."""
+    import asyncio
+    import textwrap
+
+    import sandbox.driver
+
+    doc = sandbox.driver.__doc__ or ""
+    code = textwrap.dedent(doc[doc.index("    import asyncio") : doc.index("Rules of the road")])
+    namespace: dict[str, object] = {}
+    exec(compile(code, "sandbox/driver.py docstring", "exec"), namespace)
+    asyncio.run(namespace["test_report_flow"]())  # type: ignore[operator]
