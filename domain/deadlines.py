@@ -50,9 +50,7 @@ def _next_workday(day: date, calendar: WorkCalendar) -> date:
     raise ValueError(f"no working day within {_MAX_IDLE_DAYS} days of {day}")
 
 
-def deadline_for(
-    start: datetime, hours: float, tz: ZoneInfo, calendar: WorkCalendar
-) -> datetime:
+def deadline_for(start: datetime, hours: float, tz: ZoneInfo, calendar: WorkCalendar) -> datetime:
     """The instant (UTC) at which `hours` of working time have passed since `start`.
 
     If `start` falls on a non-working day, counting starts at the next working day's 00:00
