@@ -22,7 +22,9 @@ HERE = (23.1291, 113.2644)
 
 
 async def patrols_of(world: World, tg_id: int) -> list[Patrol]:
-    async with world.db.reading() as s:
+    # A write session (BEGIN IMMEDIATE) waits for the bot's unit of work still holding the
+    # write lock after it sent its reply, so what the reply announced is committed here.
+    async with world.db.session() as s:
         person = (await s.exec(select(Person).where(Person.tg_id == tg_id))).one()
         rows = await s.exec(
             select(Patrol).where(Patrol.person_id == person.id).order_by(col(Patrol.id))
@@ -90,7 +92,7 @@ async def test_full_patrol_with_a_problem_opens_a_hazard_and_comes_back(world: W
     assert patrol.counted and patrol.status == "done" and patrol.notes == "已通知物业整改"
     items = {i["name"]: i for i in patrol.checklist["items"]}
     assert items["用电"]["status"] == "problem" and items["安全疏散"]["status"] == "ok"
-    async with world.db.reading() as s:
+    async with world.db.session() as s:
         case = (await s.exec(select(Case).where(Case.patrol_id == patrol.id))).one()
     assert case.category == "用电" and case.grid_id == patrol.grid_id
     assert case.lat == HERE[0] and case.code in opened.text
