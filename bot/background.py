@@ -18,6 +18,21 @@ Starter = Callable[[AppContext, Bot], Awaitable[Stopper | None]]
 STARTERS: list[Starter] = []
 
 
+async def _start_notifier(app: AppContext, bot: Bot) -> Stopper | None:
+    from bot.notifier import start_notifier
+
+    return await start_notifier(app, bot)
+
+
+async def _start_scheduler(app: AppContext, bot: Bot) -> Stopper | None:
+    from scheduler import start_scheduler
+
+    return await start_scheduler(app, bot)
+
+
+STARTERS.extend([_start_notifier, _start_scheduler])
+
+
 async def start_background(app: AppContext, bot: Bot) -> None:
     stoppers: list[Stopper] = []
     for starter in STARTERS:

@@ -1,15 +1,572 @@
-"""The outbound notifier: sends what the outbox holds, within Telegram's limits.
+"""The outbound notifier: one queue for everything the bot pushes, sent within Telegram's limits.
 
-Placeholder interface until the chasing issue lands the full sender; `wake()` is called after
-every unit of work that may have queued something.
+Handlers and jobs never call Telegram to push: they write a `Delivery` row in their own unit
+of work (`storage.outbox.enqueue`) and call `wake()` after the commit. `OutboxNotifier` reads
+pending rows in id order and sends them:
+
+- only once `not_before` has come (quiet hours hold nags that way);
+- under three token buckets: ~30 messages a second overall, 1 a second per chat, 20 a minute
+  per group (bursts of one, so it never relies on Telegram's burst allowance); never two
+  sends to the same chat at once;
+- a 429 pauses *all* sending for `retry_after`; 5xx answers, timeouts and garbled answers are
+  retried with exponential back-off (in memory; a restart retries at once) up to
+  `max_attempts`, then the row is `failed`;
+- 403 (blocked, deactivated, never started) marks the person unreachable (their leader's digest
+  shows them) and the row `undeliverable`: it is not retried;
+- 400 with `migrate_to_chat_id` rebinds the grid / department to the supergroup, moves the
+  other pending rows for the old chat, and sends again; any other 400 marks the row `failed`
+  with the error;
+- photos (caption), documents (`document_name` + `document_body` sent as a file) and edits
+  (`edit_of`: the key of an earlier delivery; the edit waits until that one is sent).
+
+Exactly once: a row is marked `sent` (with `message_id` and `sent_at`) right after Telegram
+answers. Only one notifier sends at a time (a `SingletonLock`, see `scheduler/lock.py`), so a
+second process never sends the same row. A crash leaves the unsent rows pending and they go out
+when the bot is back; the one message in flight at the instant of a crash may be sent again
+(Telegram offers no idempotency key), which is the only window left.
+
+Time: `clock` (wall time, the app's injected clock) decides `not_before`; `timer` (monotonic +
+sleep) drives the rate limits, so tests can run the buckets on virtual time.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from domain.clock import Clock, SystemClock
+from storage.db import Database
+from storage.models import Delivery, Person
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+UNDELIVERABLE = "undeliverable"
 
 
 class Notifier(Protocol):
     def wake(self) -> None:
         """Something new may be in the outbox."""
         ...
+
+
+class Timer(Protocol):
+    """Monotonic time and sleeping: real in production, virtual in tests."""
+
+    def monotonic(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class RealTimer:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the notifier allows itself. Rates sit just under Telegram's published limits."""
+
+    global_per_second: float = 29.0
+    chat_per_second: float = 1.0
+    group_per_minute: float = 20.0
+    max_in_flight: int = 8
+    max_attempts: int = 8
+    base_backoff: float = 1.0
+    max_backoff: float = 300.0
+    idle_poll_seconds: float = 5.0
+    batch: int = 500
+
+    def scaled(self, factor: float) -> Limits:
+        """All rates times `factor` (tests run the limits faster on both sides)."""
+        return replace(
+            self,
+            global_per_second=self.global_per_second * factor,
+            chat_per_second=self.chat_per_second * factor,
+            group_per_minute=self.group_per_minute * factor,
+        )
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """`GRIDBOT_NOTIFIER_RATE` overrides the overall rate (messages a second)."""
+        raw = os.environ.get("GRIDBOT_NOTIFIER_RATE")
+        return cls(global_per_second=float(raw)) if raw else cls()
+
+
+@dataclass
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` stored. Starts full."""
+
+    rate: float
+    burst: float = 1.0
+    tokens: float | None = None
+    stamp: float = 0.0
+
+    def _refill(self, now: float) -> float:
+        if self.tokens is None:
+            self.tokens, self.stamp = self.burst, now
+        elif now > self.stamp:
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+        return self.tokens
+
+    def wait(self, now: float) -> float:
+        """Seconds until one token is there (0 when one is there now)."""
+        missing = 1.0 - self._refill(now)
+        return 0.0 if missing <= 1e-9 else missing / self.rate
+
+    def take(self, now: float) -> None:
+        self.tokens = self._refill(now) - 1.0
+
+
+def is_group_chat(chat_id: int) -> bool:
+    return chat_id < 0
+
+
+@dataclass
+class NotifierStats:
+    sent: int = 0
+    retry_after: int = 0
+    server_errors: int = 0
+    undeliverable: int = 0
+    failed: int = 0
+    migrated: int = 0
+
+
+@dataclass
+class _Row:
+    id: int
+    key: str
+    chat_id: int
+    person_id: int | None
+    text: str
+    reply_markup: dict[str, Any] | None
+    photo: str | None
+    edit_of: str | None
+    document_name: str | None
+    document_body: str | None
+    attempts: int
+
+    @classmethod
+    def of(cls, d: Delivery) -> _Row:
+        assert d.id is not None
+        return cls(
+            d.id, d.key, d.chat_id, d.person_id, d.text, d.reply_markup, d.photo, d.edit_of,
+            d.document_name, d.document_body, d.attempts,
+        )  # fmt: skip
+
+
+@dataclass
+class _EditTarget:
+    chat_id: int
+    message_id: int | None
+    status: str
+    photo: bool
+
+
+Acquire = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class OutboxNotifier:
+    db: Database
+    bot: Bot
+    clock: Clock = field(default_factory=SystemClock)
+    limits: Limits = field(default_factory=Limits)
+    timer: Timer = field(default_factory=RealTimer)
+    lock: Any = None  # a SingletonLock (scheduler/lock.py); None: always allowed to send
+    on_migrate: Callable[[int, int], Awaitable[None]] | None = None
+    stats: NotifierStats = field(default_factory=NotifierStats)
+
+    def __post_init__(self) -> None:
+        self._global = TokenBucket(self.limits.global_per_second)
+        self._chats: dict[int, TokenBucket] = {}
+        self._groups: dict[int, TokenBucket] = {}
+        self._paused_until = 0.0
+        self._retry_at: dict[int, float] = {}
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._busy_chats: set[int] = set()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._stopping = False
+        self._reload = False  # a row must be tried again: reload so each chat stays in order
+        self._task: asyncio.Task[None] | None = None
+
+    # -- the public face -------------------------------------------------------------------
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._main(), name="gridbot-notifier")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        for task in list(self._in_flight.values()):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        if self.lock is not None:
+            await self.lock.release()
+
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait (real time) until nothing due is left to send: for tests and shut-down."""
+        self.wake()
+        await asyncio.wait_for(self._wait_idle(), timeout)
+
+    async def _wait_idle(self) -> None:
+        await self._idle.wait()
+
+    # -- the loop --------------------------------------------------------------------------
+    async def _main(self) -> None:
+        while not self._stopping:
+            if self.lock is not None and not await self.lock.acquire():
+                await self._sleep_real(self.limits.idle_poll_seconds)
+                continue
+            try:
+                progressed = await self._pump()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("notifier: pump failed; retrying")
+                await self._sleep_real(1.0)
+                continue
+            if not progressed and not self._in_flight:
+                self._idle.set()
+                await self._sleep_real(self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        now = self.timer.monotonic()
+        waits = [self.limits.idle_poll_seconds]
+        waits += [max(at - now, 0.0) for at in self._retry_at.values()]
+        if self._paused_until > now:
+            waits.append(self._paused_until - now)
+        return max(min(waits), 0.0)
+
+    async def _sleep_real(self, seconds: float) -> None:
+        """Wait for `wake()` or `seconds` of real time, whichever first."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _load(self) -> list[_Row]:
+        now = self.clock.now()
+        query = (
+            select(Delivery)
+            .where(Delivery.status == PENDING, col(Delivery.not_before) <= now)
+            .order_by(col(Delivery.id))
+            .limit(self.limits.batch)
+        )
+        if self._in_flight:
+            query = query.where(col(Delivery.id).not_in(list(self._in_flight)))
+        async with self.db.reading() as session:
+            return [_Row.of(d) for d in (await session.exec(query)).all()]
+
+    async def _pump(self) -> bool:
+        """Send what is due now. True when something was sent or is still in flight."""
+        self._wake.clear()
+        rows = await self._load()
+        progressed = False
+        edit_targets: dict[str, _EditTarget | None] = {}
+        self._reload = False
+        while rows and not self._stopping and not self._reload:
+            now = self.timer.monotonic()
+            if self._paused_until > now:
+                await self.timer.sleep(self._paused_until - now)
+                continue
+            wait_global = self._global.wait(now)
+            if wait_global > 0:
+                await self.timer.sleep(wait_global)
+                continue
+            chosen: _Row | None = None
+            soonest = math.inf
+            held: set[int] = set()  # chats whose earlier row waits: keep each chat in order
+            for row in rows:
+                if row.chat_id in self._busy_chats or row.chat_id in held:
+                    continue
+                retry = self._retry_at.get(row.id)
+                if retry is not None and retry > now:
+                    soonest = min(soonest, retry - now)
+                    held.add(row.chat_id)
+                    continue
+                if row.edit_of is not None:
+                    if row.edit_of not in edit_targets:
+                        edit_targets[row.edit_of] = await self._edit_target(row.edit_of)
+                    target = edit_targets[row.edit_of]
+                    if target is not None and target.status == PENDING:
+                        held.add(row.chat_id)
+                        continue  # the message to edit is not sent yet: wait for it
+                wait = self._chat_bucket(row.chat_id).wait(now)
+                if is_group_chat(row.chat_id):
+                    wait = max(wait, self._group_bucket(row.chat_id).wait(now))
+                if wait <= 0:
+                    chosen = row
+                    break
+                soonest = min(soonest, wait)
+            if chosen is None:
+                if math.isinf(soonest):
+                    if not self._in_flight:
+                        break  # only edits waiting for unsent messages are left
+                    await asyncio.wait(
+                        list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED
+                    )
+                    continue
+                await self.timer.sleep(soonest)
+                continue
+            rows.remove(chosen)
+            self._global.take(now)
+            self._chat_bucket(chosen.chat_id).take(now)
+            if is_group_chat(chosen.chat_id):
+                self._group_bucket(chosen.chat_id).take(now)
+            while len(self._in_flight) >= self.limits.max_in_flight:
+                await asyncio.wait(
+                    list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED
+                )
+            target = edit_targets.get(chosen.edit_of) if chosen.edit_of else None
+            self._busy_chats.add(chosen.chat_id)
+            task = asyncio.create_task(self._deliver(chosen, target))
+            self._in_flight[chosen.id] = task
+            progressed = True
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            progressed = True
+        return progressed
+
+    def _chat_bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            bucket = self._chats[chat_id] = TokenBucket(self.limits.chat_per_second)
+        return bucket
+
+    def _group_bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self._groups.get(chat_id)
+        if bucket is None:
+            bucket = self._groups[chat_id] = TokenBucket(self.limits.group_per_minute / 60.0)
+        return bucket
+
+    async def _edit_target(self, key: str) -> _EditTarget | None:
+        async with self.db.reading() as session:
+            d = (await session.exec(select(Delivery).where(Delivery.key == key))).first()
+        if d is None:
+            return None
+        return _EditTarget(d.chat_id, d.message_id, d.status, d.photo is not None)
+
+    # -- one send --------------------------------------------------------------------------
+    async def _deliver(self, row: _Row, target: _EditTarget | None) -> None:
+        try:
+            await self._attempt(row, target)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("notifier: delivery %s crashed", row.key)
+            await self._retry_later(row, "internal error")
+        finally:
+            self._in_flight.pop(row.id, None)
+            self._busy_chats.discard(row.chat_id)
+
+    async def _attempt(self, row: _Row, target: _EditTarget | None) -> None:
+        try:
+            message_id = await self._send(row, target)
+        except TelegramRetryAfter as exc:
+            self.stats.retry_after += 1
+            until = self.timer.monotonic() + float(exc.retry_after)
+            self._paused_until = max(self._paused_until, until)
+            self._retry_at[row.id] = self._paused_until
+            self._reload = True
+            log.warning("notifier: 429, pausing all sends for %ss", exc.retry_after)
+        except TelegramMigrateToChat as exc:
+            await self._migrate(row.chat_id, exc.migrate_to_chat_id)
+            self._reload = True
+        except TelegramForbiddenError as exc:
+            await self._unreachable(row, exc.message)
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message:
+                await self._mark_sent(row, target.message_id if target else None)
+            else:
+                await self._finish(row, FAILED, exc.message)
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as exc:
+            self.stats.server_errors += 1
+            await self._retry_later(row, str(exc))
+        except TelegramAPIError as exc:
+            await self._finish(row, FAILED, exc.message)
+        else:
+            await self._mark_sent(row, message_id)
+
+    async def _send(self, row: _Row, target: _EditTarget | None) -> int | None:
+        markup = InlineKeyboardMarkup.model_validate(row.reply_markup) if row.reply_markup else None
+        if row.edit_of is not None:
+            if target is None or target.message_id is None:
+                raise TelegramBadRequest(
+                    method=None,  # type: ignore[arg-type]
+                    message=f"nothing to edit: {row.edit_of} was not delivered",
+                )
+            if target.photo:
+                result = await self.bot.edit_message_caption(
+                    chat_id=target.chat_id,
+                    message_id=target.message_id,
+                    caption=row.text,
+                    reply_markup=markup,
+                )
+            else:
+                result = await self.bot.edit_message_text(
+                    chat_id=target.chat_id,
+                    message_id=target.message_id,
+                    text=row.text,
+                    reply_markup=markup,
+                )
+            return result.message_id if isinstance(result, Message) else target.message_id
+        if row.document_name is not None:
+            file = BufferedInputFile(
+                (row.document_body or "").encode("utf-8"), filename=row.document_name
+            )
+            sent = await self.bot.send_document(
+                row.chat_id, file, caption=row.text or None, reply_markup=markup
+            )
+        elif row.photo is not None:
+            sent = await self.bot.send_photo(
+                row.chat_id, row.photo, caption=row.text or None, reply_markup=markup
+            )
+        else:
+            sent = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+        return sent.message_id
+
+    # -- outcomes --------------------------------------------------------------------------
+    async def _mark_sent(self, row: _Row, message_id: int | None) -> None:
+        self._retry_at.pop(row.id, None)
+        async with self.db.session() as session:
+            await session.exec(
+                update(Delivery)
+                .where(col(Delivery.id) == row.id)
+                .values(
+                    status=SENT,
+                    sent_at=self.clock.now(),
+                    message_id=message_id,
+                    attempts=row.attempts + 1,
+                    last_error=None,
+                )
+            )
+        self.stats.sent += 1
+
+    async def _finish(self, row: _Row, status: str, error: str) -> None:
+        self._retry_at.pop(row.id, None)
+        async with self.db.session() as session:
+            await session.exec(
+                update(Delivery)
+                .where(col(Delivery.id) == row.id)
+                .values(status=status, attempts=row.attempts + 1, last_error=error[:500])
+            )
+        if status == FAILED:
+            self.stats.failed += 1
+        log.warning("notifier: %s %s: %s", row.key, status, error)
+
+    async def _retry_later(self, row: _Row, error: str) -> None:
+        attempts = row.attempts + 1
+        if attempts >= self.limits.max_attempts:
+            await self._finish(row, FAILED, error)
+            return
+        backoff = min(self.limits.base_backoff * 2 ** (attempts - 1), self.limits.max_backoff)
+        self._retry_at[row.id] = self.timer.monotonic() + backoff
+        self._reload = True
+        async with self.db.session() as session:
+            await session.exec(
+                update(Delivery)
+                .where(col(Delivery.id) == row.id)
+                .values(attempts=attempts, last_error=error[:500])
+            )
+
+    async def _unreachable(self, row: _Row, error: str) -> None:
+        self.stats.undeliverable += 1
+        async with self.db.session() as session:
+            await session.exec(
+                update(Delivery)
+                .where(col(Delivery.id) == row.id)
+                .values(status=UNDELIVERABLE, attempts=row.attempts + 1, last_error=error[:500])
+            )
+            if row.chat_id > 0:
+                who = col(Person.tg_id) == row.chat_id
+                if row.person_id is not None:
+                    who = who | (col(Person.id) == row.person_id)
+                await session.exec(update(Person).where(who).values(reachable=False))
+        self._retry_at.pop(row.id, None)
+        log.info("notifier: %s undeliverable (%s); person marked unreachable", row.key, error)
+
+    async def _migrate(self, old: int, new: int) -> None:
+        """A group became a supergroup: rebind it, move its pending rows, send again."""
+        from storage.admin import move_chat_id
+
+        self.stats.migrated += 1
+        async with self.db.session() as session:
+            await move_chat_id(session, old=old, new=new)
+            await session.exec(
+                update(Delivery)
+                .where(col(Delivery.chat_id) == old, col(Delivery.status) == PENDING)
+                .values(chat_id=new)
+            )
+        for buckets in (self._chats, self._groups):
+            if old in buckets:
+                buckets[new] = buckets.pop(old)
+        if self.on_migrate is not None:
+            await self.on_migrate(old, new)
+        log.info("notifier: chat %s migrated to %s; rebound and resending", old, new)
+
+
+async def start_notifier(app: AppContext, bot: Bot) -> Callable[[], Awaitable[None]]:
+    """Background starter (bot/background.py): one notifier per process, one sender at a time."""
+    from scheduler.lock import lock_for
+
+    limits = app.extras.get("notifier_limits") or Limits.from_env()
+    timer = app.extras.get("notifier_timer") or RealTimer()
+    notifier = OutboxNotifier(
+        app.db,
+        bot,
+        clock=app.clock,
+        limits=limits,
+        timer=timer,
+        lock=lock_for(app.db, "notifier"),
+    )
+    app.notifier = notifier
+    await notifier.start()
+
+    async def stop() -> None:
+        await notifier.stop()
+        app.notifier = None
+
+    return stop

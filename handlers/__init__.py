@@ -10,6 +10,7 @@ def routers() -> list[Router]:
         admin,
         cases,
         common,
+        digest,
         errors,
         fallback,
         groups,
@@ -17,6 +18,7 @@ def routers() -> list[Router]:
         patrol,
         patrol_admin,
         report,
+        schedule_admin,
         start,
     )
 
@@ -30,6 +32,8 @@ def routers() -> list[Router]:
         report.router,
         cases.router,
         my.router,
+        digest.router,
+        schedule_admin.router,
         start.router,
         fallback.router,
     ]

@@ -1,0 +1,430 @@
+"""The daily digest (日报) as a pure roll-up over the grid tree.
+
+Storage hands over a snapshot made of a handful of grouped queries (the tree, the
+memberships, patrol counts per person × grid × role, case counts per grid × severity, ...).
+`roll_up` folds the per-grid figures into per-subtree figures in one pass over the grids,
+deepest first, and `digest_for` cuts one leader's digest out of it. Nothing here touches the
+database or the clock: `now`, the windows and the zone are passed in.
+
+Lists that could grow with the city (laggards, unreachable people, 重大 cases) are kept as
+capped samples with exact counts beside them, so a root leader's digest costs the same as a
+building's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+from domain.cases import SEVERITY_BY_ZH, Severity
+from domain.pacing import Pace, pace
+from domain.periods import PeriodWindow, QuotaPeriod
+
+SAMPLE = 12
+"""How many names a capped list keeps (the digest shows fewer; the rest is "+N more")."""
+
+CASE_FIELDS = ("new", "accepted", "closed", "overdue", "escalated")
+
+
+@dataclass(frozen=True)
+class GridNode:
+    id: int
+    parent_id: int | None
+    name: str
+    code: str
+    depth: int
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    id: int
+    name: str
+    tg_id: int | None
+    language: str | None
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One membership as the chasing needs it."""
+
+    membership_id: int
+    person_id: int
+    grid_id: int
+    role_id: int
+    role_label: str
+    is_leader: bool
+    quota_period: str | None
+    quota_count: int | None
+
+
+@dataclass(frozen=True)
+class DoneCounts:
+    """Counted patrols of one person × grid × role since the start of each current window."""
+
+    day: int = 0
+    week: int = 0
+    month: int = 0
+
+    def of(self, period: str) -> int:
+        return {"day": self.day, "week": self.week, "month": self.month}[period]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """Counts for one grid × severity (the grouped case query)."""
+
+    grid_id: int
+    severity: str
+    new: int = 0
+    accepted: int = 0
+    closed: int = 0
+    overdue: int = 0
+    escalated: int = 0
+
+
+@dataclass(frozen=True)
+class NamedCase:
+    id: int
+    code: str
+    grid_id: int
+    description: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the digests of a day need, from the grouped queries."""
+
+    grids: tuple[GridNode, ...]
+    people: Mapping[int, PersonInfo]
+    holdings: tuple[Holding, ...]
+    done: Mapping[tuple[int, int, int], DoneCounts]
+    cases: tuple[CaseRow, ...] = ()
+    flagged: Mapping[int, int] = field(default_factory=dict)
+    closure: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+    """grid id -> (closed this month with a deadline, of which on time)."""
+    waiting: Mapping[tuple[int, str], int] = field(default_factory=dict)
+    """(grid id, status) -> open cases in that status, for REPORTED / ACCEPTED / FEEDBACK."""
+    critical: tuple[NamedCase, ...] = ()
+
+
+def is_critical(severity: str) -> bool:
+    return SEVERITY_BY_ZH.get(severity, severity) == Severity.CRITICAL
+
+
+def severity_key(severity: str) -> Severity | str:
+    try:
+        return SEVERITY_BY_ZH.get(severity) or Severity(severity)
+    except ValueError:
+        return severity
+
+
+@dataclass(frozen=True)
+class Laggard:
+    person_id: int
+    grid_id: int
+    role_label: str
+    pace: Pace
+    window: PeriodWindow
+
+
+def holding_paces(
+    snapshot: Snapshot,
+    windows: Mapping[str, PeriodWindow],
+    now: datetime,
+    tz: tzinfo,
+) -> list[Laggard]:
+    """The pace of every quota holding (laggards or not), in holding order."""
+    out: list[Laggard] = []
+    cache: dict[tuple[str, int, int], Pace] = {}
+    for h in snapshot.holdings:
+        if not h.quota_period or not h.quota_count:
+            continue
+        window = windows[h.quota_period]
+        done = snapshot.done.get((h.person_id, h.grid_id, h.role_id), DoneCounts()).of(
+            h.quota_period
+        )
+        key = (h.quota_period, h.quota_count, done)
+        p = cache.get(key)
+        if p is None:
+            p = cache[key] = pace(h.quota_count, done, window, now, tz)
+        out.append(Laggard(h.person_id, h.grid_id, h.role_label, p, window))
+    return out
+
+
+@dataclass
+class GridStats:
+    """Figures of one grid: `own` for its own members and cases, then its whole subtree."""
+
+    required: int = 0
+    done: int = 0
+    expected: int = 0
+    behind: int = 0
+    behind_own: list[tuple[int, str]] = field(default_factory=list)  # (person, role label)
+    flagged: int = 0
+    unreachable: int = 0
+    unreachable_sample: list[int] = field(default_factory=list)
+    cases: dict[Severity | str, list[int]] = field(default_factory=dict)
+    closed_with_deadline: int = 0
+    closed_on_time: int = 0
+    critical: int = 0
+    critical_sample: list[NamedCase] = field(default_factory=list)
+
+    def add_cases(self, severity: Severity | str, counts: Iterable[int]) -> None:
+        row = self.cases.setdefault(severity, [0] * len(CASE_FIELDS))
+        for i, v in enumerate(counts):
+            row[i] += v
+
+    def merge(self, other: GridStats) -> None:
+        self.required += other.required
+        self.done += other.done
+        self.expected += other.expected
+        self.behind += other.behind
+        self.flagged += other.flagged
+        self.unreachable += other.unreachable
+        if len(self.unreachable_sample) < SAMPLE:
+            self.unreachable_sample.extend(
+                other.unreachable_sample[: SAMPLE - len(self.unreachable_sample)]
+            )
+        for sev, counts in other.cases.items():
+            self.add_cases(sev, counts)
+        self.closed_with_deadline += other.closed_with_deadline
+        self.closed_on_time += other.closed_on_time
+        self.critical += other.critical
+        if len(self.critical_sample) < SAMPLE:
+            self.critical_sample.extend(other.critical_sample[: SAMPLE - len(self.critical_sample)])
+
+    def case_total(self, index: int) -> int:
+        return sum(counts[index] for counts in self.cases.values())
+
+    @property
+    def on_time_rate(self) -> float | None:
+        if not self.closed_with_deadline:
+            return None
+        return self.closed_on_time / self.closed_with_deadline
+
+    @property
+    def completion(self) -> float | None:
+        if not self.required:
+            return None
+        return self.done / self.required
+
+
+@dataclass
+class RolledUp:
+    grids: dict[int, GridNode]
+    children: dict[int, list[int]]
+    own: dict[int, GridStats]
+    subtree: dict[int, GridStats]
+    leaders: dict[int, list[int]]  # grid -> leader person ids (own grid only)
+    led: dict[int, list[int]]  # person -> grids they lead
+
+
+def roll_up(
+    snapshot: Snapshot,
+    windows: Mapping[str, PeriodWindow],
+    now: datetime,
+    tz: tzinfo,
+) -> RolledUp:
+    """Per-grid figures, then per-subtree figures, in one pass over the tree."""
+    grids = {g.id: g for g in snapshot.grids}
+    children: dict[int, list[int]] = defaultdict(list)
+    for g in snapshot.grids:
+        if g.parent_id is not None and g.parent_id in grids:
+            children[g.parent_id].append(g.id)
+    own: dict[int, GridStats] = {gid: GridStats() for gid in grids}
+
+    for lag in holding_paces(snapshot, windows, now, tz):
+        stats = own.get(lag.grid_id)
+        if stats is None:
+            continue
+        p = lag.pace
+        stats.required += p.quota
+        stats.done += min(p.done, p.quota)
+        stats.expected += p.expected
+        if p.needs_nag:
+            stats.behind += 1
+            stats.behind_own.append((lag.person_id, lag.role_label))
+
+    leaders: dict[int, list[int]] = defaultdict(list)
+    led: dict[int, list[int]] = defaultdict(list)
+    seen_unreachable: set[tuple[int, int]] = set()
+    for h in snapshot.holdings:
+        if h.grid_id not in own:
+            continue
+        if h.is_leader:
+            if h.person_id not in leaders[h.grid_id]:
+                leaders[h.grid_id].append(h.person_id)
+            if h.grid_id not in led[h.person_id]:
+                led[h.person_id].append(h.grid_id)
+        person = snapshot.people.get(h.person_id)
+        if person is not None and not person.reachable:
+            if (h.person_id, h.grid_id) in seen_unreachable:
+                continue
+            seen_unreachable.add((h.person_id, h.grid_id))
+            stats = own[h.grid_id]
+            stats.unreachable += 1
+            if len(stats.unreachable_sample) < SAMPLE:
+                stats.unreachable_sample.append(h.person_id)
+
+    for row in snapshot.cases:
+        stats = own.get(row.grid_id)
+        if stats is not None:
+            stats.add_cases(
+                severity_key(row.severity),
+                (row.new, row.accepted, row.closed, row.overdue, row.escalated),
+            )
+    for gid, count in snapshot.flagged.items():
+        if gid in own:
+            own[gid].flagged += count
+    for gid, (closed, on_time) in snapshot.closure.items():
+        if gid in own:
+            own[gid].closed_with_deadline += closed
+            own[gid].closed_on_time += on_time
+    for case in snapshot.critical:
+        if case.grid_id in own:
+            stats = own[case.grid_id]
+            stats.critical += 1
+            if len(stats.critical_sample) < SAMPLE:
+                stats.critical_sample.append(case)
+
+    subtree: dict[int, GridStats] = {}
+    for g in sorted(snapshot.grids, key=lambda g: -g.depth):
+        total = GridStats()
+        total.merge(own[g.id])
+        for child in children.get(g.id, ()):
+            total.merge(subtree[child])
+        subtree[g.id] = total
+    return RolledUp(grids, dict(children), own, subtree, dict(leaders), dict(led))
+
+
+@dataclass
+class ChildLine:
+    grid: GridNode
+    stats: GridStats
+    behind_deeper: int
+
+
+@dataclass
+class LeaderDigest:
+    """One leader's digest: the figures of every subtree they lead, merged."""
+
+    person_id: int
+    tops: list[GridNode]
+    totals: GridStats
+    children: list[ChildLine]
+    behind_named: list[tuple[int, int, str]]  # (person, grid, role label)
+    waiting: dict[str, int]  # status -> count in the grids this person leads
+
+
+def _tops(grid_ids: Iterable[int], grids: Mapping[int, GridNode]) -> list[int]:
+    """The led grids that no other led grid contains."""
+    led = set(grid_ids)
+    tops = []
+    for gid in led:
+        parent = grids[gid].parent_id
+        covered = False
+        while parent is not None:
+            if parent in led:
+                covered = True
+                break
+            parent = grids[parent].parent_id if parent in grids else None
+        if not covered:
+            tops.append(gid)
+    return sorted(tops, key=lambda g: (grids[g].depth, grids[g].code))
+
+
+def rank_key(line: ChildLine) -> tuple[float, float, str]:
+    """Best first: on-time closure rate, then patrol completion (unknown ranks last)."""
+    rate = line.stats.on_time_rate
+    completion = line.stats.completion
+    return (
+        -(rate if rate is not None else -1.0),
+        -(completion if completion is not None else -1.0),
+        line.grid.code,
+    )
+
+
+def digest_for(rolled: RolledUp, snapshot: Snapshot, person_id: int) -> LeaderDigest | None:
+    led = [g for g in rolled.led.get(person_id, []) if g in rolled.grids]
+    if not led:
+        return None
+    tops = _tops(led, rolled.grids)
+    totals = GridStats()
+    lines: list[ChildLine] = []
+    named: list[tuple[int, int, str]] = []
+    for top in tops:
+        totals.merge(rolled.subtree[top])
+        named.extend((p, top, label) for p, label in rolled.own[top].behind_own)
+        for child in rolled.children.get(top, ()):
+            sub = rolled.subtree[child]
+            own = rolled.own[child]
+            lines.append(ChildLine(rolled.grids[child], sub, sub.behind - own.behind))
+            named.extend((p, child, label) for p, label in own.behind_own)
+    lines.sort(key=rank_key)
+    waiting: dict[str, int] = defaultdict(int)
+    for gid in led:
+        for status in ("reported", "accepted", "feedback"):
+            waiting[status] += snapshot.waiting.get((gid, status), 0)
+    return LeaderDigest(
+        person_id=person_id,
+        tops=[rolled.grids[t] for t in tops],
+        totals=totals,
+        children=lines,
+        behind_named=named,
+        waiting=dict(waiting),
+    )
+
+
+def windows_at(now: datetime, tz: tzinfo) -> dict[str, PeriodWindow]:
+    from domain.periods import window_at
+
+    return {p.value: window_at(p, now, tz) for p in QuotaPeriod}
+
+
+# -- schedule times (local HH:MM) and quiet hours ------------------------------------------
+
+
+def parse_hhmm(value: str) -> time:
+    """'09:30' -> time(9, 30). Raises ValueError on anything else."""
+    hh, sep, mm = value.strip().partition(":")
+    if not sep or not hh.isdigit() or not mm.isdigit() or len(mm) != 2:
+        raise ValueError(f"not a HH:MM time: {value!r}")
+    return time(int(hh), int(mm))
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours when nothing but 重大 cases is sent ('22:00-07:00'; may wrap midnight)."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, value: str | None) -> QuietHours | None:
+        if not value or not value.strip():
+            return None
+        first, sep, second = value.strip().partition("-")
+        if not sep:
+            raise ValueError(f"not a HH:MM-HH:MM range: {value!r}")
+        start, end = parse_hhmm(first), parse_hhmm(second)
+        return None if start == end else cls(start, end)
+
+    def contains(self, at: time) -> bool:
+        if self.start < self.end:
+            return self.start <= at < self.end
+        return at >= self.start or at < self.end
+
+    def release_at(self, now: datetime, tz: tzinfo) -> datetime | None:
+        """When a message held at `now` may go: the end of the quiet hours (UTC), or None
+        when `now` is not in them."""
+        local = now.astimezone(tz)
+        if not self.contains(local.time().replace(tzinfo=None)):
+            return None
+        end_day = local.date()
+        if self.start > self.end and local.time().replace(tzinfo=None) >= self.start:
+            end_day += timedelta(days=1)
+        return datetime.combine(end_day, self.end, tzinfo=tz).astimezone(UTC)

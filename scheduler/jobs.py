@@ -1,0 +1,116 @@
+"""The scheduler's jobs: top-level functions that carry an id only (`app_key`).
+
+Each job opens its own unit of work, calls the same services the handlers use, commits, and
+wakes the notifier. They are safe to run twice (every push is keyed), so a retried job, a
+catch-up after downtime or a second process queues nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from services.chasing import Outcome, load_rules, run_daily, run_sweep
+from services.digest import DigestRun, run_digests
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+_APPS: dict[str, AppContext] = {}
+
+
+def bind(app: AppContext) -> str:
+    """Register the app so jobs can find it by a primitive key."""
+    key = f"app{id(app)}"
+    _APPS[key] = app
+    return key
+
+
+def unbind(key: str) -> None:
+    _APPS.pop(key, None)
+
+
+def _case_texts(app: AppContext, tz: Any) -> Any:
+    try:
+        from bot.render.cases import CaseRender
+    except ImportError:  # pragma: no cover
+        return None
+    return CaseRender(app.translator, app.settings.default_language, tz)
+
+
+def _wake(app: AppContext) -> None:
+    if app.notifier is not None:
+        app.notifier.wake()
+
+
+async def digest_now(app: AppContext, now: datetime | None = None) -> DigestRun:
+    now = now or app.clock.now()
+    async with app.db.session() as session:
+        rules = await load_rules(session)
+        run = await run_digests(
+            session,
+            now=now,
+            tz=rules.tz,
+            t=app.translator.t,
+            default_language=app.settings.default_language,
+            quiet=rules.quiet,
+        )
+    log.info("digest: %s leaders, %s queued", run.leaders, run.queued)
+    _wake(app)
+    return run
+
+
+async def nag_now(app: AppContext, now: datetime | None = None) -> Outcome:
+    now = now or app.clock.now()
+    async with app.db.session() as session:
+        rules = await load_rules(session)
+        outcome = await run_daily(
+            session,
+            now=now,
+            rules=rules,
+            t=app.translator.t,
+            default_language=app.settings.default_language,
+            case_texts=_case_texts(app, rules.tz),
+        )
+    log.info("nags: %s queued, %s escalated", len(outcome.queued), len(outcome.escalated))
+    _wake(app)
+    return outcome
+
+
+async def sweep_now(app: AppContext, now: datetime | None = None) -> Outcome:
+    now = now or app.clock.now()
+    async with app.db.session() as session:
+        rules = await load_rules(session)
+        outcome = await run_sweep(
+            session,
+            now=now,
+            rules=rules,
+            t=app.translator.t,
+            default_language=app.settings.default_language,
+            case_texts=_case_texts(app, rules.tz),
+        )
+    _wake(app)
+    return outcome
+
+
+async def digest_job(app_key: str) -> None:
+    await digest_now(_APPS[app_key])
+
+
+async def nag_job(app_key: str) -> None:
+    await nag_now(_APPS[app_key])
+
+
+async def sweep_job(app_key: str) -> None:
+    await sweep_now(_APPS[app_key])
+
+
+async def refresh_job(app_key: str) -> None:
+    """Pick up schedule changes made by another process."""
+    app = _APPS[app_key]
+    runner = app.extras.get("scheduler")
+    if runner is not None:
+        await runner.reschedule()

@@ -1,0 +1,174 @@
+"""APScheduler 3 wiring: the deployment's times, in its zone, one scheduler at a time.
+
+Jobs (ids are stable; `replace_existing` so a reschedule replaces them in place):
+
+- `digest` at `Deployment.digest_time`, `nag` at `Deployment.nag_time` (cron, local time in
+  `Deployment.timezone`, set explicitly on the scheduler and on each trigger);
+- `sweep` every 15 minutes (reports nobody accepted, assignments nobody acknowledged);
+- `refresh` every 5 minutes (a `/schedule` change made in another process).
+
+All with `coalesce=True`, `max_instances=1` and a misfire grace of hours. The jobs live in
+memory, so a bot that was down at 18:00 would not know it missed the digest: at start-up
+`catch_up` runs today's digest and nag jobs when their time passed less than the grace ago
+(running them twice sends nothing twice).
+
+Only the holder of the `scheduler` lock (scheduler/lock.py) runs jobs; another process keeps
+trying to take over. With an injected (non-system) clock, as in the tests, cron jobs are not
+started: tests call the job functions with the clock set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from domain.clock import SystemClock
+from domain.digest import parse_hhmm
+from scheduler import jobs
+from scheduler.lock import SingletonLock, lock_for
+from services.chasing import Rules, load_rules
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+    from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE = timedelta(hours=6)
+SWEEP_MINUTES = 15
+REFRESH_MINUTES = 5
+LOCK_RETRY_SECONDS = 15.0
+
+
+def job_options() -> dict[str, Any]:
+    return {
+        "replace_existing": True,
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": int(MISFIRE_GRACE.total_seconds()),
+    }
+
+
+def configure(scheduler: AsyncIOScheduler, rules: Rules, app_key: str) -> None:
+    """(Re)define every job from the rules. Safe to call again at any time."""
+    tz = rules.tz
+    for job_id, func, hhmm in (
+        ("digest", jobs.digest_job, rules.digest_time),
+        ("nag", jobs.nag_job, rules.nag_time),
+    ):
+        at = parse_hhmm(hhmm)
+        scheduler.add_job(
+            func,
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
+            id=job_id,
+            name=job_id,
+            args=[app_key],
+            **job_options(),
+        )
+    scheduler.add_job(
+        jobs.sweep_job,
+        IntervalTrigger(minutes=SWEEP_MINUTES, timezone=tz),
+        id="sweep",
+        name="sweep",
+        args=[app_key],
+        **job_options(),
+    )
+    scheduler.add_job(
+        jobs.refresh_job,
+        IntervalTrigger(minutes=REFRESH_MINUTES, timezone=tz),
+        id="refresh",
+        name="refresh",
+        args=[app_key],
+        **job_options(),
+    )
+
+
+def due_catch_up(rules: Rules, now: datetime) -> list[str]:
+    """Which daily jobs ran (or should have) earlier today within the grace: run them now."""
+    local = now.astimezone(rules.tz)
+    out = []
+    for job_id, hhmm in (("nag", rules.nag_time), ("digest", rules.digest_time)):
+        at = datetime.combine(local.date(), parse_hhmm(hhmm), tzinfo=rules.tz)
+        if at <= local < at + MISFIRE_GRACE:
+            out.append(job_id)
+    return out
+
+
+class Runner:
+    def __init__(self, app: AppContext, *, lock: SingletonLock | None = None) -> None:
+        self.app = app
+        self.lock = lock or lock_for(app.db, "scheduler")
+        self.key = jobs.bind(app)
+        self.scheduler: AsyncIOScheduler | None = None
+        self.rules: Rules | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.live = isinstance(app.clock, SystemClock)
+
+    async def start(self) -> None:
+        self.app.extras["scheduler"] = self
+        if self.live:
+            self._task = asyncio.create_task(self._take_over(), name="gridbot-scheduler")
+
+    async def _take_over(self) -> None:
+        while True:  # another process holds it: try again now and then
+            if await self.lock.acquire():
+                break
+            await asyncio.sleep(LOCK_RETRY_SECONDS)
+        async with self.app.db.reading() as session:
+            rules = await load_rules(session)
+        self.rules = rules
+        self.scheduler = AsyncIOScheduler(timezone=rules.tz)
+        configure(self.scheduler, rules, self.key)
+        self.scheduler.start()
+        log.info("scheduler: digest %s, nag %s (%s)", rules.digest_time, rules.nag_time, rules.tz)
+        for job_id in due_catch_up(rules, self.app.clock.now()):
+            log.info("scheduler: catching up on today's %s", job_id)
+            try:
+                if job_id == "nag":
+                    await jobs.nag_now(self.app)
+                else:
+                    await jobs.digest_now(self.app)
+            except Exception:
+                log.exception("scheduler: catch-up %s failed", job_id)
+
+    async def reschedule(self, rules: Rules | None = None) -> None:
+        """Apply new times without a restart (from `/schedule`, or read from the database)."""
+        if rules is None:
+            async with self.app.db.reading() as session:
+                rules = await load_rules(session)
+        if self.scheduler is None or rules == self.rules:
+            self.rules = rules
+            return
+        if self.rules is not None and rules.tz != self.rules.tz:
+            self.scheduler.configure(timezone=rules.tz)  # pragma: no cover - zone changes
+        self.rules = rules
+        configure(self.scheduler, rules, self.key)
+        log.info("scheduler: now digest %s, nag %s", rules.digest_time, rules.nag_time)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None
+        await self.lock.release()
+        jobs.unbind(self.key)
+        self.app.extras.pop("scheduler", None)
+
+
+async def start(app: AppContext, bot: Bot) -> Any:
+    if not app.settings.run_scheduler:
+        return None
+    runner = Runner(app)
+    await runner.start()
+    return runner.stop

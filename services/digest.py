@@ -1,0 +1,382 @@
+"""The daily digest (日报): computed for every leader at once, queued exactly once each.
+
+`run_digests` is what the scheduler's digest job calls; `digest_of` is what `/today` calls.
+Both load the same grouped snapshot (`storage/digest.py`), roll it up over the tree
+(`domain/digest.py`) and render with the same function, so `/today` shows what the evening
+digest will say.
+
+A digest fits one message (4096 characters): lists are cut to a few names and end with
+"+N more" and a button that sends the full lists as a file.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from aiogram import html
+from aiogram.filters.callback_data import CallbackData
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import Severity
+from domain.digest import (
+    CASE_FIELDS,
+    GridStats,
+    LeaderDigest,
+    QuietHours,
+    RolledUp,
+    Snapshot,
+    digest_for,
+    roll_up,
+    windows_at,
+)
+from storage import digest as q
+from storage.models import Delivery
+
+quote = html.quote
+
+MAX_TEXT = 4096
+Texts = Callable[..., str]
+"""`t(key, language, **params) -> str` (the translator)."""
+
+
+class DigestCB(CallbackData, prefix="dg"):
+    """Digest buttons: `what` is "w" (cases waiting, `status`) or "full" (the full lists)."""
+
+    what: str
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    markup: dict[str, Any] | None
+    truncated: bool
+
+
+SEVERITY_ORDER: tuple[Severity, ...] = (Severity.CRITICAL, Severity.MAJOR, Severity.GENERAL)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)}%"
+
+
+def _sev_label(t: Texts, lang: str, sev: Severity | str) -> str:
+    if isinstance(sev, Severity):
+        return t(f"digest.sev.{sev.value}", lang)
+    return quote(str(sev))
+
+
+def _name(snapshot: Snapshot, person_id: int) -> str:
+    p = snapshot.people.get(person_id)
+    return quote(p.name) if p else f"#{person_id}"
+
+
+def _more(t: Texts, lang: str, n: int) -> list[str]:
+    return [t("digest.more", lang, n=n)] if n > 0 else []
+
+
+def _case_lines(t: Texts, lang: str, stats: GridStats) -> list[str]:
+    totals = [stats.case_total(i) for i in range(len(CASE_FIELDS))]
+    lines = [t("digest.cases", lang, **dict(zip(CASE_FIELDS, totals, strict=True)))]
+    known = [s for s in SEVERITY_ORDER if s in stats.cases]
+    others = sorted((s for s in stats.cases if not isinstance(s, Severity)), key=str)
+    for sev in [*known, *others]:
+        counts = stats.cases[sev]
+        if any(counts):
+            lines.append(
+                t(
+                    "digest.cases_by_severity",
+                    lang,
+                    severity=_sev_label(t, lang, sev),
+                    **dict(zip(CASE_FIELDS, counts, strict=True)),
+                )
+            )
+    return lines
+
+
+def render(
+    d: LeaderDigest,
+    snapshot: Snapshot,
+    *,
+    t: Texts,
+    lang: str,
+    day: str,
+    cap: int = 10,
+) -> Rendered:
+    """The digest as HTML text and an inline keyboard, at most `MAX_TEXT` characters."""
+    for limit in (cap, 5, 3, 1, 0):
+        text, truncated = _render_text(d, snapshot, t=t, lang=lang, day=day, cap=limit)
+        if len(text) <= MAX_TEXT:
+            break
+    if len(text) > MAX_TEXT:  # pragma: no cover - only with absurd grid names
+        text, truncated = text[: MAX_TEXT - 1] + "…", True
+    return Rendered(text, _markup(d, t=t, lang=lang, truncated=truncated), truncated)
+
+
+def _render_text(
+    d: LeaderDigest, snapshot: Snapshot, *, t: Texts, lang: str, day: str, cap: int
+) -> tuple[str, bool]:
+    s = d.totals
+    truncated = False
+    grids = "、".join(quote(g.name) for g in d.tops)
+    out = [t("digest.title", lang, day=day, grids=grids), ""]
+    out += _case_lines(t, lang, s)
+    if s.critical:
+        out.append(t("digest.critical", lang, n=s.critical))
+        for named in s.critical_sample[:cap]:
+            mark = t("digest.overdue_mark", lang) if named.overdue else ""
+            out.append(f"• {quote(named.code)} {quote(named.description[:40])}{mark}")
+        hidden = s.critical - min(len(s.critical_sample), cap)
+        truncated |= hidden > 0
+        out += _more(t, lang, hidden)
+    out.append("")
+    out.append(
+        t(
+            "digest.patrols",
+            lang,
+            done=s.done,
+            required=s.required,
+            expected=s.expected,
+            rate=_pct(s.completion),
+        )
+    )
+    if d.children:
+        out.append(t("digest.children_head", lang))
+        for rank, line in enumerate(d.children[: max(cap, 3)], start=1):
+            c = line.stats
+            out.append(
+                t(
+                    "digest.child_line",
+                    lang,
+                    rank=rank,
+                    name=quote(line.grid.name),
+                    done=c.done,
+                    required=c.required,
+                    expected=c.expected,
+                    on_time=_pct(c.on_time_rate),
+                    overdue=c.case_total(3),
+                    behind=c.behind,
+                )
+            )
+        hidden = len(d.children) - max(cap, 3)
+        truncated |= hidden > 0
+        out += _more(t, lang, hidden)
+    if s.behind:
+        out.append("")
+        out.append(t("digest.behind", lang, n=s.behind))
+        shown = d.behind_named[:cap]
+        for person_id, grid_id, role in shown:
+            grid = next((g for g in d.tops if g.id == grid_id), None) or _grid(d, grid_id)
+            out.append(
+                t(
+                    "digest.behind_line",
+                    lang,
+                    name=_name(snapshot, person_id),
+                    role=quote(role),
+                    grid=quote(grid.name) if grid else "",
+                )
+            )
+        hidden = len(d.behind_named) - len(shown)
+        truncated |= hidden > 0
+        out += _more(t, lang, hidden)
+        for line in d.children:
+            if line.behind_deeper:
+                out.append(
+                    t(
+                        "digest.behind_deeper",
+                        lang,
+                        name=quote(line.grid.name),
+                        n=line.behind_deeper,
+                    )
+                )
+    if s.flagged:
+        out.append(t("digest.flagged", lang, n=s.flagged))
+    if s.unreachable:
+        names = "、".join(_name(snapshot, p) for p in s.unreachable_sample[:cap])
+        out.append(t("digest.unreachable", lang, n=s.unreachable, names=names))
+        truncated |= s.unreachable > min(len(s.unreachable_sample), cap)
+    waiting = {k: v for k, v in d.waiting.items() if v}
+    out.append("")
+    if waiting:
+        out.append(
+            t(
+                "digest.waiting",
+                lang,
+                reported=d.waiting.get("reported", 0),
+                accepted=d.waiting.get("accepted", 0),
+                feedback=d.waiting.get("feedback", 0),
+            )
+        )
+    else:
+        out.append(t("digest.nothing_waiting", lang))
+    return "\n".join(out).strip(), truncated
+
+
+def _grid(d: LeaderDigest, grid_id: int) -> Any:
+    for line in d.children:
+        if line.grid.id == grid_id:
+            return line.grid
+    return None
+
+
+def _markup(d: LeaderDigest, *, t: Texts, lang: str, truncated: bool) -> dict[str, Any] | None:
+    row: list[dict[str, str]] = []
+    for status, key in (
+        ("reported", "digest.btn_reported"),
+        ("accepted", "digest.btn_accepted"),
+        ("feedback", "digest.btn_feedback"),
+    ):
+        n = d.waiting.get(status, 0)
+        if n:
+            row.append(
+                {
+                    "text": t(key, lang, n=n),
+                    "callback_data": DigestCB(what="w", status=status).pack(),
+                }
+            )
+    rows = [row] if row else []
+    if truncated:
+        rows.append(
+            [{"text": t("digest.btn_full", lang), "callback_data": DigestCB(what="full").pack()}]
+        )
+    return {"inline_keyboard": rows} if rows else None
+
+
+# -- computing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Computed:
+    snapshot: Snapshot
+    rolled: RolledUp
+    query_seconds: float
+    rollup_seconds: float
+
+
+async def compute(
+    session: AsyncSession, *, now: datetime, tz: tzinfo, paths: Sequence[str] | None = None
+) -> Computed:
+    windows = windows_at(now, tz)
+    started = _time.perf_counter()
+    snapshot = await q.load_snapshot(session, windows=windows, now=now, paths=paths)
+    queried = _time.perf_counter()
+    rolled = roll_up(snapshot, windows, now, tz)
+    return Computed(snapshot, rolled, queried - started, _time.perf_counter() - queried)
+
+
+def day_label(now: datetime, tz: tzinfo) -> str:
+    return now.astimezone(tz).date().isoformat()
+
+
+def digest_key(person_id: int, day: str) -> str:
+    return f"digest:{person_id}:{day}"
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    leaders: int
+    queued: int
+    rendered: list[tuple[int, Rendered]]
+
+
+def render_all(
+    computed: Computed, *, t: Texts, default_language: str, day: str
+) -> list[tuple[int, Rendered]]:
+    out = []
+    snap = computed.snapshot
+    for person_id in sorted(computed.rolled.led):
+        d = digest_for(computed.rolled, snap, person_id)
+        person = snap.people.get(person_id)
+        if d is None or person is None:
+            continue
+        lang = person.language or default_language
+        out.append((person_id, render(d, snap, t=t, lang=lang, day=day)))
+    return out
+
+
+async def run_digests(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    t: Texts,
+    default_language: str,
+    quiet: QuietHours | None = None,
+) -> DigestRun:
+    """Queue today's digest for every leader who has not had it yet (idempotent)."""
+    day = day_label(now, tz)
+    computed = await compute(session, now=now, tz=tz)
+    rendered = render_all(computed, t=t, default_language=default_language, day=day)
+    already = await q.existing_keys(session, prefix="digest:", suffix=f":{day}")
+    not_before = quiet.release_at(now, tz) if quiet else None
+    queued = 0
+    for person_id, r in rendered:
+        key = digest_key(person_id, day)
+        person = computed.snapshot.people[person_id]
+        if key in already or person.tg_id is None:
+            continue
+        session.add(
+            Delivery(
+                key=key,
+                kind="digest",
+                chat_id=person.tg_id,
+                person_id=person_id,
+                text=r.text,
+                reply_markup=r.markup,
+                not_before=not_before or now,
+                created_at=now,
+            )
+        )
+        queued += 1
+    await session.flush()
+    return DigestRun(len(rendered), queued, rendered)
+
+
+async def digest_of(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    now: datetime,
+    tz: tzinfo,
+    t: Texts,
+    lang: str,
+) -> Rendered | None:
+    """One leader's digest on demand (`/today`): the same figures, over their subtrees only."""
+    paths = await q.led_paths(session, person_id)
+    if not paths:
+        return None
+    computed = await compute(session, now=now, tz=tz, paths=paths)
+    d = digest_for(computed.rolled, computed.snapshot, person_id)
+    if d is None:
+        return None
+    return render(d, computed.snapshot, t=t, lang=lang, day=day_label(now, tz))
+
+
+async def full_lists(
+    session: AsyncSession, *, person_id: int, now: datetime, tz: tzinfo, t: Texts, lang: str
+) -> str | None:
+    """The lists a digest cut short, in full, as a text file body."""
+    paths = await q.led_paths(session, person_id)
+    if not paths:
+        return None
+    computed = await compute(session, now=now, tz=tz, paths=paths)
+    snap = computed.snapshot
+    d = digest_for(computed.rolled, snap, person_id)
+    if d is None:
+        return None
+    names = {g.id: g.name for g in snap.grids}
+    out = [t("digest.full_behind", lang)]
+    for person, grid, role in d.behind_named:
+        p = snap.people.get(person)
+        out.append(f"{p.name if p else person}\t{role}\t{names.get(grid, '')}")
+    out += ["", t("digest.full_children", lang)]
+    for line in d.children:
+        c = line.stats
+        out.append(f"{line.grid.name}\t{c.done}/{c.required}\t{_pct(c.on_time_rate)}\t{c.behind}")
+    out += ["", t("digest.full_critical", lang)]
+    out += [f"{c.code}\t{c.description}" for c in snap.critical]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,128 @@
+"""Queries for the chasing jobs: cases near or past their deadline, reports nobody took,
+patrol counts of a finished window. Each is one statement, whatever the size of the city."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import col
+from sqlmodel import select as sm_select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import UNDER_DEADLINE, CaseStatus
+from storage.models import Case, CaseEvent, Department, Person
+
+
+@dataclass(frozen=True)
+class CaseDue:
+    id: int
+    code: str
+    grid_id: int
+    description: str
+    severity: str
+    status: str
+    deadline_at: datetime
+    assignee_person_id: int | None
+    assignee_department_id: int | None
+
+
+async def cases_due_before(session: AsyncSession, before: datetime) -> list[CaseDue]:
+    """Cases whose rectification deadline runs against someone and falls before `before`."""
+    query = (
+        select(
+            col(Case.id),
+            col(Case.code),
+            col(Case.grid_id),
+            col(Case.description),
+            col(Case.severity),
+            col(Case.status),
+            col(Case.deadline_at),
+            col(Case.assignee_person_id),
+            col(Case.assignee_department_id),
+        )
+        .where(
+            col(Case.status).in_([s.value for s in UNDER_DEADLINE]),
+            col(Case.deadline_at).is_not(None),
+            col(Case.deadline_at) < before,
+        )
+        .order_by(col(Case.id))
+    )
+    return [CaseDue(*r) for r in (await session.execute(query)).all()]
+
+
+@dataclass(frozen=True)
+class Untaken:
+    """A report nobody accepted, or an assignment nobody acknowledged, and since when."""
+
+    id: int
+    code: str
+    grid_id: int
+    description: str
+    severity: str
+    status: str
+    since: datetime
+    assignee_person_id: int | None
+
+
+async def untaken_cases(session: AsyncSession) -> list[Untaken]:
+    """REPORTED cases (since the report, or since they last climbed a level) and ASSIGNED
+    cases to a person (since the assignment)."""
+    last_climb = (
+        select(col(CaseEvent.case_id), func.max(col(CaseEvent.at)).label("at"))
+        .where(col(CaseEvent.kind) == "escalated")
+        .group_by(col(CaseEvent.case_id))
+        .subquery()
+    )
+    query = (
+        select(
+            col(Case.id),
+            col(Case.code),
+            col(Case.grid_id),
+            col(Case.description),
+            col(Case.severity),
+            col(Case.status),
+            col(Case.created_at),
+            col(Case.assigned_at),
+            last_climb.c.at,
+            col(Case.assignee_person_id),
+        )
+        .outerjoin(last_climb, last_climb.c.case_id == col(Case.id))
+        .where(
+            (col(Case.status) == CaseStatus.REPORTED.value)
+            | (
+                (col(Case.status) == CaseStatus.ASSIGNED.value)
+                & col(Case.assignee_person_id).is_not(None)
+            )
+        )
+        .order_by(col(Case.id))
+    )
+    out = []
+    for r in (await session.execute(query)).all():
+        cid, code, grid, desc, sev, status, created, assigned, climbed, assignee = r
+        if status == CaseStatus.REPORTED.value:
+            since = max(created, climbed) if climbed is not None else created
+        else:
+            since = assigned or created
+        out.append(Untaken(cid, code, grid, desc, sev, status, since, assignee))
+    return out
+
+
+async def people_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Person]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = (await session.exec(sm_select(Person).where(col(Person.id).in_(wanted)))).all()
+    return {p.id: p for p in rows if p.id is not None}
+
+
+async def department_chats(session: AsyncSession, ids: Iterable[int]) -> dict[int, int]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = select(col(Department.id), col(Department.chat_id)).where(
+        col(Department.id).in_(wanted), col(Department.chat_id).is_not(None)
+    )
+    return {int(r[0]): int(r[1]) for r in (await session.execute(query)).all()}

@@ -1,0 +1,282 @@
+"""The grouped queries behind the digests and the chasing: one query per kind of figure.
+
+Each function runs ONE statement (grouped by grid, or by person × grid × role), optionally
+narrowed to some subtrees by the materialized path (`path LIKE '/1/4/%'`). Never a query per
+grid or per person: `domain/digest.py` rolls the rows up over the tree in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, Severity
+from domain.digest import (
+    CaseRow,
+    DoneCounts,
+    GridNode,
+    Holding,
+    NamedCase,
+    PersonInfo,
+    Snapshot,
+)
+from domain.periods import PeriodWindow
+from storage.models import Case, CaseEvent, Delivery, Grid, Membership, Patrol, Person, Role
+
+CRITICAL_NAMES = (Severity.CRITICAL.value, "重大")
+_UNDER_DEADLINE = [s.value for s in UNDER_DEADLINE]
+_OPEN = [s.value for s in OPEN]
+_CLOSED = [CaseStatus.CLOSED.value, CaseStatus.RATED.value]
+
+
+def _in_subtrees(paths: Sequence[str] | None) -> ColumnElement[bool] | None:
+    if not paths:
+        return None
+    return or_(*(col(Grid.path).like(p + "%") for p in paths))
+
+
+def _restrict(query: Any, grid_column: Any, paths: Sequence[str] | None) -> Any:
+    cond = _in_subtrees(paths)
+    if cond is None:
+        return query
+    return query.join(Grid, col(Grid.id) == grid_column).where(cond)
+
+
+async def grid_nodes(session: AsyncSession, paths: Sequence[str] | None = None) -> list[GridNode]:
+    query = select(
+        col(Grid.id), col(Grid.parent_id), col(Grid.name), col(Grid.code), col(Grid.path)
+    ).where(col(Grid.archived_at).is_(None))
+    cond = _in_subtrees(paths)
+    if cond is not None:
+        query = query.where(cond)
+    rows = (await session.execute(query)).all()
+    return [GridNode(int(r[0]), r[1], r[2], r[3], r[4].count("/") - 1) for r in rows]
+
+
+async def holdings(session: AsyncSession, paths: Sequence[str] | None = None) -> list[Holding]:
+    query = select(
+        col(Membership.id),
+        col(Membership.person_id),
+        col(Membership.grid_id),
+        col(Membership.role_id),
+        col(Role.label),
+        col(Role.is_leader),
+        col(Role.quota_period),
+        col(Role.quota_count),
+    ).join(Role, col(Role.id) == col(Membership.role_id))
+    query = _restrict(query, col(Membership.grid_id), paths).order_by(col(Membership.id))
+    return [Holding(*r) for r in (await session.execute(query)).all()]
+
+
+async def people(
+    session: AsyncSession, paths: Sequence[str] | None = None
+) -> dict[int, PersonInfo]:
+    query = select(
+        col(Person.id),
+        col(Person.name),
+        col(Person.tg_id),
+        col(Person.language),
+        col(Person.reachable),
+    )
+    if paths:
+        members = _restrict(select(col(Membership.person_id)), col(Membership.grid_id), paths)
+        query = query.where(col(Person.id).in_(members))
+    return {int(r[0]): PersonInfo(*r) for r in (await session.execute(query)).all()}
+
+
+async def patrol_done(
+    session: AsyncSession,
+    windows: dict[str, PeriodWindow],
+    now: datetime,
+    paths: Sequence[str] | None = None,
+) -> dict[tuple[int, int, int], DoneCounts]:
+    """Counted patrols per person × grid × role in the current day, week and month."""
+    day, week, month = windows["day"].start, windows["week"].start, windows["month"].start
+    started = col(Patrol.started_at)
+
+    def since(start: datetime) -> Any:
+        return func.sum(case((started >= start, 1), else_=0))
+
+    query = (
+        select(
+            col(Patrol.person_id),
+            col(Patrol.grid_id),
+            col(Patrol.role_id),
+            since(day),
+            since(week),
+            since(month),
+        )
+        .where(col(Patrol.counted).is_(True), started >= min(week, month), started <= now)
+        .group_by(col(Patrol.person_id), col(Patrol.grid_id), col(Patrol.role_id))
+    )
+    query = _restrict(query, col(Patrol.grid_id), paths)
+    return {
+        (int(r[0]), int(r[1]), int(r[2])): DoneCounts(int(r[3]), int(r[4]), int(r[5]))
+        for r in (await session.execute(query)).all()
+    }
+
+
+async def flagged_patrols(
+    session: AsyncSession, day: PeriodWindow, paths: Sequence[str] | None = None
+) -> dict[int, int]:
+    query = (
+        select(col(Patrol.grid_id), func.count())
+        .where(
+            col(Patrol.started_at) >= day.start,
+            col(Patrol.started_at) < day.end,
+            func.json_array_length(col(Patrol.flags)) > 0,
+        )
+        .group_by(col(Patrol.grid_id))
+    )
+    query = _restrict(query, col(Patrol.grid_id), paths)
+    return {int(r[0]): int(r[1]) for r in (await session.execute(query)).all()}
+
+
+async def case_rows(
+    session: AsyncSession, day: PeriodWindow, now: datetime, paths: Sequence[str] | None = None
+) -> list[CaseRow]:
+    """Per grid × severity: new, accepted, closed today; overdue now."""
+    start, end = day.start, day.end
+
+    def today(column: Any) -> Any:
+        return and_(column >= start, column < end)
+
+    new = today(col(Case.created_at))
+    accepted = today(col(Case.accepted_at))
+    closed = and_(today(col(Case.closed_at)), col(Case.status).in_(_CLOSED))
+    overdue = and_(col(Case.status).in_(_UNDER_DEADLINE), col(Case.deadline_at) < now)
+
+    def n(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    query = (
+        select(col(Case.grid_id), col(Case.severity), n(new), n(accepted), n(closed), n(overdue))
+        .where(or_(new, accepted, closed, overdue))
+        .group_by(col(Case.grid_id), col(Case.severity))
+    )
+    query = _restrict(query, col(Case.grid_id), paths)
+    rows = {
+        (int(r[0]), str(r[1])): [int(r[2]), int(r[3]), int(r[4]), int(r[5]), 0]
+        for r in (await session.execute(query)).all()
+    }
+    esc = (
+        select(col(CaseEvent.grid_id), col(Case.severity), func.count())
+        .join(Case, col(Case.id) == col(CaseEvent.case_id))
+        .where(col(CaseEvent.kind) == "escalated", today(col(CaseEvent.at)))
+        .group_by(col(CaseEvent.grid_id), col(Case.severity))
+    )
+    esc = _restrict(esc, col(CaseEvent.grid_id), paths)
+    for r in (await session.execute(esc)).all():
+        rows.setdefault((int(r[0]), str(r[1])), [0, 0, 0, 0, 0])[4] += int(r[2])
+    return [CaseRow(g, s, *v) for (g, s), v in rows.items()]
+
+
+async def closure(
+    session: AsyncSession, month: PeriodWindow, paths: Sequence[str] | None = None
+) -> dict[int, tuple[int, int]]:
+    """Per grid: cases closed this month that had a deadline, and how many of them on time."""
+    on_time = func.sum(case((col(Case.closed_at) <= col(Case.deadline_at), 1), else_=0))
+    query = (
+        select(col(Case.grid_id), func.count(), on_time)
+        .where(
+            col(Case.status).in_(_CLOSED),
+            col(Case.closed_at) >= month.start,
+            col(Case.deadline_at).is_not(None),
+        )
+        .group_by(col(Case.grid_id))
+    )
+    query = _restrict(query, col(Case.grid_id), paths)
+    return {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in (await session.execute(query)).all()}
+
+
+async def waiting(
+    session: AsyncSession, paths: Sequence[str] | None = None
+) -> dict[tuple[int, str], int]:
+    wanted = [CaseStatus.REPORTED.value, CaseStatus.ACCEPTED.value, CaseStatus.FEEDBACK.value]
+    query = (
+        select(col(Case.grid_id), col(Case.status), func.count())
+        .where(col(Case.status).in_(wanted))
+        .group_by(col(Case.grid_id), col(Case.status))
+    )
+    query = _restrict(query, col(Case.grid_id), paths)
+    return {(int(r[0]), str(r[1])): int(r[2]) for r in (await session.execute(query)).all()}
+
+
+async def critical_cases(
+    session: AsyncSession, now: datetime, paths: Sequence[str] | None = None
+) -> list[NamedCase]:
+    overdue = and_(col(Case.status).in_(_UNDER_DEADLINE), col(Case.deadline_at) < now)
+    query = (
+        select(col(Case.id), col(Case.code), col(Case.grid_id), col(Case.description), overdue)
+        .where(col(Case.severity).in_(CRITICAL_NAMES), col(Case.status).in_(_OPEN))
+        .order_by(col(Case.id))
+    )
+    query = _restrict(query, col(Case.grid_id), paths)
+    return [
+        NamedCase(int(r[0]), r[1], int(r[2]), r[3], bool(r[4]))
+        for r in (await session.execute(query)).all()
+    ]
+
+
+async def load_snapshot(
+    session: AsyncSession,
+    *,
+    windows: dict[str, PeriodWindow],
+    now: datetime,
+    paths: Sequence[str] | None = None,
+) -> Snapshot:
+    """Everything the digests need: nine grouped statements, whatever the size of the tree."""
+    return Snapshot(
+        grids=tuple(await grid_nodes(session, paths)),
+        people=await people(session, paths),
+        holdings=tuple(await holdings(session, paths)),
+        done=await patrol_done(session, windows, now, paths),
+        cases=tuple(await case_rows(session, windows["day"], now, paths)),
+        flagged=await flagged_patrols(session, windows["day"], paths),
+        closure=await closure(session, windows["month"], paths),
+        waiting=await waiting(session, paths),
+        critical=tuple(await critical_cases(session, now, paths)),
+    )
+
+
+async def existing_keys(session: AsyncSession, *, prefix: str, suffix: str) -> set[str]:
+    """Outbox keys already queued that start with `prefix` and end with `suffix`."""
+    query = select(col(Delivery.key)).where(col(Delivery.key).like(f"{prefix}%{suffix}"))
+    return {str(r[0]) for r in (await session.execute(query)).all()}
+
+
+async def led_paths(session: AsyncSession, person_id: int) -> list[str]:
+    """Paths of the grids a person leads."""
+    query = (
+        select(col(Grid.path))
+        .join(Membership, col(Membership.grid_id) == col(Grid.id))
+        .join(Role, col(Role.id) == col(Membership.role_id))
+        .where(
+            col(Membership.person_id) == person_id,
+            col(Role.is_leader).is_(True),
+            col(Grid.archived_at).is_(None),
+        )
+    )
+    paths = sorted({str(r[0]) for r in (await session.execute(query)).all()})
+    return [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+
+
+async def waiting_cases(
+    session: AsyncSession, *, grid_ids: Sequence[int], status: str, limit: int = 30
+) -> list[tuple[str, str]]:
+    """(code, description) of the cases in `status` held by these grids, oldest first."""
+    if not grid_ids:
+        return []
+    query = (
+        select(col(Case.code), col(Case.description))
+        .where(col(Case.grid_id).in_(list(grid_ids)), col(Case.status) == status)
+        .order_by(col(Case.id))
+        .limit(limit)
+    )
+    return [(str(r[0]), str(r[1])) for r in (await session.execute(query)).all()]
