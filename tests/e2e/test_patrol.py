@@ -186,3 +186,19 @@ async def test_my_shows_each_quota_and_patrols_is_for_leaders(world: World) -> N
     await head.send("/patrols LH-01 day")
     stats = await head.expect_reply(contains="巡查情况")
     assert "林和东第1片区（LH-01-1）：1/2" in stats.text
+
+
+async def test_patrol_in_a_group_answers_with_a_deep_link_into_private(world: World) -> None:
+    chat = world.emu.create_group(
+        "林和东社区群", members=[STAFF], admins=[LEADER], bot_member=True, creator=LEADER
+    )
+    staff = world.user(STAFF)
+    in_group = staff.in_group(chat.id)
+    await in_group.send("/patrol")
+    reply = await in_group.expect_reply(contains="私聊")
+    inline = reply.raw["reply_markup"]["inline_keyboard"]
+    [url] = [b["url"] for row in inline for b in row if "url" in b]
+    payload = url.split("?start=", 1)[1]
+    assert payload == "patrol"
+    await staff.start(payload)
+    await staff.expect_reply(contains="发送您的当前位置")
