@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from storage.models import Case, CaseEvent, Delivery
@@ -107,5 +108,61 @@ def ensure_notifier() -> None:
     from bot.background import STARTERS
     from bot.notifier import start_notifier
 
-    if not any(getattr(s, "__name__", "") == "start_notifier" for s in STARTERS):
+    names = {getattr(s, "__name__", "") for s in STARTERS}
+    if not names & {"start_notifier", "_start_notifier"}:
         STARTERS.append(start_notifier)
+
+
+@pytest.fixture(autouse=True)
+def fast_notifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram's per-chat limits (1 a second, 20 a minute per group) scaled up, so a case
+    walking through a dozen steps does not wait on them."""
+    from bot.notifier import Limits
+
+    monkeypatch.setattr(Limits, "from_env", classmethod(lambda cls: Limits().scaled(30)))
+
+
+GUARD2_LABEL = "林和东第1片区·保安巡查员2·林和东第1片区·保安巡查员"
+
+
+async def accept_and_assign(world: World, code: str, leader_id: int, assignee_label: str) -> None:
+    leader = world.user(leader_id)
+    first = await card(leader, code, "已上报")
+    await press_on(leader, first, "立案")
+    accepted = await card(leader, code, "已立案")
+    await press_on(leader, accepted, "派遣")
+    await leader.expect_reply(contains="请选择承办人")
+    await tap(leader, assignee_label)
+    await leader.expect_reply(contains="整改期限")
+    await tap(leader, "确认")
+    await leader.expect_reply(contains="当前状态：已派遣")
+
+
+async def give_feedback(world: World, tg_id: int, code: str, text: str) -> None:
+    u = world.user(tg_id)
+    msg = await card(u, code)
+    while "处理反馈" not in msg.button_texts:
+        msg = await card(u, code)
+    await press_on(u, msg, "处理反馈")
+    await u.expect_reply(contains="描述处理情况")
+    await u.send(text)
+    await u.expect_reply(contains="上传处理后的照片")
+    await tap(u, "完成")
+    await u.expect_reply(contains="待核查")
+
+
+async def set_chat(
+    world: World, *, chat_id: int, grid_code: str | None = None, dept_code: str | None = None
+) -> None:
+    """Bind a group to a grid or a department directly (binding is the groups feature's)."""
+    from storage.models import Department, Grid
+
+    async with world.db.session() as s:
+        if grid_code:
+            grid = (await s.exec(select(Grid).where(Grid.code == grid_code))).one()
+            grid.group_chat_id = chat_id
+            s.add(grid)
+        if dept_code:
+            dept = (await s.exec(select(Department).where(Department.code == dept_code))).one()
+            dept.chat_id = chat_id
+            s.add(dept)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.case_steps import (
     GUARD,
     GUARD2,
     PIANQU_LEADER,
     card,
-    ensure_notifier,
-    meet,
     case_row,
+    ensure_notifier,
     events,
+    fast_notifier,
+    meet,
     press_on,
     report,
     tap,
@@ -20,7 +19,7 @@ from tests.e2e.case_steps import (
 from tests.e2e.harness import World
 
 ensure_notifier()
-pytestmark = pytest.mark.usefixtures()
+__all__ = ["fast_notifier"]
 
 
 async def test_happy_path_to_a_good_rating(world: World) -> None:
