@@ -508,7 +508,7 @@ async def run_sweep(
             continue
         hours = int(waited.total_seconds() // 3600)
         reported = c.status == CaseStatus.REPORTED.value
-        if waited >= climb:
+        if waited >= climb and (c.grid_id in tree.grids and tree.grids[c.grid_id].parent_id):
             note_key = "chasing.note_unaccepted" if reported else "chasing.note_unacknowledged"
             if await escalate_case(
                 session,
@@ -524,7 +524,7 @@ async def run_sweep(
                 await _announce_escalation(
                     session, push, tree, c.id, reason, hours=rules.accept_escalate_hours
                 )
-            continue
+                continue
         urgent = is_critical(c.severity)
         stamp = c.since.isoformat(timespec="minutes")
         assignee = ""
