@@ -35,6 +35,12 @@ _OPEN = [s.value for s in OPEN]
 _CLOSED = [CaseStatus.CLOSED.value, CaseStatus.RATED.value]
 
 
+async def _core(session: AsyncSession, query: Any) -> Any:
+    """Run a Core statement on the session's connection: plain rows, no ORM result layer."""
+    conn = await session.connection()
+    return await conn.execute(query)
+
+
 def _in_subtrees(paths: Sequence[str] | None) -> ColumnElement[bool] | None:
     if not paths:
         return None
@@ -55,7 +61,7 @@ async def grid_nodes(session: AsyncSession, paths: Sequence[str] | None = None) 
     cond = _in_subtrees(paths)
     if cond is not None:
         query = query.where(cond)
-    rows = (await session.execute(query)).all()
+    rows = (await _core(session, query)).all()
     return [GridNode(int(r[0]), r[1], r[2], r[3], r[4].count("/") - 1) for r in rows]
 
 
@@ -71,7 +77,7 @@ async def holdings(session: AsyncSession, paths: Sequence[str] | None = None) ->
         col(Role.quota_count),
     ).join(Role, col(Role.id) == col(Membership.role_id))
     query = _restrict(query, col(Membership.grid_id), paths).order_by(col(Membership.id))
-    return [Holding(*r) for r in (await session.execute(query)).all()]
+    return [Holding(*r) for r in (await _core(session, query)).all()]
 
 
 async def people(
@@ -87,7 +93,7 @@ async def people(
     if paths:
         members = _restrict(select(col(Membership.person_id)), col(Membership.grid_id), paths)
         query = query.where(col(Person.id).in_(members))
-    return {int(r[0]): PersonInfo(*r) for r in (await session.execute(query)).all()}
+    return {int(r[0]): PersonInfo(*r) for r in (await _core(session, query)).all()}
 
 
 async def patrol_done(
@@ -118,7 +124,7 @@ async def patrol_done(
     query = _restrict(query, col(Patrol.grid_id), paths)
     return {
         (int(r[0]), int(r[1]), int(r[2])): DoneCounts(int(r[3]), int(r[4]), int(r[5]))
-        for r in (await session.execute(query)).all()
+        for r in (await _core(session, query)).all()
     }
 
 
@@ -135,7 +141,7 @@ async def flagged_patrols(
         .group_by(col(Patrol.grid_id))
     )
     query = _restrict(query, col(Patrol.grid_id), paths)
-    return {int(r[0]): int(r[1]) for r in (await session.execute(query)).all()}
+    return {int(r[0]): int(r[1]) for r in (await _core(session, query)).all()}
 
 
 async def case_rows(
@@ -163,7 +169,7 @@ async def case_rows(
     query = _restrict(query, col(Case.grid_id), paths)
     rows = {
         (int(r[0]), str(r[1])): [int(r[2]), int(r[3]), int(r[4]), int(r[5]), 0]
-        for r in (await session.execute(query)).all()
+        for r in (await _core(session, query)).all()
     }
     esc = (
         select(col(CaseEvent.grid_id), col(Case.severity), func.count())
@@ -172,7 +178,7 @@ async def case_rows(
         .group_by(col(CaseEvent.grid_id), col(Case.severity))
     )
     esc = _restrict(esc, col(CaseEvent.grid_id), paths)
-    for r in (await session.execute(esc)).all():
+    for r in (await _core(session, esc)).all():
         rows.setdefault((int(r[0]), str(r[1])), [0, 0, 0, 0, 0])[4] += int(r[2])
     return [CaseRow(g, s, *v) for (g, s), v in rows.items()]
 
@@ -192,7 +198,7 @@ async def closure(
         .group_by(col(Case.grid_id))
     )
     query = _restrict(query, col(Case.grid_id), paths)
-    return {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in (await session.execute(query)).all()}
+    return {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in (await _core(session, query)).all()}
 
 
 async def waiting(
@@ -205,7 +211,7 @@ async def waiting(
         .group_by(col(Case.grid_id), col(Case.status))
     )
     query = _restrict(query, col(Case.grid_id), paths)
-    return {(int(r[0]), str(r[1])): int(r[2]) for r in (await session.execute(query)).all()}
+    return {(int(r[0]), str(r[1])): int(r[2]) for r in (await _core(session, query)).all()}
 
 
 async def critical_cases(
@@ -220,7 +226,7 @@ async def critical_cases(
     query = _restrict(query, col(Case.grid_id), paths)
     return [
         NamedCase(int(r[0]), r[1], int(r[2]), r[3], bool(r[4]))
-        for r in (await session.execute(query)).all()
+        for r in (await _core(session, query)).all()
     ]
 
 
@@ -248,7 +254,7 @@ async def load_snapshot(
 async def existing_keys(session: AsyncSession, *, prefix: str, suffix: str) -> set[str]:
     """Outbox keys already queued that start with `prefix` and end with `suffix`."""
     query = select(col(Delivery.key)).where(col(Delivery.key).like(f"{prefix}%{suffix}"))
-    return {str(r[0]) for r in (await session.execute(query)).all()}
+    return {str(r[0]) for r in (await _core(session, query)).all()}
 
 
 async def led_paths(session: AsyncSession, person_id: int) -> list[str]:
@@ -263,7 +269,7 @@ async def led_paths(session: AsyncSession, person_id: int) -> list[str]:
             col(Grid.archived_at).is_(None),
         )
     )
-    paths = sorted({str(r[0]) for r in (await session.execute(query)).all()})
+    paths = sorted({str(r[0]) for r in (await _core(session, query)).all()})
     return [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
 
 
@@ -279,4 +285,4 @@ async def waiting_cases(
         .order_by(col(Case.id))
         .limit(limit)
     )
-    return [(str(r[0]), str(r[1])) for r in (await session.execute(query)).all()]
+    return [(str(r[0]), str(r[1])) for r in (await _core(session, query)).all()]
