@@ -70,14 +70,18 @@ async def report(
     return code
 
 
+# The bot answers inside its unit of work and commits just after; a write session waits for
+# that commit (it takes the write lock first), so what these helpers read is what the bot wrote.
+
+
 async def case_row(world: World, code: str) -> Case:
-    async with world.db.reading() as s:
+    async with world.db.session() as s:
         return (await s.exec(select(Case).where(Case.code == code))).one()
 
 
 async def events(world: World, code: str) -> list[str]:
     case = await case_row(world, code)
-    async with world.db.reading() as s:
+    async with world.db.session() as s:
         rows = await s.exec(
             select(CaseEvent.kind).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
         )
@@ -85,7 +89,7 @@ async def events(world: World, code: str) -> list[str]:
 
 
 async def deliveries(world: World, prefix: str) -> list[Delivery]:
-    async with world.db.reading() as s:
+    async with world.db.session() as s:
         rows = await s.exec(select(Delivery).where(col(Delivery.key).startswith(prefix)))
         return list(rows)
 
