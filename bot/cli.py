@@ -18,12 +18,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser(
+    run = sub.add_parser(
         "run",
         help="run the bot (long polling); without BOT_TOKEN, runs the local demo instead",
         description="Run the bot with long polling. Without BOT_TOKEN the local sandbox demo "
         "runs instead (same as `gridbot demo`).",
-    ).add_argument("--webhook", action="store_true", help="serve a webhook (needs WEBHOOK_URL)")
+    )
+    run.add_argument("--webhook", action="store_true", help="serve a webhook (needs WEBHOOK_URL)")
+    run.add_argument("--port", type=int, default=8081, help="demo emulator port without a token")
 
     demo = sub.add_parser(
         "demo",

@@ -150,7 +150,7 @@ async def cmd_tree(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: starting the local demo instead (see README).")
-        demo_args = argparse.Namespace(scenario=None, port=8081, chat_as=None)
+        demo_args = argparse.Namespace(scenario=None, port=args.port, chat_as=None)
         return await cmd_demo(settings, demo_args)
     from bot.runners import run_polling, run_webhook
 
