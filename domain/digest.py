@@ -17,6 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from operator import add
+from typing import NamedTuple
 
 from domain.cases import SEVERITY_BY_ZH, Severity
 from domain.pacing import Pace, pace
@@ -28,8 +30,11 @@ SAMPLE = 12
 CASE_FIELDS = ("new", "accepted", "closed", "overdue", "escalated")
 
 
-@dataclass(frozen=True)
-class GridNode:
+# The records below are NamedTuples: a city's snapshot holds a few hundred thousand of them,
+# and a tuple is several times cheaper to build than a (frozen) dataclass.
+
+
+class GridNode(NamedTuple):
     id: int
     parent_id: int | None
     name: str
@@ -37,8 +42,7 @@ class GridNode:
     depth: int
 
 
-@dataclass(frozen=True)
-class PersonInfo:
+class PersonInfo(NamedTuple):
     id: int
     name: str
     tg_id: int | None
@@ -46,8 +50,7 @@ class PersonInfo:
     reachable: bool
 
 
-@dataclass(frozen=True)
-class Holding:
+class Holding(NamedTuple):
     """One membership as the chasing needs it."""
 
     membership_id: int
@@ -60,8 +63,10 @@ class Holding:
     quota_count: int | None
 
 
-@dataclass(frozen=True)
-class DoneCounts:
+_PERIOD_INDEX = {"day": 0, "week": 1, "month": 2}
+
+
+class DoneCounts(NamedTuple):
     """Counted patrols of one person × grid × role since the start of each current window."""
 
     day: int = 0
@@ -69,11 +74,13 @@ class DoneCounts:
     month: int = 0
 
     def of(self, period: str) -> int:
-        return {"day": self.day, "week": self.week, "month": self.month}[period]
+        return self[_PERIOD_INDEX[period]]
 
 
-@dataclass(frozen=True)
-class CaseRow:
+_NONE_DONE = DoneCounts()
+
+
+class CaseRow(NamedTuple):
     """Counts for one grid × severity (the grouped case query)."""
 
     grid_id: int
@@ -85,8 +92,7 @@ class CaseRow:
     escalated: int = 0
 
 
-@dataclass(frozen=True)
-class NamedCase:
+class NamedCase(NamedTuple):
     id: int
     code: str
     grid_id: int
@@ -131,6 +137,24 @@ class Laggard:
     window: PeriodWindow
 
 
+class _Paces:
+    """`pace()` memoised on (period, quota, done): a city has few distinct combinations."""
+
+    def __init__(self, windows: Mapping[str, PeriodWindow], now: datetime, tz: tzinfo) -> None:
+        self.windows, self.now, self.tz = windows, now, tz
+        self.cache: dict[tuple[str, int, int], Pace] = {}
+
+    def of(self, snapshot: Snapshot, h: Holding) -> Pace:
+        period = h.quota_period
+        assert period is not None and h.quota_count is not None
+        done = snapshot.done.get((h.person_id, h.grid_id, h.role_id), _NONE_DONE).of(period)
+        key = (period, h.quota_count, done)
+        p = self.cache.get(key)
+        if p is None:
+            p = self.cache[key] = pace(h.quota_count, done, self.windows[period], self.now, self.tz)
+        return p
+
+
 def holding_paces(
     snapshot: Snapshot,
     windows: Mapping[str, PeriodWindow],
@@ -138,24 +162,17 @@ def holding_paces(
     tz: tzinfo,
 ) -> list[Laggard]:
     """The pace of every quota holding (laggards or not), in holding order."""
-    out: list[Laggard] = []
-    cache: dict[tuple[str, int, int], Pace] = {}
-    for h in snapshot.holdings:
-        if not h.quota_period or not h.quota_count:
-            continue
-        window = windows[h.quota_period]
-        done = snapshot.done.get((h.person_id, h.grid_id, h.role_id), DoneCounts()).of(
-            h.quota_period
+    paces = _Paces(windows, now, tz)
+    return [
+        Laggard(
+            h.person_id, h.grid_id, h.role_label, paces.of(snapshot, h), windows[h.quota_period]
         )
-        key = (h.quota_period, h.quota_count, done)
-        p = cache.get(key)
-        if p is None:
-            p = cache[key] = pace(h.quota_count, done, window, now, tz)
-        out.append(Laggard(h.person_id, h.grid_id, h.role_label, p, window))
-    return out
+        for h in snapshot.holdings
+        if h.quota_period and h.quota_count
+    ]
 
 
-@dataclass
+@dataclass(slots=True)
 class GridStats:
     """Figures of one grid: `own` for its own members and cases, then its whole subtree."""
 
@@ -174,28 +191,33 @@ class GridStats:
     critical_sample: list[NamedCase] = field(default_factory=list)
 
     def add_cases(self, severity: Severity | str, counts: Iterable[int]) -> None:
-        row = self.cases.setdefault(severity, [0] * len(CASE_FIELDS))
-        for i, v in enumerate(counts):
-            row[i] += v
+        row = self.cases.get(severity)
+        self.cases[severity] = list(counts) if row is None else list(map(add, row, counts))
 
     def merge(self, other: GridStats) -> None:
+        """Add `other`'s subtree figures (not its `behind_own`, which names its own people)."""
         self.required += other.required
         self.done += other.done
         self.expected += other.expected
         self.behind += other.behind
         self.flagged += other.flagged
-        self.unreachable += other.unreachable
-        if len(self.unreachable_sample) < SAMPLE:
-            self.unreachable_sample.extend(
-                other.unreachable_sample[: SAMPLE - len(self.unreachable_sample)]
-            )
-        for sev, counts in other.cases.items():
-            self.add_cases(sev, counts)
         self.closed_with_deadline += other.closed_with_deadline
         self.closed_on_time += other.closed_on_time
-        self.critical += other.critical
-        if len(self.critical_sample) < SAMPLE:
-            self.critical_sample.extend(other.critical_sample[: SAMPLE - len(self.critical_sample)])
+        if other.unreachable:
+            self.unreachable += other.unreachable
+            room = SAMPLE - len(self.unreachable_sample)
+            if room > 0:
+                self.unreachable_sample.extend(other.unreachable_sample[:room])
+        if other.cases:
+            mine = self.cases
+            for sev, counts in other.cases.items():
+                row = mine.get(sev)
+                mine[sev] = counts.copy() if row is None else list(map(add, row, counts))
+        if other.critical:
+            self.critical += other.critical
+            room = SAMPLE - len(self.critical_sample)
+            if room > 0:
+                self.critical_sample.extend(other.critical_sample[:room])
 
     def case_total(self, index: int) -> int:
         return sum(counts[index] for counts in self.cases.values())
@@ -215,6 +237,8 @@ class GridStats:
 
 @dataclass
 class RolledUp:
+    """`subtree[g]` is `own[g]` itself for a grid without children: treat both as read-only."""
+
     grids: dict[int, GridNode]
     children: dict[int, list[int]]
     own: dict[int, GridStats]
@@ -237,46 +261,45 @@ def roll_up(
             children[g.parent_id].append(g.id)
     own: dict[int, GridStats] = {gid: GridStats() for gid in grids}
 
-    for lag in holding_paces(snapshot, windows, now, tz):
-        stats = own.get(lag.grid_id)
-        if stats is None:
-            continue
-        p = lag.pace
-        stats.required += p.quota
-        stats.done += min(p.done, p.quota)
-        stats.expected += p.expected
-        if p.needs_nag:
-            stats.behind += 1
-            stats.behind_own.append((lag.person_id, lag.role_label))
-
+    paces = _Paces(windows, now, tz)
     leaders: dict[int, list[int]] = defaultdict(list)
     led: dict[int, list[int]] = defaultdict(list)
     seen_unreachable: set[tuple[int, int]] = set()
+    people = snapshot.people
     for h in snapshot.holdings:
-        if h.grid_id not in own:
+        stats = own.get(h.grid_id)
+        if stats is None:
             continue
+        if h.quota_period and h.quota_count:
+            p = paces.of(snapshot, h)
+            stats.required += p.quota
+            stats.done += min(p.done, p.quota)
+            stats.expected += p.expected
+            if p.needs_nag:
+                stats.behind += 1
+                stats.behind_own.append((h.person_id, h.role_label))
         if h.is_leader:
             if h.person_id not in leaders[h.grid_id]:
                 leaders[h.grid_id].append(h.person_id)
             if h.grid_id not in led[h.person_id]:
                 led[h.person_id].append(h.grid_id)
-        person = snapshot.people.get(h.person_id)
+        person = people.get(h.person_id)
         if person is not None and not person.reachable:
             if (h.person_id, h.grid_id) in seen_unreachable:
                 continue
             seen_unreachable.add((h.person_id, h.grid_id))
-            stats = own[h.grid_id]
             stats.unreachable += 1
             if len(stats.unreachable_sample) < SAMPLE:
                 stats.unreachable_sample.append(h.person_id)
 
+    severities: dict[str, Severity | str] = {}
     for row in snapshot.cases:
         stats = own.get(row.grid_id)
         if stats is not None:
-            stats.add_cases(
-                severity_key(row.severity),
-                (row.new, row.accepted, row.closed, row.overdue, row.escalated),
-            )
+            sev = severities.get(row.severity)
+            if sev is None:
+                sev = severities[row.severity] = severity_key(row.severity)
+            stats.add_cases(sev, row[2:7])
     for gid, count in snapshot.flagged.items():
         if gid in own:
             own[gid].flagged += count
@@ -293,9 +316,13 @@ def roll_up(
 
     subtree: dict[int, GridStats] = {}
     for g in sorted(snapshot.grids, key=lambda g: -g.depth):
+        below = children.get(g.id)
+        if not below:
+            subtree[g.id] = own[g.id]
+            continue
         total = GridStats()
         total.merge(own[g.id])
-        for child in children.get(g.id, ()):
+        for child in below:
             total.merge(subtree[child])
         subtree[g.id] = total
     return RolledUp(grids, dict(children), own, subtree, dict(leaders), dict(led))
@@ -323,6 +350,8 @@ class LeaderDigest:
 def _tops(grid_ids: Iterable[int], grids: Mapping[int, GridNode]) -> list[int]:
     """The led grids that no other led grid contains."""
     led = set(grid_ids)
+    if len(led) == 1:
+        return list(led)
     tops = []
     for gid in led:
         parent = grids[gid].parent_id
@@ -348,16 +377,23 @@ def rank_key(line: ChildLine) -> tuple[float, float, str]:
     )
 
 
+WAITING_STATUSES = ("reported", "accepted", "feedback")
+
+
 def digest_for(rolled: RolledUp, snapshot: Snapshot, person_id: int) -> LeaderDigest | None:
     led = [g for g in rolled.led.get(person_id, []) if g in rolled.grids]
     if not led:
         return None
     tops = _tops(led, rolled.grids)
-    totals = GridStats()
+    if len(tops) == 1:
+        totals = rolled.subtree[tops[0]]  # read-only, like every subtree figure
+    else:
+        totals = GridStats()
+        for top in tops:
+            totals.merge(rolled.subtree[top])
     lines: list[ChildLine] = []
     named: list[tuple[int, int, str]] = []
     for top in tops:
-        totals.merge(rolled.subtree[top])
         named.extend((p, top, label) for p, label in rolled.own[top].behind_own)
         for child in rolled.children.get(top, ()):
             sub = rolled.subtree[child]
@@ -365,9 +401,9 @@ def digest_for(rolled: RolledUp, snapshot: Snapshot, person_id: int) -> LeaderDi
             lines.append(ChildLine(rolled.grids[child], sub, sub.behind - own.behind))
             named.extend((p, child, label) for p, label in own.behind_own)
     lines.sort(key=rank_key)
-    waiting: dict[str, int] = defaultdict(int)
+    waiting = dict.fromkeys(WAITING_STATUSES, 0)
     for gid in led:
-        for status in ("reported", "accepted", "feedback"):
+        for status in WAITING_STATUSES:
             waiting[status] += snapshot.waiting.get((gid, status), 0)
     return LeaderDigest(
         person_id=person_id,
@@ -375,7 +411,7 @@ def digest_for(rolled: RolledUp, snapshot: Snapshot, person_id: int) -> LeaderDi
         totals=totals,
         children=lines,
         behind_named=named,
-        waiting=dict(waiting),
+        waiting=waiting,
     )
 
 

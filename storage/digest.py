@@ -62,7 +62,7 @@ async def grid_nodes(session: AsyncSession, paths: Sequence[str] | None = None) 
     if cond is not None:
         query = query.where(cond)
     rows = (await _core(session, query)).all()
-    return [GridNode(int(r[0]), r[1], r[2], r[3], r[4].count("/") - 1) for r in rows]
+    return [GridNode(r[0], r[1], r[2], r[3], r[4].count("/") - 1) for r in rows]
 
 
 async def holdings(session: AsyncSession, paths: Sequence[str] | None = None) -> list[Holding]:
@@ -77,7 +77,7 @@ async def holdings(session: AsyncSession, paths: Sequence[str] | None = None) ->
         col(Role.quota_count),
     ).join(Role, col(Role.id) == col(Membership.role_id))
     query = _restrict(query, col(Membership.grid_id), paths).order_by(col(Membership.id))
-    return [Holding(*r) for r in (await _core(session, query)).all()]
+    return list(map(Holding._make, (await _core(session, query)).all()))
 
 
 async def people(
@@ -93,7 +93,83 @@ async def people(
     if paths:
         members = _restrict(select(col(Membership.person_id)), col(Membership.grid_id), paths)
         query = query.where(col(Person.id).in_(members))
-    return {int(r[0]): PersonInfo(*r) for r in (await _core(session, query)).all()}
+    return {r[0]: PersonInfo._make(r) for r in (await _core(session, query)).all()}
+
+
+def _done_query(
+    windows: dict[str, PeriodWindow], now: datetime, paths: Sequence[str] | None
+) -> Any:
+    day, week, month = windows["day"].start, windows["week"].start, windows["month"].start
+    started = col(Patrol.started_at)
+
+    def since(start: datetime, name: str) -> Any:
+        return func.sum(case((started >= start, 1), else_=0)).label(name)
+
+    query = (
+        select(
+            col(Patrol.person_id),
+            col(Patrol.grid_id),
+            col(Patrol.role_id),
+            since(day, "day"),
+            since(week, "week"),
+            since(month, "month"),
+        )
+        .where(col(Patrol.counted).is_(True), started >= min(week, month), started <= now)
+        .group_by(col(Patrol.person_id), col(Patrol.grid_id), col(Patrol.role_id))
+    )
+    return _restrict(query, col(Patrol.grid_id), paths)
+
+
+async def members(
+    session: AsyncSession,
+    windows: dict[str, PeriodWindow],
+    now: datetime,
+    paths: Sequence[str] | None = None,
+) -> tuple[dict[int, PersonInfo], list[Holding], dict[tuple[int, int, int], DoneCounts]]:
+    """`people`, `holdings` and `patrol_done` in ONE statement: a row per membership with its
+    role, its person and its patrol counts (a left join on the grouped patrols)."""
+    done = _done_query(windows, now, paths).subquery("done")
+    query = (
+        select(
+            col(Membership.id),
+            col(Membership.person_id),
+            col(Membership.grid_id),
+            col(Membership.role_id),
+            col(Role.label),
+            col(Role.is_leader),
+            col(Role.quota_period),
+            col(Role.quota_count),
+            col(Person.name),
+            col(Person.tg_id),
+            col(Person.language),
+            col(Person.reachable),
+            done.c.day,
+            done.c.week,
+            done.c.month,
+        )
+        .join(Role, col(Role.id) == col(Membership.role_id))
+        .join(Person, col(Person.id) == col(Membership.person_id))
+        .outerjoin(
+            done,
+            and_(
+                done.c.person_id == col(Membership.person_id),
+                done.c.grid_id == col(Membership.grid_id),
+                done.c.role_id == col(Membership.role_id),
+            ),
+        )
+    )
+    query = _restrict(query, col(Membership.grid_id), paths).order_by(col(Membership.id))
+    people_: dict[int, PersonInfo] = {}
+    holdings_: list[Holding] = []
+    done_: dict[tuple[int, int, int], DoneCounts] = {}
+    for r in (await _core(session, query)).all():
+        person_id = r[1]
+        if person_id not in people_:
+            people_[person_id] = PersonInfo(person_id, r[8], r[9], r[10], r[11])
+        holdings_.append(Holding._make(r[:8]))
+        if r[12] is not None:
+            done_[(person_id, r[2], r[3])] = DoneCounts(int(r[12]), int(r[13]), int(r[14]))
+    return people_, holdings_, done_
 
 
 async def patrol_done(
@@ -103,27 +179,9 @@ async def patrol_done(
     paths: Sequence[str] | None = None,
 ) -> dict[tuple[int, int, int], DoneCounts]:
     """Counted patrols per person × grid × role in the current day, week and month."""
-    day, week, month = windows["day"].start, windows["week"].start, windows["month"].start
-    started = col(Patrol.started_at)
-
-    def since(start: datetime) -> Any:
-        return func.sum(case((started >= start, 1), else_=0))
-
-    query = (
-        select(
-            col(Patrol.person_id),
-            col(Patrol.grid_id),
-            col(Patrol.role_id),
-            since(day),
-            since(week),
-            since(month),
-        )
-        .where(col(Patrol.counted).is_(True), started >= min(week, month), started <= now)
-        .group_by(col(Patrol.person_id), col(Patrol.grid_id), col(Patrol.role_id))
-    )
-    query = _restrict(query, col(Patrol.grid_id), paths)
+    query = _done_query(windows, now, paths)
     return {
-        (int(r[0]), int(r[1]), int(r[2])): DoneCounts(int(r[3]), int(r[4]), int(r[5]))
+        (r[0], r[1], r[2]): DoneCounts(int(r[3]), int(r[4]), int(r[5]))
         for r in (await _core(session, query)).all()
     }
 
@@ -204,14 +262,22 @@ async def closure(
 async def waiting(
     session: AsyncSession, paths: Sequence[str] | None = None
 ) -> dict[tuple[int, str], int]:
+    """(grid id, status) -> open cases, for the statuses that wait on a leader: one row per
+    grid, a column per status."""
     wanted = [CaseStatus.REPORTED.value, CaseStatus.ACCEPTED.value, CaseStatus.FEEDBACK.value]
+    status = col(Case.status)
     query = (
-        select(col(Case.grid_id), col(Case.status), func.count())
-        .where(col(Case.status).in_(wanted))
-        .group_by(col(Case.grid_id), col(Case.status))
+        select(col(Case.grid_id), *(func.sum(case((status == w, 1), else_=0)) for w in wanted))
+        .where(status.in_(wanted))
+        .group_by(col(Case.grid_id))
     )
     query = _restrict(query, col(Case.grid_id), paths)
-    return {(int(r[0]), str(r[1])): int(r[2]) for r in (await _core(session, query)).all()}
+    out: dict[tuple[int, str], int] = {}
+    for r in (await _core(session, query)).all():
+        for w, n in zip(wanted, r[1:], strict=True):
+            if n:
+                out[(r[0], w)] = int(n)
+    return out
 
 
 async def critical_cases(
@@ -225,8 +291,7 @@ async def critical_cases(
     )
     query = _restrict(query, col(Case.grid_id), paths)
     return [
-        NamedCase(int(r[0]), r[1], int(r[2]), r[3], bool(r[4]))
-        for r in (await _core(session, query)).all()
+        NamedCase(r[0], r[1], r[2], r[3], bool(r[4])) for r in (await _core(session, query)).all()
     ]
 
 
@@ -237,12 +302,13 @@ async def load_snapshot(
     now: datetime,
     paths: Sequence[str] | None = None,
 ) -> Snapshot:
-    """Everything the digests need: nine grouped statements, whatever the size of the tree."""
+    """Everything the digests need: eight statements, whatever the size of the tree."""
+    people_, holdings_, done_ = await members(session, windows, now, paths)
     return Snapshot(
         grids=tuple(await grid_nodes(session, paths)),
-        people=await people(session, paths),
-        holdings=tuple(await holdings(session, paths)),
-        done=await patrol_done(session, windows, now, paths),
+        people=people_,
+        holdings=tuple(holdings_),
+        done=done_,
         cases=tuple(await case_rows(session, windows["day"], now, paths)),
         flagged=await flagged_patrols(session, windows["day"], paths),
         closure=await closure(session, windows["month"], paths),
