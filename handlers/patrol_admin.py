@@ -3,6 +3,7 @@
 /quota <role> <day|week|month> <count>      count 0 removes the quota
 /geofence <code> <lat> <lon> <radius_m>     or  /geofence <code> off
 /patrols <code> [day|week|month]            per child grid and per person, done vs quota
+/patrol_log [code] [YYYY-MM]                the patrol ledger (巡查台账) of a subtree, by month
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ from typing import Final
 
 from aiogram import Router, html
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
+from bot.render.patrol import PatrolLog, ledger_document, render_ledger_page
 from domain.geo import CircleFence
 from domain.identity import Identity
 from domain.periods import QuotaPeriod
 from services import patrols as svc
 from storage.grids import grid_by_code
+from storage.models import Grid
 
 router: Final[Router] = Router(name=__name__)
 
@@ -212,3 +215,94 @@ def render_stats(app: AppContext, language: str, stats: svc.SubtreeStats) -> str
             lines.append(t("patrol.stats_more", language, count=len(people) - MAX_PEOPLE_SHOWN))
     lines.append(t("patrol.stats_flagged", language, count=stats.flagged))
     return "\n".join(lines)
+
+
+# --- /patrol_log: the patrol ledger (巡查台账) -------------------------------------------------
+
+
+def _looks_like_month(word: str) -> bool:
+    digits = word.replace("-", "").replace("/", "").replace(".", "")
+    return len(digits) == 6 and digits.isdigit()
+
+
+def _may_see(me: Identity | None, is_admin: bool, grid: Grid) -> bool:
+    return is_admin or (me is not None and me.leads_over(tuple(grid.ancestor_ids())))
+
+
+@router.message(Command("patrol_log"), StateFilter("*"))
+async def patrol_log(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    is_admin: bool,
+    language: str,
+) -> None:
+    """/patrol_log [code] [YYYY-MM]: the subtree's patrols of a month, a page at a time."""
+    parts = (command.args or "").split()
+    if (not parts or _looks_like_month(parts[0])) and me is not None and len(me.led_grid_ids) == 1:
+        led = next(h for h in me.holdings if h.is_leader)
+        parts = [led.grid_code, *parts]
+    if not parts or len(parts) > 2:
+        await message.answer(app.t("patrol.log_usage", language))
+        return
+    grid = await grid_by_code(session, parts[0])
+    if grid is None:
+        await message.answer(
+            app.t("patrol.admin_unknown_grid", language, code=html.quote(parts[0]))
+        )
+        return
+    if not _may_see(me, is_admin, grid):
+        await message.answer(app.t("patrol.patrols_refused", language))
+        return
+    rules = await svc.patrol_rules(session, default_tz=app.settings.tz)
+    month = svc.parse_month(parts[1] if len(parts) == 2 else None, app.clock.now(), rules.tz)
+    if month is None:
+        await message.answer(app.t("patrol.log_bad_month", language, month=html.quote(parts[1])))
+        return
+    page = await svc.ledger_page(session, grid, month=month, page=0)
+    text, markup = render_ledger_page(app, language, page, rules.tz)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(PatrolLog.filter(), StateFilter("*"))
+async def patrol_log_page(
+    query: CallbackQuery,
+    callback_data: PatrolLog,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    is_admin: bool,
+    language: str,
+) -> None:
+    grid = await session.get(Grid, callback_data.g)
+    if grid is None or not isinstance(query.message, Message):
+        await query.answer(app.t("error.stale_button", language), show_alert=True)
+        return
+    if not _may_see(me, is_admin, grid):
+        await query.answer(app.t("patrol.patrols_refused", language), show_alert=True)
+        return
+    rules = await svc.patrol_rules(session, default_tz=app.settings.tz)
+    month = svc.parse_month(str(callback_data.m), app.clock.now(), rules.tz)
+    if month is None:
+        await query.answer(app.t("error.stale_button", language), show_alert=True)
+        return
+    await query.answer()
+    if callback_data.doc:
+        entries = await svc.ledger_all(session, grid, month=month)
+        body = ledger_document(app, language, grid.name, entries, rules.tz)
+        await query.message.answer_document(
+            BufferedInputFile(body.encode("utf-8"), filename=f"patrols-{grid.code}-{month[0]}.csv"),
+            caption=app.t(
+                "patrol.log_doc_caption",
+                language,
+                grid=html.quote(grid.name),
+                month=month[0],
+                total=len(entries),
+            ),
+        )
+        return
+    page = await svc.ledger_page(session, grid, month=month, page=callback_data.n)
+    text, markup = render_ledger_page(app, language, page, rules.tz)
+    await query.message.edit_text(text, reply_markup=markup)

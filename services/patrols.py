@@ -9,9 +9,10 @@ in between. A flagged patrol is kept in the ledger but does not count.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import col, select
@@ -31,14 +32,22 @@ from domain.periods import PeriodWindow, QuotaPeriod, local_day_count, window_at
 from storage.audit import record_audit
 from storage.grids import grid_by_code
 from storage.models import Deployment, Grid, Patrol, Role
+from storage.outbox import enqueue
+
+if TYPE_CHECKING:
+    from services.case_notify import CaseTexts
+    from services.cases import Config
 from storage.patrols import (
     DONE,
     OPEN,
     REFUSED,
+    case_codes_by_patrol,
     counted_per_membership,
+    grid_mates,
     last_counted,
     memberships_under,
     open_patrol_of,
+    patrols_under,
     tallies_under,
 )
 
@@ -300,12 +309,17 @@ def checklist_of(patrol: Patrol) -> ChecklistResult:
     return ChecklistResult.from_dict(patrol.checklist or {})
 
 
+def _save_checklist(patrol: Patrol, checklist: ChecklistResult) -> None:
+    """Write the answers back, keeping what else the JSON holds (the companions)."""
+    patrol.checklist = {**(patrol.checklist or {}), **checklist.to_dict()}
+
+
 async def mark_item(
     session: AsyncSession, patrol: Patrol, *, index: int, ok: bool, note: str = ""
 ) -> ChecklistResult:
     checklist = checklist_of(patrol)
     checklist.mark(index, ok, note)
-    patrol.checklist = checklist.to_dict()
+    _save_checklist(patrol, checklist)
     session.add(patrol)
     await session.flush()
     return checklist
@@ -314,7 +328,7 @@ async def mark_item(
 async def mark_rest_ok(session: AsyncSession, patrol: Patrol) -> ChecklistResult:
     checklist = checklist_of(patrol)
     checklist.mark_rest_ok()
-    patrol.checklist = checklist.to_dict()
+    _save_checklist(patrol, checklist)
     session.add(patrol)
     await session.flush()
     return checklist
@@ -332,6 +346,279 @@ async def add_photo(session: AsyncSession, patrol: Patrol, file_id: str) -> int:
     session.add(patrol)
     await session.flush()
     return len(patrol.photos)
+
+
+# --- a problem found on the checklist opens a hazard case ----------------------------------
+
+
+async def finding_severities(session: AsyncSession) -> list[str]:
+    """The severities a finding may be reported with (the deployment's, in rising order)."""
+    from services.reporting import severities_offered
+
+    dep = await session.get(Deployment, 1)
+    return [str(s.value) for s in severities_offered(dep.severities if dep else None)]
+
+
+async def report_finding(
+    session: AsyncSession,
+    *,
+    reporter: Identity,
+    patrol: Patrol,
+    category: str,
+    description: str,
+    severity: str,
+    now: datetime,
+    texts: CaseTexts,
+    cfg: Config,
+) -> str | None:
+    """Open the hazard case for a checklist problem, prefilled with the patrol's grid, place
+    and the item as category; linked to the patrol (its finding). The case code, or None."""
+    from services import reporting
+
+    draft = reporting.Draft(
+        grid_id=patrol.grid_id,
+        category=category,
+        description=description or category,
+        lat=patrol.lat,
+        lon=patrol.lon,
+        severity=severity,
+        patrol_id=patrol.id,
+    )
+    result = await reporting.submit(
+        session, reporter=reporter, draft=draft, now=now, texts=texts, cfg=cfg
+    )
+    code = getattr(result, "code", None)
+    return str(code) if code else None
+
+
+# --- measures taken and companions (the ledger's 措施 and 人员) ----------------------------
+
+MAX_MEASURES = 1000
+MAX_COMPANIONS = 10
+MAX_COMPANION_NAME = 40
+COMPANIONS_KEY = "companions"
+"""Where a patrol's companions live: beside the answers in ``Patrol.checklist``."""
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Someone who walked the patrol too: a member of the grid, or a typed name."""
+
+    name: str
+    person_id: int | None = None
+
+
+def companions_of(patrol: Patrol) -> tuple[Companion, ...]:
+    raw = (patrol.checklist or {}).get(COMPANIONS_KEY) or []
+    return tuple(
+        Companion(name=str(c.get("name", "")), person_id=c.get("person_id"))
+        for c in raw
+        if isinstance(c, dict) and c.get("name")
+    )
+
+
+def _save_companions(patrol: Patrol, companions: list[Companion]) -> None:
+    patrol.checklist = {
+        **(patrol.checklist or {}),
+        COMPANIONS_KEY: [{"name": c.name, "person_id": c.person_id} for c in companions],
+    }
+
+
+def check_measures(text: str | None) -> str | None:
+    """None if ``text`` is fine as the measures taken; else the message key saying why not."""
+    if text is None or not text.strip():
+        return "patrol.measures_empty"
+    if len(text.strip()) > MAX_MEASURES:
+        return "patrol.measures_too_long"
+    return None
+
+
+async def set_measures(session: AsyncSession, patrol: Patrol, text: str) -> str | None:
+    """Record the measures taken on the patrol (replacing earlier ones); a refusal key or None."""
+    problem = check_measures(text)
+    if problem is not None:
+        return problem
+    patrol.measures = text.strip()
+    session.add(patrol)
+    await session.flush()
+    return None
+
+
+async def companion_candidates(session: AsyncSession, patrol: Patrol) -> list[tuple[int, str]]:
+    """The grid's other members, who may be picked as companions."""
+    return await grid_mates(session, grid_id=patrol.grid_id, exclude_person_id=patrol.person_id)
+
+
+async def toggle_companion(session: AsyncSession, patrol: Patrol, person_id: int) -> bool:
+    """Add or remove a member of the patrol's grid as a companion. False when the person is
+    not a member there (a stale or forged button)."""
+    mates = dict(await companion_candidates(session, patrol))
+    if person_id not in mates:
+        return False
+    current = list(companions_of(patrol))
+    kept = [c for c in current if c.person_id != person_id]
+    if len(kept) == len(current):
+        if len(current) >= MAX_COMPANIONS:
+            return True
+        kept.append(Companion(name=mates[person_id], person_id=person_id))
+    _save_companions(patrol, kept)
+    session.add(patrol)
+    await session.flush()
+    return True
+
+
+def parse_companion_names(text: str) -> list[str] | None:
+    """Typed names, separated by commas, 、 or new lines; None when unusable."""
+    import re
+
+    names = [n.strip() for n in re.split(r"[,，、;；\n]+", text) if n.strip()]
+    if not names or any(len(n) > MAX_COMPANION_NAME for n in names):
+        return None
+    return names
+
+
+async def add_typed_companions(session: AsyncSession, patrol: Patrol, text: str) -> bool:
+    """Add typed names as companions (outsiders: 物业, 民警 ...). False if unusable."""
+    names = parse_companion_names(text)
+    if names is None:
+        return False
+    current = list(companions_of(patrol))
+    known = {c.name for c in current}
+    for name in names:
+        if name not in known and len(current) < MAX_COMPANIONS:
+            current.append(Companion(name=name))
+            known.add(name)
+    _save_companions(patrol, current)
+    session.add(patrol)
+    await session.flush()
+    return True
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+LEDGER_PAGE_SIZE = 8
+LEDGER_DOCUMENT_MAX = 5000
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One patrol as the ledger (巡查台账) shows it."""
+
+    patrol: Patrol
+    person_name: str
+    grid_code: str
+    grid_name: str
+    problems: tuple[str, ...]
+    case_codes: tuple[str, ...]
+    companions: tuple[Companion, ...]
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    grid: Grid
+    month: str  # YYYY-MM
+    page: int
+    total: int
+    entries: list[LedgerEntry]
+
+    @property
+    def has_next(self) -> bool:
+        return (self.page + 1) * LEDGER_PAGE_SIZE < self.total
+
+
+def parse_month(
+    text: str | None, now: datetime, tz: tzinfo
+) -> tuple[str, datetime, datetime] | None:
+    """ "2026-03" (or "202603", or None for this month) → (key, start, end) in UTC bounds of
+    the local month; None when unreadable."""
+    local = now.astimezone(tz)
+    year, month = local.year, local.month
+    if text:
+        digits = text.replace("-", "").replace("/", "").replace(".", "")
+        if len(digits) != 6 or not digits.isdigit():
+            return None
+        year, month = int(digits[:4]), int(digits[4:])
+        if not (1 <= month <= 12 and 2000 <= year <= 2100):
+            return None
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    return f"{year:04d}-{month:02d}", start, end
+
+
+def _entries(
+    rows: list[tuple[Patrol, Grid, Any]], codes: dict[int, list[str]]
+) -> list[LedgerEntry]:
+    return [
+        LedgerEntry(
+            patrol=p,
+            person_name=person.name,
+            grid_code=g.code,
+            grid_name=g.name,
+            problems=tuple(i.name for i in checklist_of(p).problems()),
+            case_codes=tuple(codes.get(p.id or 0, [])),
+            companions=companions_of(p),
+        )
+        for p, g, person in rows
+    ]
+
+
+async def ledger_page(
+    session: AsyncSession, grid: Grid, *, month: tuple[str, datetime, datetime], page: int
+) -> LedgerPage:
+    """One page of the subtree's patrols in a month, oldest first."""
+    key, start, end = month
+    rows, total = await patrols_under(
+        session,
+        path_prefix=grid.path,
+        start=start,
+        end=end,
+        offset=max(page, 0) * LEDGER_PAGE_SIZE,
+        limit=LEDGER_PAGE_SIZE,
+    )
+    codes = await case_codes_by_patrol(session, [p.id or 0 for p, _g, _n in rows])
+    return LedgerPage(
+        grid=grid, month=key, page=max(page, 0), total=total, entries=_entries(rows, codes)
+    )
+
+
+async def ledger_all(
+    session: AsyncSession, grid: Grid, *, month: tuple[str, datetime, datetime]
+) -> list[LedgerEntry]:
+    """The whole month (up to LEDGER_DOCUMENT_MAX patrols), for the exported document."""
+    _key, start, end = month
+    rows, _total = await patrols_under(
+        session, path_prefix=grid.path, start=start, end=end, limit=LEDGER_DOCUMENT_MAX
+    )
+    codes = await case_codes_by_patrol(session, [p.id or 0 for p, _g, _n in rows])
+    return _entries(rows, codes)
+
+
+async def ledger_entry_of(session: AsyncSession, patrol: Patrol) -> LedgerEntry:
+    from storage.models import Person
+
+    grid = await session.get(Grid, patrol.grid_id)
+    person = await session.get(Person, patrol.person_id)
+    assert grid is not None and person is not None
+    codes = await case_codes_by_patrol(session, [patrol.id or 0])
+    return _entries([(patrol, grid, person)], codes)[0]
+
+
+async def _post_to_group(
+    session: AsyncSession, patrol: Patrol, *, summary: Callable[[LedgerEntry], str], now: datetime
+) -> bool:
+    """Queue the finished patrol's summary for the grid's bound group, if there is one."""
+    grid = await session.get(Grid, patrol.grid_id)
+    if grid is None or grid.group_chat_id is None:
+        return False
+    entry = await ledger_entry_of(session, patrol)
+    return await enqueue(
+        session,
+        key=f"patrol:{patrol.id}:group",
+        kind="patrol_summary",
+        chat_id=grid.group_chat_id,
+        text=summary(entry),
+        now=now,
+    )
 
 
 async def _close(
@@ -366,13 +653,19 @@ async def finish_patrol(
     identity: Identity,
     now: datetime,
     rules: PatrolRules,
+    summary: Callable[[LedgerEntry], str] | None = None,
 ) -> Finished:
-    """Close the patrol; unanswered checklist items are taken as OK."""
+    """Close the patrol; unanswered checklist items are taken as OK.
+
+    With ``summary`` (the bot's renderer), a full patrol's ledger entry is posted to the
+    grid's bound group through the outbox (once: the key is the patrol's)."""
     if patrol.kind == FULL and patrol.checklist:
         checklist = checklist_of(patrol)
         checklist.mark_rest_ok()
-        patrol.checklist = checklist.to_dict()
+        _save_checklist(patrol, checklist)
     await _close(session, patrol, now=now, rules=rules)
+    if summary is not None and patrol.kind == FULL:
+        await _post_to_group(session, patrol, summary=summary, now=now)
     return await outcome(session, patrol, identity=identity, now=now, rules=rules)
 
 

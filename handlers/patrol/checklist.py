@@ -1,0 +1,112 @@
+"""The checklist: each item 正常 or 有问题 (a problem goes on to report the hazard), "the rest
+are fine", then on to the notes."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router, html
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import AppContext
+from bot.render.patrol import PatrolItem, PatrolStep, finish_markup, render_checklist, skip_markup
+from domain.identity import Identity
+from handlers.patrol.common import own_patrol
+from handlers.patrol.states import REPORT_PREFILL_KEY, PatrolFlow
+from services import patrols as svc
+
+router: Final[Router] = Router(name=__name__)
+
+
+@router.callback_query(PatrolItem.filter(), StateFilter("*"))
+async def item_pressed(
+    query: CallbackQuery,
+    callback_data: PatrolItem,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    found = await own_patrol(query, callback_data.p, session, app, me, language)
+    if found is None:
+        return
+    patrol, grid, message = found
+    try:
+        checklist = await svc.mark_item(session, patrol, index=callback_data.i, ok=callback_data.ok)
+    except KeyError:
+        await query.answer(app.t("error.stale_button", language), show_alert=True)
+        return
+    await state.set_state(PatrolFlow.checklist)
+    await state.update_data(patrol_id=patrol.id)
+    text, markup = render_checklist(app, language, patrol, grid.name)
+    await query.answer()
+    if callback_data.ok:
+        await message.edit_text(text, reply_markup=markup)
+        return
+    item = checklist.items[callback_data.i]
+    await message.edit_text(text, reply_markup=None)
+    # The problem is reported as a hazard, prefilled from the patrol (see finding.py).
+    prefill = {
+        "grid_id": patrol.grid_id,
+        "lat": patrol.lat,
+        "lon": patrol.lon,
+        "category": item.name,
+        "patrol_id": patrol.id,
+        "item": callback_data.i,
+        "return_to": "patrol",
+    }
+    await state.update_data({REPORT_PREFILL_KEY: prefill})
+    await state.set_state(PatrolFlow.finding)
+    await message.answer(
+        app.t("patrol.ask_finding", language, item=html.quote(item.name)),
+        reply_markup=skip_markup(app, language, patrol.id or 0),
+    )
+
+
+@router.callback_query(PatrolStep.filter(F.a == "all_ok"), StateFilter("*"))
+async def all_ok(
+    query: CallbackQuery,
+    callback_data: PatrolStep,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    found = await own_patrol(query, callback_data.p, session, app, me, language)
+    if found is None:
+        return
+    patrol, grid, message = found
+    await svc.mark_rest_ok(session, patrol)
+    await query.answer()
+    text, markup = render_checklist(app, language, patrol, grid.name)
+    await message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(PatrolStep.filter(F.a == "next"), StateFilter("*"))
+async def to_notes(
+    query: CallbackQuery,
+    callback_data: PatrolStep,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    found = await own_patrol(query, callback_data.p, session, app, me, language)
+    if found is None:
+        return
+    patrol, grid, message = found
+    await svc.mark_rest_ok(session, patrol)
+    await query.answer()
+    text, _ = render_checklist(app, language, patrol, grid.name)
+    await message.edit_text(text, reply_markup=None)
+    await state.set_state(PatrolFlow.notes)
+    await state.update_data(patrol_id=patrol.id)
+    await message.answer(
+        app.t("patrol.ask_notes", language),
+        reply_markup=finish_markup(app, language, patrol.id or 0),
+    )

@@ -1,0 +1,151 @@
+"""Starting a patrol: /patrol, the menu button or the deep link; pick the grid (only when the
+person holds several) and, for a daily role, quick check-in or a full patrol."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router, html
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.context import AppContext
+from bot.keyboards import menu_texts
+from bot.render.patrol import PatrolMode, PatrolPick, location_keyboard
+from domain.identity import Holding, Identity
+from domain.periods import QuotaPeriod
+from handlers.patrol.common import holding_of
+from handlers.patrol.states import DEEP_LINK, PatrolFlow
+from services import patrols as svc
+
+router: Final[Router] = Router(name=__name__)
+
+
+@router.message(Command("patrol"), F.chat.type != "private", StateFilter("*"))
+async def patrol_in_group(message: Message, app: AppContext, language: str) -> None:
+    link = app.deep_link(DEEP_LINK)
+    await message.reply(
+        app.t("patrol.go_private", language),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=app.t("patrol.btn_open_private", language), url=link)]
+            ]
+        ),
+    )
+
+
+def _is_patrol_button(message: Message, app: AppContext) -> bool:
+    return message.text is not None and message.text in menu_texts(app.translator, "menu.patrol")
+
+
+@router.message(
+    F.chat.type == "private",
+    CommandStart(deep_link=True, magic=F.args == DEEP_LINK),
+    StateFilter("*"),
+)
+@router.message(F.chat.type == "private", Command("patrol"), StateFilter("*"))
+@router.message(F.chat.type == "private", F.text, _is_patrol_button, StateFilter("*"))
+async def patrol_start(
+    message: Message, state: FSMContext, app: AppContext, me: Identity | None, language: str
+) -> None:
+    await state.clear()
+    if me is None or not me.holdings:
+        await message.answer(app.t("patrol.not_member", language))
+        return
+    if len(me.holdings) == 1:
+        await _after_pick(message, state, app, me.holdings[0], language)
+        return
+    await state.set_state(PatrolFlow.grid)
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"{h.grid_name}（{h.grid_code}）· {h.role_label}",
+                callback_data=PatrolPick(m=h.membership_id).pack(),
+            )
+        ]
+        for h in me.holdings
+    ]
+    await message.answer(
+        app.t("patrol.pick_grid", language), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+    )
+
+
+@router.callback_query(PatrolPick.filter(), PatrolFlow.grid)
+async def picked_grid(
+    query: CallbackQuery,
+    callback_data: PatrolPick,
+    state: FSMContext,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    holding = holding_of(me, callback_data.m)
+    if holding is None or not isinstance(query.message, Message):
+        await query.answer(app.t("error.stale_button", language), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    await _after_pick(query.message, state, app, holding, language)
+
+
+async def _after_pick(
+    message: Message, state: FSMContext, app: AppContext, holding: Holding, language: str
+) -> None:
+    await state.update_data(
+        m=holding.membership_id, grid_id=holding.grid_id, role_id=holding.role_id
+    )
+    if holding.quota_period == QuotaPeriod.DAY.value:
+        await state.set_state(PatrolFlow.mode)
+        buttons = [
+            InlineKeyboardButton(
+                text=app.t("patrol.btn_quick", language),
+                callback_data=PatrolMode(m=holding.membership_id, quick=True).pack(),
+            ),
+            InlineKeyboardButton(
+                text=app.t("patrol.btn_full", language),
+                callback_data=PatrolMode(m=holding.membership_id, quick=False).pack(),
+            ),
+        ]
+        await message.answer(
+            app.t("patrol.pick_mode", language, grid=html.quote(holding.grid_name)),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
+        )
+        return
+    await _ask_location(message, state, app, holding, svc.FULL, language)
+
+
+@router.callback_query(PatrolMode.filter(), PatrolFlow.mode)
+async def picked_mode(
+    query: CallbackQuery,
+    callback_data: PatrolMode,
+    state: FSMContext,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    holding = holding_of(me, callback_data.m)
+    if holding is None or not isinstance(query.message, Message):
+        await query.answer(app.t("error.stale_button", language), show_alert=True)
+        return
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=None)
+    kind = svc.QUICK if callback_data.quick else svc.FULL
+    await _ask_location(query.message, state, app, holding, kind, language)
+
+
+async def _ask_location(
+    message: Message,
+    state: FSMContext,
+    app: AppContext,
+    holding: Holding,
+    kind: str,
+    language: str,
+) -> None:
+    await state.update_data(kind=kind)
+    await state.set_state(PatrolFlow.location)
+    key = "patrol.ask_location_quick" if kind == svc.QUICK else "patrol.ask_location"
+    await message.answer(
+        app.t(key, language, grid=html.quote(holding.grid_name)),
+        reply_markup=location_keyboard(app.translator, language),
+    )
