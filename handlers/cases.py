@@ -28,7 +28,15 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from bot.render.cases import CaseBtn, CaseList, CasePick, CaseRender, rows_of
+from bot.i18n import LANGUAGES
+from bot.render.cases import (
+    CHANGE_DEADLINE,
+    CaseBtn,
+    CaseList,
+    CasePick,
+    CaseRender,
+    rows_of,
+)
 from domain.cases import CaseAction, Rating, RejectReason, allowed_actions
 from domain.identity import Identity
 from services import cases as svc
@@ -61,6 +69,12 @@ class Step(StatesGroup):
     choose = State()  # buttons only (reason, rating, target, deadline, extension length)
     note = State()  # a text (and for feedback, then photos)
     photos = State()
+
+
+class NewDeadline(StatesGroup):
+    """A leader moves the deadline of a case being handled: buttons or a typed date."""
+
+    choose = State()
 
 
 async def _tools(session: AsyncSession, app: AppContext) -> tuple[svc.Config, CaseRender]:
@@ -123,6 +137,11 @@ async def card_press(
     if callback_data.a == "o":
         await query.answer()
         await _send_card(bot, session, texts, loaded.case, query.from_user.id, me, language)
+        return
+    if callback_data.a == CHANGE_DEADLINE:
+        await _start_new_deadline(
+            query, callback_data, loaded, actor, bot, fsm_storage, app, texts, language
+        )
         return
     if callback_data.a == "cm":
         action = CaseAction.COMMENT
@@ -336,6 +355,151 @@ async def _send_deadline(
         app.t("cases.ask_deadline", language, when=texts.when(deadline)),
         reply_markup=_kb(rows),
     )
+
+
+# --- changing the deadline (限期整改) ---------------------------------------------------
+
+
+async def _start_new_deadline(
+    query: CallbackQuery,
+    callback_data: CaseBtn,
+    loaded: svc.Loaded,
+    actor: Any,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    app: AppContext,
+    texts: CaseRender,
+    language: str,
+) -> None:
+    if callback_data.v != loaded.version:
+        await query.answer(app.t("cases.refused.stale", language), show_alert=True)
+        return
+    refusal = svc.deadline_change_refusal(loaded.facts, actor)
+    if refusal is not None:
+        await query.answer(_refusal_text(app, language, refusal), show_alert=True)
+        return
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    flow_chat = query.from_user.id  # always in private, whatever chat the card is in
+    state = await _private_state(fsm_storage, bot, query.from_user.id, flow_chat)
+    current = loaded.case.deadline_at or app.clock.now()
+    await state.set_state(NewDeadline.choose)
+    await state.set_data(
+        {"case_id": loaded.case.id, "v": loaded.version, "deadline": current.isoformat()}
+    )
+    try:
+        text, markup = _new_deadline_view(app, texts, loaded.case, current, language)
+        await bot.send_message(flow_chat, text, reply_markup=markup)
+    except TelegramAPIError:
+        await state.clear()
+        await query.answer(app.t("cases.start_private_first", language), show_alert=True)
+        return
+    await query.answer(app.t("cases.continue_private", language) if flow_chat != chat_id else None)
+
+
+def _new_deadline_view(
+    app: AppContext, texts: CaseRender, case: Case, deadline: datetime, language: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    cid = case.id or 0
+    rows = [
+        [_pick("-1", cid, "nd", -1), _pick("+1", cid, "nd", 1), _pick("+7", cid, "nd", 7)],
+        [_pick(app.t("cases.confirm", language), cid, "nok", 0)],
+    ]
+    text = app.t(
+        "cases.ask_new_deadline",
+        language,
+        code=case.code,
+        current=texts.when(case.deadline_at),
+        new=texts.when(deadline),
+    )
+    return text, _kb(rows)
+
+
+@router.callback_query(CasePick.filter(F.k.in_({"nd", "nok"})), NewDeadline.choose)
+async def new_deadline_pick(
+    query: CallbackQuery,
+    callback_data: CasePick,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    data = await state.get_data()
+    case = await session.get(Case, callback_data.id)
+    if data.get("case_id") != callback_data.id or case is None:
+        await query.answer(app.t("error.stale_button", language), show_alert=True)
+        return
+    cfg, texts = await _tools(session, app)
+    deadline = datetime.fromisoformat(data["deadline"])
+    if callback_data.k == "nd":
+        moved = deadline + timedelta(days=callback_data.x)
+        if svc.check_deadline(moved, app.clock.now()) is not None:
+            await query.answer(app.t("cases.refused.bad_deadline", language), show_alert=True)
+            return
+        await state.update_data(deadline=moved.isoformat())
+        await query.answer(texts.when(moved))
+        if isinstance(query.message, Message):
+            text, markup = _new_deadline_view(app, texts, case, moved, language)
+            await query.message.edit_text(text, reply_markup=markup)
+        return
+    actor, _depts = await _actor(session, me, query.from_user.id, "private")
+    result = await svc.change_deadline(
+        session,
+        case_id=callback_data.id,
+        actor=actor,
+        deadline=deadline,
+        now=app.clock.now(),
+        texts=texts,
+        cfg=cfg,
+        version=int(data.get("v") or 0),
+    )
+    await state.clear()
+    if isinstance(result, Refused):
+        await query.answer(_refusal_text(app, language, result.reason), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(
+            app.t(
+                "cases.deadline_changed",
+                language,
+                code=result.case.code,
+                when=texts.when(result.new),
+            )
+        )
+
+
+@router.message(NewDeadline.choose, F.text, ~F.text.startswith("/"))
+async def new_deadline_typed(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    language: str,
+) -> None:
+    data = await state.get_data()
+    case = await session.get(Case, int(data.get("case_id") or 0))
+    if case is None:
+        await state.clear()
+        await message.answer(app.t("cases.refused.no_case", language))
+        return
+    cfg, texts = await _tools(session, app)
+    typed = svc.parse_deadline_date(message.text or "", current=case.deadline_at, tz=cfg.tz)
+    if typed is None:
+        await message.answer(app.t("cases.deadline_date_bad", language))
+        return
+    if svc.check_deadline(typed, app.clock.now()) is not None:
+        await message.answer(app.t("cases.refused.bad_deadline", language))
+        return
+    await state.update_data(deadline=typed.isoformat())
+    text, markup = _new_deadline_view(app, texts, case, typed, language)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(NewDeadline.choose, ~F.text.startswith("/"))
+async def new_deadline_expected(message: Message, app: AppContext, language: str) -> None:
+    await message.answer(app.t("cases.deadline_date_bad", language))
 
 
 # --- choices inside a step ------------------------------------------------------------
@@ -693,6 +857,38 @@ async def show_case(
     await message.answer(await _history_text(session, texts, case, language))
 
 
+FILTER_WORDS: Final[dict[str, str]] = {
+    "未结": "open",
+    "未结案": "open",
+    "未办结": "open",
+    "逾期": "ovd",
+    "超期": "ovd",
+    "待我处理": "wait",
+    "待办": "wait",
+    "待处理": "wait",
+    "重大": "critical",
+    "较大": "major",
+    "一般": "general",
+    "全部": "all",
+}
+"""Chinese words /cases accepts besides the codes (and every language's filter labels)."""
+
+
+def filter_of(args: str, app: AppContext) -> str:
+    """The /cases filter a typed word names: a code (open, ovd ...), a Chinese word (未结, 逾期,
+    待我处理, 一般/较大/重大) or a filter's label in any language; "all" otherwise."""
+    word = args.strip().lower()
+    if word in FILTERS:
+        return word
+    if word in FILTER_WORDS:
+        return FILTER_WORDS[word]
+    for language in LANGUAGES:
+        for f in FILTERS:
+            if word == app.t(f"cases.filter.{f}", language).strip().lower():
+                return f
+    return "all"
+
+
 @router.message(Command("cases"), StateFilter("*"))
 async def list_cases(
     message: Message,
@@ -705,8 +901,7 @@ async def list_cases(
     if me is None or not me.holdings:
         await message.answer(app.t("report.not_member", language))
         return
-    wanted = (command.args or "all").strip().lower()
-    flt = wanted if wanted in FILTERS else "all"
+    flt = filter_of(command.args or "", app)
     text, markup = await _cases_page(session, app, me, language, flt, 0)
     await message.answer(text, reply_markup=markup)
 

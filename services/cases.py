@@ -10,7 +10,7 @@ Reporting lives in `services/reporting.py`; the pushes in `services/case_notify.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.calendar import ChinaWorkCalendar
 from domain.cases import (
+    UNDER_DEADLINE,
     Actor,
     CaseAction,
     CaseFacts,
@@ -29,6 +30,7 @@ from domain.cases import (
     Severity,
     Transition,
     decide,
+    is_leader_of,
     waiting_for,
 )
 from domain.deadlines import DEFAULT_DEADLINE_HOURS, deadline_for, extend_deadline
@@ -333,6 +335,108 @@ def _apply(
         case _:
             pass
     return data
+
+
+# ---------------------------------------------------------------------------------------
+# Changing the deadline (限期整改) of a case being handled
+
+DEADLINE_CHANGED = "deadline_changed"
+"""The ledger entry of a deadline change (`CaseEvent.kind`; old and new in its data)."""
+MAX_DEADLINE_DAYS = 366
+DEFAULT_DEADLINE_TIME = time(18, 0)
+
+
+def deadline_change_refusal(facts: CaseFacts, actor: Actor) -> str | None:
+    """Why `actor` may not change the case's deadline now, or None if they may.
+
+    Allowed while the deadline runs against the assignee (assigned, in progress, transferred),
+    to a leader of the case's grid or above (as assigning is) or an admin, but never to the
+    person holding the case (they ask for an extension instead)."""
+    if facts.status not in UNDER_DEADLINE:
+        return RefusalReason.WRONG_STATE.value
+    if not (actor.is_admin or is_leader_of(facts, actor)):
+        return RefusalReason.NOT_ALLOWED.value
+    if actor.person_id is not None and actor.person_id == facts.assignee_person_id:
+        return RefusalReason.NOT_ALLOWED.value
+    return None
+
+
+def check_deadline(deadline: datetime, now: datetime) -> Problem | None:
+    """A new deadline lies in the future, and within a year."""
+    if deadline <= now or deadline > now + timedelta(days=MAX_DEADLINE_DAYS):
+        return Problem.BAD_DEADLINE
+    return None
+
+
+def parse_deadline_date(text: str, *, current: datetime | None, tz: ZoneInfo) -> datetime | None:
+    """A typed date "YYYY-MM-DD" as a deadline: that day, at the current deadline's local time
+    of day (18:00 without one). None when the text is not such a date."""
+    raw = text.strip()
+    if len(raw) != 10 or raw[4] != "-" or raw[7] != "-":
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    at = current.astimezone(tz).timetz().replace(tzinfo=None) if current else DEFAULT_DEADLINE_TIME
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class DeadlineChanged:
+    case: Case
+    event_id: int
+    old: datetime | None
+    new: datetime
+
+
+async def change_deadline(
+    session: AsyncSession,
+    *,
+    case_id: int,
+    actor: Actor,
+    deadline: datetime,
+    now: datetime,
+    texts: CaseTexts,
+    cfg: Config,
+    version: int | None = None,
+    note: str | None = None,
+) -> DeadlineChanged | Refused:
+    """Set a new deadline on a case being handled; a ledger entry records old and new, and
+    the cards, the assignee and the reporter are told as for any step."""
+    loaded = await load(session, case_id)
+    if loaded is None:
+        return Refused(Problem.NO_CASE)
+    case = loaded.case
+    if version is not None and version != loaded.version:
+        return Refused(Problem.STALE, case)
+    refusal = deadline_change_refusal(loaded.facts, actor)
+    if refusal is not None:
+        return Refused(refusal, case)
+    problem = check_deadline(deadline, now)
+    if problem is None and note is not None and len(note) > MAX_NOTE:
+        problem = Problem.NOTE_TOO_LONG
+    if problem is not None:
+        return Refused(problem, case)
+    old = case.deadline_at
+    case.deadline_at = deadline
+    case.updated_at = now
+    event = await q.append_event(
+        session,
+        case=case,
+        kind=DEADLINE_CHANGED,
+        at=now,
+        actor_id=actor.person_id,
+        note=(note or "").strip() or None,
+        data={
+            "from": case.status,
+            "old_deadline": old.isoformat() if old else None,
+            "deadline": deadline.isoformat(),
+        },
+    )
+    assert event.id is not None
+    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
+    return DeadlineChanged(case=case, event_id=event.id, old=old, new=deadline)
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,12 +16,30 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from domain.cases import CaseAction, CaseStatus
+from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus
 from domain.cases import CaseEvent as EventKind
 from services.case_notify import CaseView
+from services.cases import DEADLINE_CHANGED
 from storage.models import Case, CaseEvent
 
 CARD_DESCRIPTION_CHARS = 300
+CARD_ADDRESS_CHARS = 80
+CAPTION_LIMIT = 1024
+"""Telegram's limit for a photo caption; a card goes out as one when the case has photos."""
+CHANGE_DEADLINE = "dl"
+"""`CaseBtn.a` of the "change the deadline" button (not a `CaseAction`: a leader's edit of a
+case being handled, see `services.cases.change_deadline`)."""
+
+
+UNDER_DEADLINE_VALUES = frozenset(s.value for s in UNDER_DEADLINE)
+
+
+def _shown_length(html_text: str) -> int:
+    """Length of an HTML-mode text as Telegram counts it: tags out, entities as one."""
+    import re
+    from html import unescape
+
+    return len(unescape(re.sub(r"<[^>]+>", "", html_text)))
 
 
 class CaseBtn(CallbackData, prefix="c"):
@@ -79,10 +97,13 @@ class CaseRender:
     def severity(self, severity: str, language: str) -> str:
         return self.t(f"cases.severity.{severity}", language)
 
-    def place(self, case: Case, language: str) -> str:
+    def place(self, case: Case, language: str, *, limit: int | None = None) -> str:
         parts = []
         if case.address:
-            parts.append(html.quote(case.address))
+            address = case.address
+            if limit is not None and len(address) > limit:
+                address = address[:limit] + "…"
+            parts.append(html.quote(address))
         if case.lat is not None and case.lon is not None:
             parts.append(f"📍 {case.lat:.5f}, {case.lon:.5f}")
         return " ".join(parts) or self.t("cases.no_place", language)
@@ -100,6 +121,7 @@ class CaseRender:
             EventKind.REASSIGNED.value,
             EventKind.TRANSFERRED.value,
             EventKind.EXTENSION_APPROVED.value,
+            DEADLINE_CHANGED,
         ):
             extra = self.t(
                 "cases.deadline_short",
@@ -125,10 +147,21 @@ class CaseRender:
     # --- CaseTexts ----------------------------------------------------------------------
 
     def card_text(self, view: CaseView, language: str) -> str:
+        """The card; never longer than a photo caption may be (1,024 characters as shown)."""
+        text = self._card_text(view, language, CARD_DESCRIPTION_CHARS, CARD_ADDRESS_CHARS)
+        for description_chars, address_chars in ((150, 40), (60, 20), (0, 0)):
+            if _shown_length(text) <= CAPTION_LIMIT:
+                break
+            text = self._card_text(view, language, description_chars, address_chars)
+        return text
+
+    def _card_text(
+        self, view: CaseView, language: str, description_chars: int, address_chars: int
+    ) -> str:
         case = view.case
         description = case.description
-        if len(description) > CARD_DESCRIPTION_CHARS:
-            description = description[:CARD_DESCRIPTION_CHARS] + "…"
+        if len(description) > description_chars:
+            description = description[:description_chars] + "…"
         lines = [
             self.t(
                 "cases.card.title",
@@ -139,7 +172,9 @@ class CaseRender:
             self.t("cases.card.status", language, status=self.status(case.status, language)),
             self.t("cases.card.category", language, category=html.quote(case.category)),
             self.t("cases.card.grid", language, grid=html.quote(view.grid.name)),
-            self.t("cases.card.place", language, place=self.place(case, language)),
+            self.t(
+                "cases.card.place", language, place=self.place(case, language, limit=address_chars)
+            ),
             self.t("cases.card.description", language, text=html.quote(description)),
             self.t("cases.card.reporter", language, name=html.quote(view.reporter_name)),
         ]
@@ -188,6 +223,14 @@ class CaseRender:
             )
             for a in actions
         ]
+        if CaseAction.ASSIGN in actions and view.case.status in UNDER_DEADLINE_VALUES:
+            # Whoever may (re)assign may also move the deadline; re-checked on the press.
+            buttons.append(
+                InlineKeyboardButton(
+                    text=self.t("cases.btn.dl", language),
+                    callback_data=CaseBtn(id=case_id, a=CHANGE_DEADLINE, v=view.version).pack(),
+                )
+            )
         rows = rows_of(buttons)
         rows.append(
             [

@@ -1,0 +1,97 @@
+"""A leader moves the deadline of an assigned case (buttons or a typed date), recorded in the
+ledger; /cases understands Chinese filter words. fire-safety-5-level.yaml, Tue 2026-03-10."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.e2e.case_steps import (
+    GUARD,
+    GUARD2,
+    GUARD2_LABEL,
+    PIANQU_LEADER,
+    accept_and_assign,
+    card,
+    case_row,
+    ensure_notifier,
+    events,
+    fast_notifier,
+    meet,
+    press_on,
+    report,
+    tap,
+)
+from tests.e2e.conftest import SHANGHAI
+from tests.e2e.harness import World
+
+ensure_notifier()
+__all__ = ["fast_notifier"]
+
+
+async def test_a_leader_changes_the_deadline_of_an_assigned_case(world: World) -> None:
+    await meet(world, GUARD, GUARD2, PIANQU_LEADER)
+    code = await report(world, severity="较大")
+    await accept_and_assign(world, code, PIANQU_LEADER, GUARD2_LABEL)
+    before = (await case_row(world, code)).deadline_at
+    assert before is not None
+
+    assignee = world.user(GUARD2)
+    mine = await card(assignee, code, "已派遣")
+    assert "调整期限" not in mine.button_texts  # the assignee asks for an extension instead
+
+    leader = world.user(PIANQU_LEADER)
+    assigned = await card(leader, code, "已派遣")
+    assert "调整期限" in assigned.button_texts
+    await press_on(leader, assigned, "调整期限")
+    picker = await leader.expect_reply(contains="调整整改期限")
+    assert f"当前期限：{before.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" in picker.text
+
+    await tap(leader, "+7")
+    moved = await leader.expect_reply(contains="新期限")
+    assert moved.edited
+    week_later = (before + timedelta(days=7)).astimezone(SHANGHAI)
+    assert f"新期限：{week_later:%Y-%m-%d %H:%M}" in moved.text
+
+    await leader.send("2026-02-30")
+    await leader.expect_reply(contains="请输入日期")
+    await leader.send("2020-01-01")
+    await leader.expect_reply(contains="期限必须晚于现在")
+    await leader.send("2026-03-20")
+    typed = await leader.expect_reply(contains="新期限：2026-03-20")
+    await tap(leader, "确认", message=typed)
+    done = await leader.expect_reply(contains="整改期限已改为")
+    assert "2026-03-20" in done.text
+
+    row = await case_row(world, code)
+    assert row.deadline_at is not None
+    local = row.deadline_at.astimezone(SHANGHAI)
+    assert local.date().isoformat() == "2026-03-20"
+    assert local.time() == before.astimezone(SHANGHAI).time()  # the time of day is kept
+    assert (await events(world, code))[-1] == "deadline_changed"
+    assert row.status == "assigned"
+
+    edited = await card(assignee, code, "2026-03-20")  # the card is edited in place
+    assert edited.edited
+    await world.user(GUARD).expect_reply(contains="调整整改期限")  # the reporter is told
+
+    redrawn = await card(leader, code, "整改期限：2026-03-20")  # the leader's card too
+    assert "调整期限" in redrawn.button_texts
+
+
+async def test_cases_takes_chinese_filter_words(world: World) -> None:
+    await meet(world, GUARD, PIANQU_LEADER)
+    code = await report(world, severity="较大")
+    leader = world.user(PIANQU_LEADER)
+    for word, title in (
+        ("未结", "未结案"),
+        ("较大", "较大"),
+        ("待我处理", "待我处理"),
+        ("逾期", "逾期"),
+        ("一般", "一般"),
+    ):
+        await leader.send(f"/cases {word}")
+        listed = await leader.expect_reply(contains=f"辖区隐患（{title}）")
+        if word in ("未结", "较大", "待我处理"):
+            assert code in listed.text, word
+        else:
+            assert code not in listed.text, word
