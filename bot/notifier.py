@@ -19,11 +19,17 @@ pending rows in id order and sends them:
 - photos (caption), documents (`document_name` + `document_body` sent as a file) and edits
   (`edit_of`: the key of an earlier delivery; the edit waits until that one is sent).
 
-Exactly once: a row is marked `sent` (with `message_id` and `sent_at`) right after Telegram
-answers. Only one notifier sends at a time (a `SingletonLock`, see `scheduler/lock.py`), so a
-second process never sends the same row. A crash leaves the unsent rows pending and they go out
-when the bot is back; the one message in flight at the instant of a crash may be sent again
-(Telegram offers no idempotency key), which is the only window left.
+Exactly once: a row is marked `sending` (committed) just before the call and `sent` (with
+`message_id` and `sent_at`) right after Telegram answers. Only one notifier sends at a time (a
+`SingletonLock`, see `scheduler/lock.py`), so a second process never sends the same row. A crash
+leaves the unsent rows `pending` and they go out when the bot is back, once each.
+
+The window left: a row still `sending` when the process died was in flight, and nobody can tell
+whether Telegram got it (the Bot API has no idempotency key and no way to read back what the bot
+sent). The next holder of the lock logs those rows and sends them again: a digest twice is
+better than a digest lost. At most `max_in_flight` rows (a handful) can be in that window at
+the instant of a crash; every other row is sent exactly once (tests/e2e/test_kill_mid_send.py
+kills the bot with SIGKILL mid-way and checks exactly that).
 
 Time: `clock` (wall time, the app's injected clock) decides `not_before`; `timer` (monotonic +
 sleep) drives the rate limits, so tests can run the buckets on virtual time.
@@ -35,10 +41,10 @@ import asyncio
 import contextlib
 import logging
 import math
-import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import Bot
@@ -66,6 +72,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PENDING = "pending"
+SENDING = "sending"  # the call is (or was, when a process died) in flight
 SENT = "sent"
 FAILED = "failed"
 UNDELIVERABLE = "undeliverable"
@@ -105,6 +112,7 @@ class Limits:
     base_backoff: float = 1.0
     max_backoff: float = 300.0
     idle_poll_seconds: float = 5.0
+    stop_grace: float = 5.0  # on stop, seconds the calls in flight get to finish
     batch: int = 500
 
     def scaled(self, factor: float) -> Limits:
@@ -116,11 +124,9 @@ class Limits:
             group_per_minute=self.group_per_minute * factor,
         )
 
-    @classmethod
-    def from_env(cls) -> Limits:
-        """`GRIDBOT_NOTIFIER_RATE` overrides the overall rate (messages a second)."""
-        raw = os.environ.get("GRIDBOT_NOTIFIER_RATE")
-        return cls(global_per_second=float(raw)) if raw else cls()
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait before attempt `attempts + 1` after a 5xx or a timeout."""
+        return min(self.base_backoff * 2 ** max(attempts - 1, 0), self.max_backoff)
 
 
 @dataclass
@@ -151,6 +157,44 @@ class TokenBucket:
 
 def is_group_chat(chat_id: int) -> bool:
     return chat_id < 0
+
+
+class Action(StrEnum):
+    PAUSE_ALL = "pause_all"  # 429: nothing goes to Telegram for `retry_after`, then this again
+    MIGRATE = "migrate"  # the group is a supergroup now: rebind, send there
+    UNREACHABLE = "unreachable"  # 403: blocked / deactivated / never started; never retried
+    ALREADY_DONE = "already_done"  # an edit that changes nothing: the message is as wanted
+    RETRY = "retry"  # 5xx, timeouts, garbled answers: again after a back-off
+    FAIL = "fail"  # any other refusal (a 400): retrying cannot help
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    error: str = ""
+    retry_after: float = 0.0
+    new_chat_id: int | None = None
+
+
+def decide(exc: BaseException) -> Decision:
+    """What a failed call means for its row (pure: the notifier then acts on it)."""
+    if isinstance(exc, TelegramRetryAfter):
+        return Decision(Action.PAUSE_ALL, exc.message, retry_after=float(exc.retry_after))
+    if isinstance(exc, TelegramMigrateToChat):
+        return Decision(Action.MIGRATE, exc.message, new_chat_id=exc.migrate_to_chat_id)
+    if isinstance(exc, TelegramForbiddenError):
+        return Decision(Action.UNREACHABLE, exc.message)
+    if isinstance(exc, TelegramBadRequest):
+        if "message is not modified" in exc.message:
+            return Decision(Action.ALREADY_DONE, exc.message)
+        return Decision(Action.FAIL, exc.message)
+    if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError):
+        return Decision(Action.RETRY, str(exc))
+    if isinstance(exc, TimeoutError):
+        return Decision(Action.RETRY, str(exc) or "timeout")
+    if isinstance(exc, TelegramAPIError):
+        return Decision(Action.FAIL, exc.message)
+    return Decision(Action.RETRY, repr(exc))
 
 
 @dataclass
@@ -220,6 +264,7 @@ class OutboxNotifier:
         self._idle = asyncio.Event()
         self._stopping = False
         self._reload = False  # a row must be tried again: reload so each chat stays in order
+        self._recovered = False  # rows a dead sender left `sending` were put back
         self._task: asyncio.Task[None] | None = None
 
     # -- the public face -------------------------------------------------------------------
@@ -233,8 +278,10 @@ class OutboxNotifier:
             self._task = asyncio.create_task(self._main(), name="gridbot-notifier")
 
     async def stop(self) -> None:
-        self._stopping = True
+        self._stopping = True  # no new call starts from here on
         self._wake.set()
+        if self._in_flight:  # let the calls under way finish and be recorded: no window
+            await asyncio.wait(list(self._in_flight.values()), timeout=self.limits.stop_grace)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -262,6 +309,9 @@ class OutboxNotifier:
                 await self._sleep_real(self.limits.idle_poll_seconds)
                 continue
             try:
+                if not self._recovered:
+                    await self._recover()
+                    self._recovered = True
                 progressed = await self._pump()
             except asyncio.CancelledError:
                 raise
@@ -286,6 +336,26 @@ class OutboxNotifier:
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _recover(self) -> None:
+        """Rows a previous sender left `sending` died in flight: send them again."""
+        async with self.db.session() as session:
+            keys = (
+                await session.exec(select(Delivery.key).where(Delivery.status == SENDING))
+            ).all()
+            if keys:
+                await session.exec(
+                    update(Delivery)
+                    .where(col(Delivery.status) == SENDING)
+                    .values(status=PENDING, last_error="in flight when the sender stopped")
+                )
+        if keys:
+            log.warning(
+                "notifier: %d message(s) were in flight when the last sender stopped; "
+                "sending them again (each may arrive twice): %s",
+                len(keys),
+                ", ".join(keys[:20]),
+            )
 
     async def _load(self) -> list[_Row]:
         now = self.clock.now()
@@ -331,7 +401,7 @@ class OutboxNotifier:
                     if row.edit_of not in edit_targets:
                         edit_targets[row.edit_of] = await self._edit_target(row.edit_of)
                     target = edit_targets[row.edit_of]
-                    if target is not None and target.status == PENDING:
+                    if target is not None and target.status in (PENDING, SENDING):
                         held.add(row.chat_id)
                         continue  # the message to edit is not sent yet: wait for it
                 wait = self._chat_bucket(row.chat_id).wait(now)
@@ -403,32 +473,36 @@ class OutboxNotifier:
             self._busy_chats.discard(row.chat_id)
 
     async def _attempt(self, row: _Row, target: _EditTarget | None) -> None:
+        await self._set_status(row, SENDING)
         try:
             message_id = await self._send(row, target)
-        except TelegramRetryAfter as exc:
+        except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+            decision = decide(exc)
+        else:
+            await self._mark_sent(row, message_id)
+            return
+        if decision.action is Action.PAUSE_ALL:
             self.stats.retry_after += 1
-            until = self.timer.monotonic() + float(exc.retry_after)
+            until = self.timer.monotonic() + decision.retry_after
             self._paused_until = max(self._paused_until, until)
             self._retry_at[row.id] = self._paused_until
             self._reload = True
-            log.warning("notifier: 429, pausing all sends for %ss", exc.retry_after)
-        except TelegramMigrateToChat as exc:
-            await self._migrate(row.chat_id, exc.migrate_to_chat_id)
+            await self._set_status(row, PENDING)
+            log.warning("notifier: 429, pausing all sends for %ss", decision.retry_after)
+        elif decision.action is Action.MIGRATE:
+            assert decision.new_chat_id is not None
+            await self._set_status(row, PENDING)
+            await self._migrate(row.chat_id, decision.new_chat_id)
             self._reload = True
-        except TelegramForbiddenError as exc:
-            await self._unreachable(row, exc.message)
-        except TelegramBadRequest as exc:
-            if "message is not modified" in exc.message:
-                await self._mark_sent(row, target.message_id if target else None)
-            else:
-                await self._finish(row, FAILED, exc.message)
-        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError) as exc:
+        elif decision.action is Action.UNREACHABLE:
+            await self._unreachable(row, decision.error)
+        elif decision.action is Action.ALREADY_DONE:
+            await self._mark_sent(row, target.message_id if target else None)
+        elif decision.action is Action.RETRY:
             self.stats.server_errors += 1
-            await self._retry_later(row, str(exc))
-        except TelegramAPIError as exc:
-            await self._finish(row, FAILED, exc.message)
+            await self._retry_later(row, decision.error)
         else:
-            await self._mark_sent(row, message_id)
+            await self._finish(row, FAILED, decision.error)
 
     async def _send(self, row: _Row, target: _EditTarget | None) -> int | None:
         markup = InlineKeyboardMarkup.model_validate(row.reply_markup) if row.reply_markup else None
@@ -469,6 +543,12 @@ class OutboxNotifier:
         return sent.message_id
 
     # -- outcomes --------------------------------------------------------------------------
+    async def _set_status(self, row: _Row, status: str) -> None:
+        async with self.db.session() as session:
+            await session.exec(
+                update(Delivery).where(col(Delivery.id) == row.id).values(status=status)
+            )
+
     async def _mark_sent(self, row: _Row, message_id: int | None) -> None:
         self._retry_at.pop(row.id, None)
         async with self.db.session() as session:
@@ -502,14 +582,13 @@ class OutboxNotifier:
         if attempts >= self.limits.max_attempts:
             await self._finish(row, FAILED, error)
             return
-        backoff = min(self.limits.base_backoff * 2 ** (attempts - 1), self.limits.max_backoff)
-        self._retry_at[row.id] = self.timer.monotonic() + backoff
+        self._retry_at[row.id] = self.timer.monotonic() + self.limits.backoff(attempts)
         self._reload = True
         async with self.db.session() as session:
             await session.exec(
                 update(Delivery)
                 .where(col(Delivery.id) == row.id)
-                .values(attempts=attempts, last_error=error[:500])
+                .values(status=PENDING, attempts=attempts, last_error=error[:500])
             )
 
     async def _unreachable(self, row: _Row, error: str) -> None:
@@ -552,7 +631,7 @@ async def start_notifier(app: AppContext, bot: Bot) -> Callable[[], Awaitable[No
     """Background starter (bot/background.py): one notifier per process, one sender at a time."""
     from scheduler.lock import lock_for
 
-    limits = app.extras.get("notifier_limits") or Limits.from_env()
+    limits = app.extras.get("notifier_limits") or Limits().scaled(app.settings.notifier_rate_scale)
     timer = app.extras.get("notifier_timer") or RealTimer()
     notifier = OutboxNotifier(
         app.db,

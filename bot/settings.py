@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     run_scheduler: bool = True
+    # Multiplies the notifier's own rates (overall, per chat, per group). 1.0 runs just under
+    # Telegram's limits; below 1 sends slower (a shared token, tests that must see a queue).
+    notifier_rate_scale: float = Field(default=1.0, gt=0, le=1.0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

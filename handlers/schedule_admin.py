@@ -1,25 +1,28 @@
-"""/schedule digest|nag|quiet VALUE (admins): change the chasing times without a restart."""
+"""/schedule digest|nag|quiet VALUE (admins): change the chasing times without a restart.
+
+The new times are saved in the update's unit of work and applied at once to this process's
+scheduler (`Runner.reschedule`); another process running the scheduler picks them up from the
+database within a few minutes (its `refresh` job). Anyone else gets the admin refusal.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
+from handlers.admin import IsAdmin
 from services.chasing import SCHEDULE_FIELDS, Rules, ScheduleError, load_rules, update_schedule
 
 router: Final[Router] = Router(name=__name__)
-
-
-async def _is_admin(message: Message, is_admin: bool = False) -> bool:
-    return is_admin
-
-
-router.message.filter(_is_admin)
+admin_only: Final[Router] = Router(name=f"{__name__}.admin_only")
+refused: Final[Router] = Router(name=f"{__name__}.refused")
+router.include_routers(admin_only, refused)
+admin_only.message.filter(IsAdmin())
 
 
 def _show(app: AppContext, rules: Rules, language: str) -> dict[str, Any]:
@@ -35,7 +38,7 @@ def _show(app: AppContext, rules: Rules, language: str) -> dict[str, Any]:
     }
 
 
-@router.message(Command("schedule"))
+@admin_only.message(Command("schedule"))
 async def schedule(
     message: Message,
     command: CommandObject,
@@ -44,16 +47,21 @@ async def schedule(
     language: str,
 ) -> None:
     parts = (command.args or "").split()
-    if len(parts) != 2 or parts[0] not in SCHEDULE_FIELDS:
+    if len(parts) != 2 or parts[0].lower() not in SCHEDULE_FIELDS:
         rules = await load_rules(session)
         await message.answer(app.t("schedule.usage", language, **_show(app, rules, language)))
         return
     try:
-        rules = await update_schedule(session, what=parts[0], value=parts[1])
+        rules = await update_schedule(session, what=parts[0].lower(), value=parts[1])
     except ScheduleError as exc:
-        await message.answer(app.t("schedule.bad_value", language, value=str(exc)))
+        await message.answer(app.t("schedule.bad_value", language, value=html.quote(str(exc))))
         return
     runner = app.extras.get("scheduler")
     if runner is not None:
         await runner.reschedule(rules)
     await message.answer(app.t("schedule.done", language, **_show(app, rules, language)))
+
+
+@refused.message(Command("schedule"))
+async def refuse(message: Message, app: AppContext, language: str) -> None:
+    await message.answer(app.t("admin.refused", language))

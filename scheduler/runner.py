@@ -13,8 +13,19 @@ memory, so a bot that was down at 18:00 would not know it missed the digest: at 
 (running them twice sends nothing twice).
 
 Only the holder of the `scheduler` lock (scheduler/lock.py) runs jobs; another process keeps
-trying to take over. With an injected (non-system) clock, as in the tests, cron jobs are not
-started: tests call the job functions with the clock set.
+trying to take over.
+
+When jobs fire (`mode_for`, the one rule):
+
+- `RUN_SCHEDULER=false`: no scheduler in this process (a second webhook instance, a one-off
+  process, the SIGKILL test); `/schedule` still saves the times for the process that runs it.
+- the system clock: LIVE, jobs fire at the deployment's times, with the catch-up above.
+- an injected clock (tests, always a `ManualClock`): PAUSED. APScheduler reads the real wall
+  clock, not ours, so its jobs would fire at real instants that mean nothing to the test.
+  The scheduler is built and configured exactly as in LIVE (ids, triggers, options, so
+  `/schedule` can be checked on it) but started paused: nothing ever fires, no lock is taken,
+  no catch-up runs. Tests call the job functions (`scheduler.jobs.digest_now(app, now)`, ...)
+  with the clock set.
 """
 
 from __future__ import annotations
@@ -23,13 +34,14 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from domain.clock import SystemClock
+from domain.clock import Clock, SystemClock
 from domain.digest import parse_hhmm
 from scheduler import jobs
 from scheduler.lock import SingletonLock, lock_for
@@ -39,6 +51,7 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
     from bot.context import AppContext
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +59,19 @@ MISFIRE_GRACE = timedelta(hours=6)
 SWEEP_MINUTES = 15
 REFRESH_MINUTES = 5
 LOCK_RETRY_SECONDS = 15.0
+
+
+class Mode(StrEnum):
+    OFF = "off"
+    LIVE = "live"
+    PAUSED = "paused"
+
+
+def mode_for(settings: Settings, clock: Clock) -> Mode:
+    """Whether this process schedules, and whether its jobs may fire (see the module doc)."""
+    if not settings.run_scheduler:
+        return Mode.OFF
+    return Mode.LIVE if isinstance(clock, SystemClock) else Mode.PAUSED
 
 
 def job_options() -> dict[str, Any]:
@@ -92,7 +118,10 @@ def configure(scheduler: AsyncIOScheduler, rules: Rules, app_key: str) -> None:
 
 
 def due_catch_up(rules: Rules, now: datetime) -> list[str]:
-    """Which daily jobs ran (or should have) earlier today within the grace: run them now."""
+    """Which daily jobs ran (or should have) earlier today within the grace: run them now.
+
+    Only today's (local) times count: a digest missed before midnight is not sent after it,
+    since its figures and its key are the day's."""
     local = now.astimezone(rules.tz)
     out = []
     for job_id, hhmm in (("nag", rules.nag_time), ("digest", rules.digest_time)):
@@ -103,32 +132,50 @@ def due_catch_up(rules: Rules, now: datetime) -> list[str]:
 
 
 class Runner:
-    def __init__(self, app: AppContext, *, lock: SingletonLock | None = None) -> None:
+    def __init__(
+        self, app: AppContext, *, lock: SingletonLock | None = None, mode: Mode | None = None
+    ) -> None:
         self.app = app
+        self.mode = mode or mode_for(app.settings, app.clock)
         self.lock = lock or lock_for(app.db, "scheduler")
         self.key = jobs.bind(app)
         self.scheduler: AsyncIOScheduler | None = None
         self.rules: Rules | None = None
         self._task: asyncio.Task[None] | None = None
-        self.live = isinstance(app.clock, SystemClock)
+
+    @property
+    def live(self) -> bool:
+        return self.mode is Mode.LIVE
 
     async def start(self) -> None:
         self.app.extras["scheduler"] = self
-        if self.live:
+        if self.mode is Mode.LIVE:
             self._task = asyncio.create_task(self._take_over(), name="gridbot-scheduler")
+        elif self.mode is Mode.PAUSED:
+            await self._build(paused=True)
+
+    async def _build(self, *, paused: bool) -> Rules:
+        async with self.app.db.reading() as session:
+            rules = await load_rules(session)
+        self.rules = rules
+        self.scheduler = AsyncIOScheduler(timezone=rules.tz)
+        configure(self.scheduler, rules, self.key)
+        self.scheduler.start(paused=paused)
+        log.info(
+            "scheduler%s: digest %s, nag %s (%s)",
+            " (paused: injected clock)" if paused else "",
+            rules.digest_time,
+            rules.nag_time,
+            rules.tz,
+        )
+        return rules
 
     async def _take_over(self) -> None:
         while True:  # another process holds it: try again now and then
             if await self.lock.acquire():
                 break
             await asyncio.sleep(LOCK_RETRY_SECONDS)
-        async with self.app.db.reading() as session:
-            rules = await load_rules(session)
-        self.rules = rules
-        self.scheduler = AsyncIOScheduler(timezone=rules.tz)
-        configure(self.scheduler, rules, self.key)
-        self.scheduler.start()
-        log.info("scheduler: digest %s, nag %s (%s)", rules.digest_time, rules.nag_time, rules.tz)
+        rules = await self._build(paused=False)
         for job_id in due_catch_up(rules, self.app.clock.now()):
             log.info("scheduler: catching up on today's %s", job_id)
             try:
@@ -161,14 +208,16 @@ class Runner:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
-        await self.lock.release()
+        if self.mode is Mode.LIVE:
+            await self.lock.release()
         jobs.unbind(self.key)
         self.app.extras.pop("scheduler", None)
 
 
 async def start(app: AppContext, bot: Bot) -> Any:
-    if not app.settings.run_scheduler:
+    mode = mode_for(app.settings, app.clock)
+    if mode is Mode.OFF:
         return None
-    runner = Runner(app)
+    runner = Runner(app, mode=mode)
     await runner.start()
     return runner.stop

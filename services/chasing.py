@@ -88,6 +88,14 @@ async def load_rules(session: AsyncSession) -> Rules:
     )
 
 
+def hold_until(now: datetime, rules: Rules, *, urgent: bool = False) -> datetime | None:
+    """When a push queued at `now` may go (its `not_before`): None, at once, outside quiet
+    hours and for 重大 cases (`urgent`) at any hour; else the end of the quiet hours."""
+    if urgent or rules.quiet is None:
+        return None
+    return rules.quiet.release_at(now, rules.tz)
+
+
 @dataclass
 class Tree:
     """The grid tree and who leads where, from two grouped queries."""
@@ -154,7 +162,7 @@ class Pusher:
         self.default_language = default_language
         self.people = people
         self.outcome = outcome
-        self.hold_until = rules.quiet.release_at(now, rules.tz) if rules.quiet else None
+        self.hold_until = hold_until(now, rules)
 
     def lang(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id is not None else None
@@ -178,7 +186,7 @@ class Pusher:
         person_id: int | None = None,
         urgent: bool = False,
     ) -> None:
-        not_before = None if urgent else self.hold_until
+        not_before = hold_until(self.now, self.rules, urgent=urgent)
         queued = await enqueue(
             self.session,
             key=key,

@@ -1,0 +1,133 @@
+"""The notifier's `sending` mark: what a dead sender leaves behind is sent again on the next
+start; a stop lets the call under way finish; a 429 or a 5xx puts the row back to `pending`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from aiogram import Bot
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from bot.notifier import PENDING, SENDING, SENT, Limits, OutboxNotifier
+from domain.clock import ManualClock
+from sandbox.emulator import Emulator
+from sandbox.flood import FloodLimits
+from storage.db import Database
+from storage.models import Delivery
+from storage.outbox import enqueue
+
+TOKEN = "7000000004:TEST-recovery"
+NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
+USERS = [7_500_000_100 + i for i in range(3)]
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    async with Emulator(limits=FloodLimits.telegram()) as emulator:
+        emulator.add_bot(TOKEN, "gridbot_recovery_bot")
+        for uid in USERS:
+            emulator.ensure_user(uid)
+        yield emulator
+
+
+@pytest.fixture
+async def bot(emu: Emulator) -> AsyncIterator[Bot]:
+    b = Bot(TOKEN, session=emu.bot_session())
+    yield b
+    await b.session.close()
+
+
+async def queue(db: Database) -> None:
+    async with db.session() as s:
+        for uid in USERS:
+            await enqueue(
+                s, key=f"d:{uid}", kind="digest", chat_id=uid, text=f"日报 {uid}", now=NOW
+            )
+
+
+async def rows(db: Database) -> dict[str, Delivery]:
+    async with db.session() as s:
+        return {d.key: d for d in (await s.exec(select(Delivery))).all()}
+
+
+def notifier(db: Database, bot: Bot, **limits: float) -> OutboxNotifier:
+    return OutboxNotifier(db, bot, clock=ManualClock(NOW), limits=Limits(**limits))  # type: ignore[arg-type]
+
+
+async def test_rows_left_sending_by_a_dead_sender_go_out_again(
+    db: Database, emu: Emulator, bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    await queue(db)
+    async with db.session() as s:  # as a process killed mid-call leaves them
+        await s.exec(
+            update(Delivery).where(col(Delivery.key) == f"d:{USERS[1]}").values(status=SENDING)
+        )
+        await s.exec(
+            update(Delivery)
+            .where(col(Delivery.key) == f"d:{USERS[2]}")
+            .values(status=SENT, message_id=1)
+        )
+    n = notifier(db, bot)
+    with caplog.at_level(logging.WARNING, logger="bot.notifier"):
+        await n.start()
+        try:
+            await n.drain()
+        finally:
+            await n.stop()
+    done = await rows(db)
+    assert {d.status for d in done.values()} == {SENT}
+    assert [m["text"] for m in emu.bot_messages(USERS[0])] == [f"日报 {USERS[0]}"]
+    assert [m["text"] for m in emu.bot_messages(USERS[1])] == [f"日报 {USERS[1]}"]
+    assert emu.bot_messages(USERS[2]) == []  # sent before: never again
+    assert f"d:{USERS[1]}" in caplog.text and "in flight" in caplog.text
+
+
+async def test_stop_lets_the_call_under_way_finish(db: Database, emu: Emulator, bot: Bot) -> None:
+    async with db.session() as s:
+        await enqueue(s, key="slow", kind="digest", chat_id=USERS[0], text="慢", now=NOW)
+    emu.faults.delay(0.3, n=1, method="sendMessage", apply=True)
+    n = notifier(db, bot)
+    await n.start()
+    n.wake()
+    assert await emu.changed.wait_for(lambda: emu.bot_messages(USERS[0]), timeout=5)
+    assert (await rows(db))["slow"].status == SENDING  # delivered, the answer not back yet
+    await n.stop()
+    slow = (await rows(db))["slow"]
+    assert slow.status == SENT and slow.message_id is not None
+
+
+async def test_429_and_5xx_put_the_row_back_to_pending(
+    db: Database, emu: Emulator, bot: Bot
+) -> None:
+    async with db.session() as s:
+        await enqueue(s, key="x", kind="nag", chat_id=USERS[0], text="催办", now=NOW)
+    emu.faults.too_many_requests(1, retry_after=1, method="sendMessage")
+    emu.faults.server_error(1, status=502, method="sendMessage")
+    seen: list[str] = []
+    n = notifier(db, bot, base_backoff=0.05)
+    original = n._retry_later
+
+    async def spy(row: object, error: str) -> None:
+        await original(row, error)  # type: ignore[arg-type]
+        seen.append((await rows(db))["x"].status)
+
+    n._retry_later = spy  # type: ignore[method-assign]
+    await n.start()
+    try:
+        for _ in range(50):
+            await n.drain()
+            if (await rows(db))["x"].status == SENT:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await n.stop()
+    x = (await rows(db))["x"]
+    assert seen == [PENDING]  # after the 502, before the retry
+    assert x.status == SENT and x.attempts == 2  # the 502 counted; the 429 did not
+    assert n.stats.retry_after == 1 and n.stats.server_errors == 1
+    assert [m["text"] for m in emu.bot_messages(USERS[0])] == ["催办"]
