@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlmodel import col, select
 
 from storage.models import Case, CaseEvent, Delivery
@@ -104,28 +103,6 @@ async def card(u: Any, code: str, contains: str | None = None) -> Any:
 
 async def press_on(u: Any, msg: Any, text: str) -> Any:
     return await tap(u, text, message=msg)
-
-
-def ensure_notifier() -> None:
-    """The outbox notifier must run for cards to arrive. Until the notifier's issue registers
-    it among the background services, the case tests register it themselves (once)."""
-    from bot.background import STARTERS
-    from bot.notifier import start_notifier
-
-    names = {getattr(s, "__name__", "") for s in STARTERS}
-    if not names & {"start_notifier", "_start_notifier"}:
-        STARTERS.append(start_notifier)
-
-
-@pytest.fixture(autouse=True)
-def fast_notifier(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Telegram's per-chat limits (1 a second, 20 a minute per group) scaled up, so a case
-    walking through a dozen steps does not wait on them."""
-    from bot.notifier import Limits
-
-    monkeypatch.setattr(
-        Limits, "from_env", classmethod(lambda cls: Limits().scaled(30)), raising=False
-    )
 
 
 GUARD2_LABEL = "林和东第1片区·保安巡查员2·林和东第1片区·保安巡查员"

@@ -26,6 +26,7 @@ from aiogram.enums import ParseMode
 
 from bot.app import create_app
 from bot.context import AppContext
+from bot.notifier import Limits
 from bot.runners import build
 from bot.settings import load_settings
 from domain.clock import ManualClock
@@ -44,8 +45,10 @@ class World:
         clock: ManualClock,
         *,
         extra_routers: tuple[Router, ...] = (),
+        notifier_limits: Limits | None = None,
         **settings: Any,
     ) -> None:
+        self.notifier_limits = notifier_limits
         self.emu = emu
         self.extra_routers = extra_routers
         self.db_url = db_url
@@ -74,6 +77,10 @@ class World:
             **self.settings_overrides,
         )
         self.app = create_app(settings, clock=self.clock)
+        # Conversations run far faster than people type: the notifier's per-chat pace is
+        # scaled up here (the emulator's relaxed limits allow it); the notifier's own tests
+        # hold it to Telegram's real limits.
+        self.app.extras["notifier_limits"] = self.notifier_limits or Limits().scaled(30)
         self.bot = Bot(
             TOKEN,
             session=self.emu.bot_session(),

@@ -13,9 +13,7 @@ from tests.e2e.case_steps import (
     accept_and_assign,
     card,
     case_row,
-    ensure_notifier,
     events,
-    fast_notifier,
     meet,
     press_on,
     report,
@@ -23,9 +21,6 @@ from tests.e2e.case_steps import (
 )
 from tests.e2e.conftest import SHANGHAI
 from tests.e2e.harness import World
-
-ensure_notifier()
-__all__ = ["fast_notifier"]
 
 
 async def test_a_leader_changes_the_deadline_of_an_assigned_case(world: World) -> None:

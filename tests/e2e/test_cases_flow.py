@@ -8,18 +8,13 @@ from tests.e2e.case_steps import (
     PIANQU_LEADER,
     card,
     case_row,
-    ensure_notifier,
     events,
-    fast_notifier,
     meet,
     press_on,
     report,
     tap,
 )
 from tests.e2e.harness import World
-
-ensure_notifier()
-__all__ = ["fast_notifier"]
 
 
 async def test_happy_path_to_a_good_rating(world: World) -> None:

@@ -15,9 +15,7 @@ from tests.e2e.case_steps import (
     accept_and_assign,
     card,
     case_row,
-    ensure_notifier,
     events,
-    fast_notifier,
     give_feedback,
     meet,
     press_on,
@@ -26,9 +24,6 @@ from tests.e2e.case_steps import (
     tap,
 )
 from tests.e2e.harness import World
-
-ensure_notifier()
-__all__ = ["fast_notifier"]
 
 
 async def test_a_rejection_is_recorded_and_the_reporter_told(world: World) -> None:

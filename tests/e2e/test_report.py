@@ -9,18 +9,13 @@ from tests.e2e.case_steps import (
     HERE,
     PIANQU_LEADER,
     case_row,
-    ensure_notifier,
     events,
-    fast_notifier,
     meet,
     report,
     set_chat,
     tap,
 )
 from tests.e2e.harness import World
-
-ensure_notifier()
-__all__ = ["fast_notifier"]
 
 
 async def test_wrong_input_keeps_the_step_and_back_and_edit_work(world: World) -> None:
