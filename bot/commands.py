@@ -20,9 +20,12 @@ from bot.i18n import LANGUAGES, Translator
 log = logging.getLogger(__name__)
 
 PRIVATE = ("start", "report", "patrol", "my", "cases", "case", "today", "lang", "cancel", "help")
+# Leaders' views; the handlers explain politely to anyone who is not a leader there.
+LEADER = ("patrols", "patrol_log")
 GROUP = ("report", "patrol", "bind", "help")
 ADMIN = (
     *PRIVATE,
+    *LEADER,
     "tree",
     "members",
     "invite",
@@ -54,7 +57,7 @@ async def set_command_menus(bot: Bot, t: Translator, admin_ids: frozenset[int]) 
     ok = True
     for language in LANGUAGES:
         code = None if language == "zh" else language
-        private = _menu(t, language, PRIVATE)
+        private = _menu(t, language, (*PRIVATE, *LEADER))
         menus: list[tuple[str, list[BotCommand], BotCommandScopeUnion]] = [
             ("default", private, BotCommandScopeDefault()),
             ("private chats", private, BotCommandScopeAllPrivateChats()),
