@@ -661,3 +661,18 @@ def waiting_for(
     if case.extension_pending and own_leader:
         duties |= {_A.APPROVE_EXTENSION, _A.REFUSE_EXTENSION}
     return frozenset(duties) & allowed_actions(case, actor)
+
+
+def deadline_change_refusal(facts: CaseFacts, actor: Actor) -> str | None:
+    """Why `actor` may not change the case's deadline now, or None if they may.
+
+    Allowed while the deadline runs against the assignee (assigned, in progress, transferred),
+    to a leader of the case's grid or above (as assigning is) or an admin, but never to the
+    person holding the case (they ask for an extension instead)."""
+    if facts.status not in UNDER_DEADLINE:
+        return RefusalReason.WRONG_STATE.value
+    if not (actor.is_admin or is_leader_of(facts, actor)):
+        return RefusalReason.NOT_ALLOWED.value
+    if actor.person_id is not None and actor.person_id == facts.assignee_person_id:
+        return RefusalReason.NOT_ALLOWED.value
+    return None

@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.calendar import ChinaWorkCalendar
 from domain.cases import (
-    UNDER_DEADLINE,
     Actor,
     CaseAction,
     CaseFacts,
@@ -29,8 +28,8 @@ from domain.cases import (
     RejectReason,
     Severity,
     Transition,
+    deadline_change_refusal,
     decide,
-    is_leader_of,
     waiting_for,
 )
 from domain.deadlines import DEFAULT_DEADLINE_HOURS, deadline_for, extend_deadline
@@ -344,21 +343,6 @@ DEADLINE_CHANGED = "deadline_changed"
 """The ledger entry of a deadline change (`CaseEvent.kind`; old and new in its data)."""
 MAX_DEADLINE_DAYS = 366
 DEFAULT_DEADLINE_TIME = time(18, 0)
-
-
-def deadline_change_refusal(facts: CaseFacts, actor: Actor) -> str | None:
-    """Why `actor` may not change the case's deadline now, or None if they may.
-
-    Allowed while the deadline runs against the assignee (assigned, in progress, transferred),
-    to a leader of the case's grid or above (as assigning is) or an admin, but never to the
-    person holding the case (they ask for an extension instead)."""
-    if facts.status not in UNDER_DEADLINE:
-        return RefusalReason.WRONG_STATE.value
-    if not (actor.is_admin or is_leader_of(facts, actor)):
-        return RefusalReason.NOT_ALLOWED.value
-    if actor.person_id is not None and actor.person_id == facts.assignee_person_id:
-        return RefusalReason.NOT_ALLOWED.value
-    return None
 
 
 def check_deadline(deadline: datetime, now: datetime) -> Problem | None:
