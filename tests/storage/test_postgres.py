@@ -90,3 +90,38 @@ async def test_big_telegram_ids_fit(pg: Database) -> None:
     async with pg.reading() as session:
         g = (await session.exec(select(Grid).where(Grid.code == "G"))).one()
         assert g.group_chat_id == -1_009_876_543_210
+
+
+async def test_one_scheduler_at_a_time_through_an_advisory_lock(pg: Database) -> None:
+    from scheduler.lock import AdvisoryLock, lock_for
+
+    first, second = lock_for(pg, "scheduler"), Database(pg.url)
+    assert isinstance(first, AdvisoryLock)
+    rival = lock_for(second, "scheduler")
+    other_job = lock_for(second, "notifier")
+    try:
+        assert await first.acquire() is True
+        assert await first.acquire() is True  # held already: still ours
+        assert await rival.acquire() is False  # a second instance stays idle
+        assert await other_job.acquire() is True  # another lock name is independent
+        await first.release()
+        assert await rival.acquire() is True  # released: the next one takes over
+    finally:
+        await rival.release()
+        await other_job.release()
+        await first.release()
+        await second.dispose()
+
+
+async def test_the_lock_goes_with_a_dead_connection(pg: Database) -> None:
+    from scheduler.lock import AdvisoryLock
+
+    holder, rival = AdvisoryLock(pg, "scheduler"), AdvisoryLock(pg, "scheduler")
+    assert await holder.acquire()
+    assert not await rival.acquire()
+    # The process holding it dies: its connection ends, and the server drops the lock.
+    assert holder._conn is not None
+    await holder._conn.invalidate()
+    holder._conn = None
+    assert await rival.acquire()
+    await rival.release()
