@@ -12,7 +12,7 @@ from bot.app import create_app, create_bot
 from bot.context import AppContext
 from bot.i18n import Translator
 from bot.settings import Settings
-from domain.scenario import ScenarioError, parse_scenario
+from domain.scenario import Scenario, ScenarioError, parse_scenario
 from storage.audit import record_audit
 from storage.db import Database
 from storage.grids import grid_by_code, roots, subtree
@@ -53,7 +53,7 @@ async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def read_scenario(path: Path):  # type: ignore[no-untyped-def]
+def read_scenario(path: Path) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -58,6 +58,7 @@ async def choose_language(message: Message, app: AppContext, language: str) -> N
 async def set_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
+    bot: Bot,
     session: AsyncSession,
     app: AppContext,
     person: Person | None,
@@ -74,7 +75,7 @@ async def set_language(
     new = callback_data.code
     await query.answer(app.t("lang.set", new))
     if query.message is not None and query.message.chat.type == "private":
-        await query.bot.send_message(  # type: ignore[union-attr]
+        await bot.send_message(
             query.message.chat.id,
             app.t("lang.set", new),
             reply_markup=main_menu(app.translator, new),
