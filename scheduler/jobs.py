@@ -48,16 +48,16 @@ def _wake(app: AppContext) -> None:
 
 async def digest_now(app: AppContext, now: datetime | None = None) -> DigestRun:
     now = now or app.clock.now()
-    async with app.db.session() as session:
+    async with app.db.reading() as session:
         rules = await load_rules(session)
-        run = await run_digests(
-            session,
-            now=now,
-            tz=rules.tz,
-            t=app.translator.t,
-            default_language=app.settings.default_language,
-            quiet=rules.quiet,
-        )
+    run = await run_digests(
+        app.db,
+        now=now,
+        tz=rules.tz,
+        t=app.translator.t,
+        default_language=app.settings.default_language,
+        quiet=rules.quiet,
+    )
     log.info("digest: %s leaders, %s queued", run.leaders, run.queued)
     _wake(app)
     return run

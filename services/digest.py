@@ -37,6 +37,7 @@ from domain.digest import (
     windows_at,
 )
 from storage import digest as q
+from storage.db import Database
 from storage.models import Delivery
 
 quote = partial(html.escape, quote=False)
@@ -381,7 +382,7 @@ def render_all(
 
 
 async def run_digests(
-    session: AsyncSession,
+    db: Database,
     *,
     now: datetime,
     tz: tzinfo,
@@ -389,11 +390,32 @@ async def run_digests(
     default_language: str,
     quiet: QuietHours | None = None,
 ) -> DigestRun:
-    """Queue today's digest for every leader who has not had it yet (idempotent)."""
-    day = day_label(now, tz)
-    computed, rendered = await compute_and_render(
-        session, now=now, tz=tz, t=t, default_language=default_language
-    )
+    """Queue today's digest for every leader who has not had it yet (idempotent).
+
+    The city's figures are read in a read-only unit of work, so the seconds they take never
+    hold the write lock that handlers need; only queueing the results writes."""
+    async with db.reading() as reader:
+        computed, rendered = await compute_and_render(
+            reader, now=now, tz=tz, t=t, default_language=default_language
+        )
+    async with db.session() as session:
+        queued = await queue_digests(
+            session, computed, rendered, now=now, day=day_label(now, tz), quiet=quiet, tz=tz
+        )
+    return DigestRun(len(rendered), queued, rendered)
+
+
+async def queue_digests(
+    session: AsyncSession,
+    computed: Computed,
+    rendered: list[tuple[int, Rendered]],
+    *,
+    now: datetime,
+    day: str,
+    quiet: QuietHours | None,
+    tz: tzinfo,
+) -> int:
+    """Write the day's digests into the outbox, skipping keys already there."""
     already = await q.existing_keys(session, prefix="digest:", suffix=f":{day}")
     not_before = quiet.release_at(now, tz) if quiet else None
     queued = 0
@@ -416,7 +438,7 @@ async def run_digests(
         )
         queued += 1
     await session.flush()
-    return DigestRun(len(rendered), queued, rendered)
+    return queued
 
 
 async def digest_of(
