@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.chasing import Outcome, load_rules, run_daily, run_sweep
 from services.digest import DigestRun, run_digests
+from storage.housekeeping import forget_old_updates
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -92,6 +93,7 @@ async def sweep_now(app: AppContext, now: datetime | None = None) -> Outcome:
             default_language=app.settings.default_language,
             case_texts=_case_texts(app, rules.tz),
         )
+        await forget_old_updates(session, now=now)
     _wake(app)
     return outcome
 

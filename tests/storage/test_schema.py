@@ -46,3 +46,18 @@ async def test_sqlite_runs_in_wal_with_a_busy_timeout(db: Database) -> None:
         timeout = (await session.execute(text("PRAGMA busy_timeout"))).scalar_one()
     assert str(mode).lower() == "wal"
     assert int(timeout) >= 5000
+
+
+async def test_replay_protection_forgets_updates_after_a_week(db: Database) -> None:
+    from storage.housekeeping import forget_old_updates
+    from storage.models import ProcessedUpdate
+
+    now = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
+    async with db.session() as session:
+        session.add(ProcessedUpdate(bot_id=1, update_id=1, at=now - timedelta(days=8)))
+        session.add(ProcessedUpdate(bot_id=1, update_id=2, at=now - timedelta(days=6)))
+    async with db.session() as session:
+        assert await forget_old_updates(session, now=now) == 1
+    async with db.reading() as session:
+        kept = (await session.exec(select(ProcessedUpdate.update_id))).all()
+    assert list(kept) == [2]
