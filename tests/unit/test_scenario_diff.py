@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import time
-from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,21 +21,12 @@ from domain.scenario import (
     diff,
     parse_scenario,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import scenario_path
 
 
 def shared(name: str) -> Scenario:
-    for c in (
-        os.environ.get("GRIDBOT_SCENARIOS", ""),
-        ROOT / "scenarios",
-        ROOT.parent / "shared" / "scenarios",
-        "/work/shared/scenarios",
-    ):
-        path = Path(c) / name
-        if c and path.is_file():
-            return parse_scenario(path.read_text(encoding="utf-8"), source=str(path))
-    pytest.skip("shared scenarios/ not found (set GRIDBOT_SCENARIOS)")
+    path = scenario_path(name)
+    return parse_scenario(path.read_text(encoding="utf-8"), source=str(path))
 
 
 BASE = """\

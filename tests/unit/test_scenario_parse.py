@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from datetime import time
 from pathlib import Path
@@ -22,21 +21,11 @@ from domain.scenario import (
     SeveritySpec,
     parse_scenario,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import scenario_path
 
 
 def scenario_dir() -> Path:
-    candidates: list[str | Path] = [
-        os.environ.get("GRIDBOT_SCENARIOS", ""),
-        ROOT / "scenarios",
-        ROOT.parent / "shared" / "scenarios",
-        "/work/shared/scenarios",
-    ]
-    for c in candidates:
-        if c and (Path(c) / "fire-safety-5-level.yaml").is_file():
-            return Path(c)
-    pytest.skip("shared scenarios/ not found (set GRIDBOT_SCENARIOS)")
+    return scenario_path("fire-safety-5-level.yaml").parent
 
 
 def load(name: str) -> Scenario:
