@@ -57,6 +57,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from sqlalchemy import update
@@ -160,7 +161,7 @@ def is_group_chat(chat_id: int) -> bool:
 
 
 class Action(StrEnum):
-    PAUSE_ALL = "pause_all"  # 429: nothing goes to Telegram for `retry_after`, then this again
+    PAUSE_ALL = "pause_all"  # 429 or 401: nothing goes out for `retry_after`, then this again
     MIGRATE = "migrate"  # the group is a supergroup now: rebind, send there
     UNREACHABLE = "unreachable"  # 403: blocked / deactivated / never started; never retried
     ALREADY_DONE = "already_done"  # an edit that changes nothing: the message is as wanted
@@ -174,6 +175,9 @@ class Decision:
     error: str = ""
     retry_after: float = 0.0
     new_chat_id: int | None = None
+
+
+UNAUTHORIZED_PAUSE_S = 60.0
 
 
 def decide(exc: BaseException) -> Decision:
@@ -192,6 +196,10 @@ def decide(exc: BaseException) -> Decision:
         return Decision(Action.RETRY, str(exc))
     if isinstance(exc, TimeoutError):
         return Decision(Action.RETRY, str(exc) or "timeout")
+    if isinstance(exc, TelegramUnauthorizedError):
+        # The token was revoked or mistyped: no message can go out, and none may be lost.
+        # Hold everything and try again later; the log says why.
+        return Decision(Action.PAUSE_ALL, exc.message, retry_after=UNAUTHORIZED_PAUSE_S)
     if isinstance(exc, TelegramAPIError):
         return Decision(Action.FAIL, exc.message)
     return Decision(Action.RETRY, repr(exc))
@@ -488,7 +496,9 @@ class OutboxNotifier:
             self._retry_at[row.id] = self._paused_until
             self._reload = True
             await self._set_status(row, PENDING)
-            log.warning("notifier: 429, pausing all sends for %ss", decision.retry_after)
+            log.warning(
+                "notifier: %s; pausing all sends for %ss", decision.error, decision.retry_after
+            )
         elif decision.action is Action.MIGRATE:
             assert decision.new_chat_id is not None
             await self._set_status(row, PENDING)

@@ -158,3 +158,10 @@ def test_5xx_timeouts_and_garbage_are_retried(exc: BaseException) -> None:
 
 def test_any_other_api_refusal_fails() -> None:
     assert decide(TelegramConflictError(METHOD, "Conflict")).action is Action.FAIL
+
+
+def test_a_revoked_token_holds_everything_and_loses_nothing() -> None:
+    from aiogram.exceptions import TelegramUnauthorizedError
+
+    d = decide(TelegramUnauthorizedError(METHOD, "Unauthorized"))
+    assert d.action is Action.PAUSE_ALL and d.retry_after >= 30
