@@ -18,38 +18,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
 from scheduler import jobs
-from storage.models import Case, CaseEvent, Delivery, Grid, Membership, Patrol, Person, Role
+from storage.models import Case, CaseEvent, Delivery, Grid, Patrol, Person, Role
 from tests.e2e.harness import World
+from tests.e2e.simulation import TZ, at, people_of
 
-TZ = ZoneInfo("Asia/Shanghai")
 DAYS = [date(2026, 3, 9) + timedelta(days=i) for i in range(8)]
-
-
-def at(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=TZ)
-
-
-async def people_of(world: World) -> dict[tuple[str, str], list[Person]]:
-    """(grid code, role key) -> people, in membership order."""
-    out: dict[tuple[str, str], list[Person]] = {}
-    async with world.db.reading() as s:
-        rows = (
-            await s.exec(
-                select(Grid.code, Role.key, Person)
-                .join(Membership, col(Membership.grid_id) == col(Grid.id))
-                .join(Role, col(Role.id) == col(Membership.role_id))
-                .join(Person, col(Person.id) == col(Membership.person_id))
-                .order_by(col(Membership.id))
-            )
-        ).all()
-    for code, key, person in rows:
-        out.setdefault((code, key), []).append(person)
-    return out
 
 
 async def ids(world: World, model: type, **where: object) -> int:

@@ -39,7 +39,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
@@ -49,16 +48,12 @@ from bot.notifier import OutboxNotifier
 from sandbox.emulator import Emulator
 from sandbox.flood import FloodLimits
 from scheduler import jobs
-from storage.models import Case, CaseEvent, Delivery, Grid, Membership, Patrol, Person, Role
+from storage.models import Case, CaseEvent, Delivery, Grid, Patrol, Person, Role
 from tests.e2e.harness import BOT_USERNAME, TOKEN, World
+from tests.e2e.simulation import TZ, at, people_of
 
-TZ = ZoneInfo("Asia/Shanghai")
 MARCH = [date(2026, 3, 1) + timedelta(days=i) for i in range(31)]
 LATE_DAY = date(2026, 3, 15)
-
-
-def at(day: date, hh: int, mm: int = 0) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=TZ)
 
 
 def iso(month: int, day: int) -> str:
@@ -86,24 +81,6 @@ def fast_notifier(monkeypatch: pytest.MonkeyPatch) -> None:
 def pid(person: Person) -> int:
     assert person.id is not None
     return person.id
-
-
-async def people_of(world: World) -> dict[tuple[str, str], list[Person]]:
-    """(grid code, role key) -> people, in membership order."""
-    out: dict[tuple[str, str], list[Person]] = {}
-    async with world.db.session() as s:
-        rows = (
-            await s.exec(
-                select(Grid.code, Role.key, Person)
-                .join(Membership, col(Membership.grid_id) == col(Grid.id))
-                .join(Role, col(Role.id) == col(Membership.role_id))
-                .join(Person, col(Person.id) == col(Membership.person_id))
-                .order_by(col(Membership.id))
-            )
-        ).all()
-    for code, key, person in rows:
-        out.setdefault((code, key), []).append(person)
-    return out
 
 
 async def test_a_month_of_chasing(fast_notifier: None, world: World) -> None:
