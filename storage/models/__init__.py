@@ -4,7 +4,7 @@ from storage.models.access import AuditEntry, Invite
 from storage.models.cases import Case, CaseCard, CaseEvent
 from storage.models.delivery import Delivery
 from storage.models.patrols import Patrol
-from storage.models.runtime import Deployment, FsmRecord, ProcessedUpdate
+from storage.models.runtime import Deployment, FsmRecord, ProcessedUpdate, QuarantinedUpdate
 from storage.models.tree import Department, Grid, Membership, Person, Role
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "Patrol",
     "Person",
     "ProcessedUpdate",
+    "QuarantinedUpdate",
     "Role",
 ]

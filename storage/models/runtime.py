@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 from storage.models._columns import json_dict, json_list, stamped_now
@@ -49,4 +49,18 @@ class ProcessedUpdate(SQLModel, table=True):
 
     bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    at: datetime = stamped_now()
+
+
+class QuarantinedUpdate(SQLModel, table=True):
+    """An update the bot could not even parse, kept raw so nothing Telegram sent is lost
+    and one bad update never holds up the ones behind it."""
+
+    __tablename__ = "quarantined_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # None when Telegram's update_id itself is missing or does not fit in 64 bits.
+    update_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(max_length=1000)
     at: datetime = stamped_now()
