@@ -490,6 +490,22 @@ class World:
         bot.updates.append(update)
         bot.notifier.notify()
 
+    def inject_raw_update(
+        self, update: dict[str, Any], bot: BotRecord | None = None
+    ) -> dict[str, Any]:
+        """Queue an update exactly as given, even one a client's types reject (a field an
+        older Bot API left out, an update_id beyond 64 bits): what is tested is the bot's own
+        parsing. Without an ``update_id`` key the next one in sequence is put first; a given
+        one is kept as is. Returns the queued update."""
+        bot = bot or self.bot
+        queued = json.loads(json.dumps(update))
+        if "update_id" not in queued:
+            queued = {"update_id": bot.next_update_id, **queued}
+            bot.next_update_id += 1
+        bot.updates.append(queued)
+        bot.notifier.notify()
+        return json.loads(json.dumps(queued))
+
     def bots_in(self, chat: Chat) -> list[BotRecord]:
         if chat.type == "private":
             return [b for b in self.bots.values() if b.id == chat.bot_id]
