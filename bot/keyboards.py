@@ -1,10 +1,35 @@
-"""Keyboards shared by several features."""
+"""Keyboards shared by several features, and the base of every button's callback data."""
 
 from __future__ import annotations
 
+from typing import Final, Self
+
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+from pydantic import model_validator
 
 from bot.i18n import LANGUAGES, Translator
+
+BIGINT_MIN: Final = -(2**63)
+BIGINT_MAX: Final = 2**63 - 1
+
+
+class Callback(CallbackData, prefix="_"):
+    """The base of every inline button's callback data (each subclass names its own prefix).
+
+    Callback data is typed by whoever presses, not only drawn by the bot: a number that no
+    BIGINT column can hold never came from a button of ours, and would end in the database
+    driver's OverflowError. Refused here, at parsing, the press matches no handler and gets
+    the stale-button answer.
+    """
+
+    @model_validator(mode="after")
+    def _numbers_fit_a_bigint(self) -> Self:
+        for name, value in self:
+            if isinstance(value, int) and not BIGINT_MIN <= value <= BIGINT_MAX:
+                raise ValueError(f"{name} does not fit in 64 bits")
+        return self
+
 
 MENU_KEYS = ("menu.report", "menu.patrol", "menu.my")
 

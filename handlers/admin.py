@@ -11,9 +11,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from aiogram import Bot, F, Router, html
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -24,6 +22,7 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
+from bot.keyboards import Callback
 from services import admin, groups
 from services.admin import AdminError
 from services.groups import GroupError
@@ -62,12 +61,12 @@ admin_only.message.filter(IsAdmin())
 admin_only.callback_query.filter(IsAdmin())
 
 
-class TreeNav(CallbackData, prefix="tree"):
+class TreeNav(Callback, prefix="tree"):
     root: int  # grid id, 0 for the whole tree
     page: int
 
 
-class ArchiveAction(CallbackData, prefix="garc"):
+class ArchiveAction(Callback, prefix="garc"):
     grid_id: int
     confirm: bool
 
@@ -168,12 +167,8 @@ async def _show(
 ) -> None:
     """Replace the pressed message; if the bot can no longer see it, send a new one."""
     if isinstance(query.message, Message):
-        try:
-            await query.message.edit_text(text, reply_markup=markup)
-            return
-        except TelegramBadRequest as exc:
-            if "not modified" in str(exc):
-                return
+        await query.message.edit_text(text, reply_markup=markup)
+        return
     await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 

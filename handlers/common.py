@@ -6,20 +6,19 @@ from typing import Final
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.i18n import LANGUAGES
-from bot.keyboards import main_menu
+from bot.keyboards import Callback, main_menu
 from storage.models import Person
 
 router: Final[Router] = Router(name=__name__)
 
 
-class LanguageChoice(CallbackData, prefix="lang"):
+class LanguageChoice(Callback, prefix="lang"):
     code: str
 
 

@@ -13,7 +13,6 @@ from typing import Any, Final
 
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -27,7 +26,7 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from bot.keyboards import main_menu
+from bot.keyboards import Callback, main_menu
 from bot.render.cases import CaseRender, rows_of
 from domain.identity import Identity
 from services import reporting
@@ -53,7 +52,7 @@ ORDER: Final = ("grid", "category", "description", "photos", "location", "severi
 EDITABLE: Final = ("category", "description", "photos", "location", "severity")
 
 
-class ReportCb(CallbackData, prefix="r"):
+class ReportCb(Callback, prefix="r"):
     """k: grid | cat | sev | done | back | edit | ok | dup; x: an index or an id."""
 
     k: str

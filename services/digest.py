@@ -21,9 +21,9 @@ from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.keyboards import Callback
 from domain.cases import Severity
 from domain.digest import (
     CASE_FIELDS,
@@ -48,7 +48,7 @@ Texts = Callable[..., str]
 """`t(key, language, **params) -> str` (the translator)."""
 
 
-class DigestCB(CallbackData, prefix="dg"):
+class DigestCB(Callback, prefix="dg"):
     """Digest buttons: `what` is "w" (cases waiting, `status`) or "full" (the full lists)."""
 
     what: str

@@ -12,10 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import html
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
+from bot.keyboards import Callback
 from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus
 from domain.cases import CaseEvent as EventKind
 from services.case_notify import CaseView
@@ -42,7 +42,7 @@ def _shown_length(html_text: str) -> int:
     return len(unescape(re.sub(r"<[^>]+>", "", html_text)))
 
 
-class CaseBtn(CallbackData, prefix="c"):
+class CaseBtn(Callback, prefix="c"):
     """A button on a card: `a` is a CaseAction value, "h" (history) or "cm" (comment)."""
 
     id: int
@@ -50,7 +50,7 @@ class CaseBtn(CallbackData, prefix="c"):
     v: int = 0
 
 
-class CasePick(CallbackData, prefix="cp"):
+class CasePick(Callback, prefix="cp"):
     """A choice inside a step (a target, a reason, a rating, a deadline change, done)."""
 
     id: int
@@ -58,7 +58,7 @@ class CasePick(CallbackData, prefix="cp"):
     x: int = 0
 
 
-class CaseList(CallbackData, prefix="cl"):
+class CaseList(Callback, prefix="cl"):
     """/cases: a filter and a page."""
 
     f: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from aiogram import html
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -20,6 +19,7 @@ from aiogram.types import (
 
 from bot.context import AppContext
 from bot.i18n import Translator
+from bot.keyboards import Callback
 from domain.patrols import ChecklistResult, ItemStatus, PatrolFlag
 from services import patrols as svc
 from storage.models import Patrol
@@ -27,39 +27,39 @@ from storage.models import Patrol
 # --- callback data ----------------------------------------------------------------------
 
 
-class PatrolPick(CallbackData, prefix="pp"):
+class PatrolPick(Callback, prefix="pp"):
     m: int  # membership id
 
 
-class PatrolMode(CallbackData, prefix="pm"):
+class PatrolMode(Callback, prefix="pm"):
     m: int
     quick: bool
 
 
-class PatrolItem(CallbackData, prefix="pi"):
+class PatrolItem(Callback, prefix="pi"):
     p: int  # patrol id
     i: int  # item index
     ok: bool
 
 
-class PatrolStep(CallbackData, prefix="ps"):
+class PatrolStep(Callback, prefix="ps"):
     p: int
     a: str  # all_ok | next | finish | skip | measures | people | back
 
 
-class PatrolSeverity(CallbackData, prefix="pv"):
+class PatrolSeverity(Callback, prefix="pv"):
     p: int
     s: str  # general | major | critical
 
 
-class PatrolMate(CallbackData, prefix="pc"):
+class PatrolMate(Callback, prefix="pc"):
     """Toggle a companion (同行人员) on the patrol: a person id of the grid."""
 
     p: int
     x: int
 
 
-class PatrolLog(CallbackData, prefix="pl"):
+class PatrolLog(Callback, prefix="pl"):
     """A page of the patrol ledger: grid id, month as yyyymm, page."""
 
     g: int

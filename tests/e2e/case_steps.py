@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from storage.models import Case, CaseEvent, Delivery
+from sandbox.world import TranscriptEntry
+from storage.models import Case, CaseEvent, Delivery, ProcessedUpdate
 from tests.e2e.harness import World
 
 GUARD = 810000001  # 保安巡查员, LH-01-1
@@ -149,3 +150,20 @@ async def set_chat(
             dept = (await s.exec(select(Department).where(Department.code == dept_code))).one()
             dept.chat_id = chat_id
             s.add(dept)
+
+
+async def crafted_press(world: World, u: Any, on: Any, data: str) -> list[TranscriptEntry]:
+    """Send `data` as a press on the bot's message `on` in `u`'s chat (anyone's client can send
+    any callback data), wait until the bot has handled the update to the end, and return what
+    happened in that chat from the press on."""
+    update_id = world.emu.bot.next_update_id
+    since = len(world.emu.log)
+    world.emu.user_press(u.id, u.chat_id, on.message_id, data)
+    await u.expect_answer()
+    assert world.bot is not None
+    # The bot answers inside its unit of work, which holds the write lock until it commits;
+    # this session opens after that commit, when every send of the handler is recorded.
+    async with world.db.session() as s:
+        handled = await s.get(ProcessedUpdate, (world.bot.id, update_id))
+    assert handled is not None, f"update {update_id} was rolled back:\n{u.transcript_text()}"
+    return [e for e in world.emu.log[since:] if e.chat_id == u.chat.id]
