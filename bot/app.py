@@ -17,6 +17,7 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.middlewares import Identify, PersonLanguage, UnitOfWork
 from bot.settings import Settings
+from bot.telegram_calls import AnsweringUpdate
 from domain.clock import Clock, SystemClock
 from storage.db import Database
 from storage.fsm import DatabaseStorage
@@ -64,6 +65,7 @@ def create_dispatcher(
     )
     dp.update.outer_middleware(UnitOfWork(app))
     dp.update.outer_middleware(Identify(app))
+    AnsweringUpdate(app).setup(dp)
     PersonLanguage(app.translator).setup(dp)
     dp.include_routers(*feature_routers())
     return dp
