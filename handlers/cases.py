@@ -39,6 +39,7 @@ from bot.render.cases import (
 )
 from domain.cases import CaseAction, Rating, RejectReason, allowed_actions
 from domain.identity import Identity
+from domain.visibility import listed_subtrees, may_see
 from services import cases as svc
 from services.case_notify import build_view, department_actions, ordered
 from services.cases import Done, Refused, StepInput
@@ -90,9 +91,32 @@ def _pick(text: str, case_id: int, k: str, x: int = 0) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=CasePick(id=case_id, k=k, x=x).pack())
 
 
+async def _departments(session: AsyncSession, chat_id: int, chat_type: str) -> frozenset[int]:
+    """The departments bound to a group chat: a press or a command there speaks for them."""
+    if chat_type == "private":
+        return frozenset()
+    return await q.departments_of_chat(session, chat_id)
+
+
 async def _actor(session: AsyncSession, me: Identity | None, chat_id: int, chat_type: str) -> Any:
-    depts = await q.departments_of_chat(session, chat_id) if chat_type != "private" else frozenset()
+    depts = await _departments(session, chat_id, chat_type)
     return svc.actor_of(me, department_ids=depts), depts
+
+
+async def _visible(
+    session: AsyncSession, case_id: int, me: Identity | None, departments: frozenset[int]
+) -> svc.Loaded | None:
+    """The case, if whoever asks may see it; None when it is missing or hidden from them
+    (one answer for both: ids are sequential, existence itself must not leak)."""
+    loaded = await svc.load(session, case_id)
+    if loaded is None or not may_see(loaded.facts, svc.viewer_of(me, department_ids=departments)):
+        return None
+    return loaded
+
+
+async def _press_departments(session: AsyncSession, query: CallbackQuery) -> frozenset[int]:
+    chat = query.message.chat if query.message is not None else None
+    return await _departments(session, chat.id, chat.type) if chat else frozenset()
 
 
 def _refusal_text(app: AppContext, language: str, reason: str) -> str:
@@ -125,11 +149,11 @@ async def card_press(
     chat_id = chat.id if chat else query.from_user.id
     chat_type = chat.type if chat else "private"
     actor, depts = await _actor(session, me, chat_id, chat_type)
-    cfg, texts = await _tools(session, app)
-    loaded = await svc.load(session, callback_data.id)
+    loaded = await _visible(session, callback_data.id, me, depts)
     if loaded is None:
-        await query.answer(app.t("cases.refused.no_case", language), show_alert=True)
+        await query.answer(app.t("cases.refused.not_visible", language), show_alert=True)
         return
+    cfg, texts = await _tools(session, app)
     if callback_data.a == "h":
         await query.answer()
         await _send_history(bot, app, session, texts, loaded.case, query.from_user.id, language)
@@ -425,10 +449,15 @@ async def new_deadline_pick(
     language: str,
 ) -> None:
     data = await state.get_data()
-    case = await session.get(Case, callback_data.id)
-    if data.get("case_id") != callback_data.id or case is None:
+    if data.get("case_id") != callback_data.id:
         await query.answer(app.t("error.stale_button", language), show_alert=True)
         return
+    loaded = await _visible(session, callback_data.id, me, frozenset())
+    if loaded is None:
+        await state.clear()
+        await query.answer(app.t("cases.refused.not_visible", language), show_alert=True)
+        return
+    case = loaded.case
     cfg, texts = await _tools(session, app)
     deadline = datetime.fromisoformat(data["deadline"])
     if callback_data.k == "nd":
@@ -520,10 +549,12 @@ async def step_pick(
     if data.get("case_id") != callback_data.id:
         await query.answer(app.t("error.stale_button", language), show_alert=True)
         return
-    case = await session.get(Case, callback_data.id)
-    if case is None:
-        await query.answer(app.t("cases.refused.no_case", language), show_alert=True)
+    loaded = await _visible(session, callback_data.id, me, await _press_departments(session, query))
+    if loaded is None:  # moved out of their sight since the step began (escalated, reassigned)
+        await state.clear()
+        await query.answer(app.t("cases.refused.not_visible", language), show_alert=True)
         return
+    case = loaded.case
     cfg, texts = await _tools(session, app)
     action = CaseAction(data["action"])
     params: dict[str, Any] = dict(data.get("params") or {})
@@ -812,12 +843,6 @@ async def _history_text(session: AsyncSession, texts: CaseRender, case: Case, la
     return text if len(text) <= 4000 else text[:3990] + "\n…"
 
 
-def _may_view(me: Identity, case: Case, path: tuple[int, ...]) -> bool:
-    if me.is_admin or me.person_id in (case.reporter_id, case.assignee_person_id, case.handler_id):
-        return True
-    return any(g in path for g in me.grid_ids)
-
-
 @router.message(Command("case"), StateFilter("*"))
 async def show_case(
     message: Message,
@@ -832,18 +857,13 @@ async def show_case(
     if not code:
         await message.answer(app.t("cases.case_usage", language))
         return
-    case = await q.case_by_code(session, code)
-    from storage.models import Grid
-
-    grid = await session.get(Grid, case.grid_id) if case else None
-    if (
-        case is None
-        or grid is None
-        or me is None
-        or not _may_view(me, case, tuple(grid.ancestor_ids()))
-    ):
+    found = await q.case_by_code(session, code)
+    depts = await _departments(session, message.chat.id, message.chat.type)
+    loaded = await _visible(session, found.id or 0, me, depts) if found is not None else None
+    if loaded is None:
         await message.answer(app.t("cases.not_found", language, code=html.quote(code)))
         return
+    case = loaded.case
     _cfg, texts = await _tools(session, app)
     await _send_card(
         bot,
@@ -937,8 +957,8 @@ async def _cases_page(
         total = len(waiting)
         rows = [w.case for w in waiting[page * size : (page + 1) * size]]
     else:
-        paths = sorted({"/" + "/".join(str(i) for i in h.grid_path) + "/" for h in me.holdings})
-        paths = [p for p in paths if not any(p != o and p.startswith(o) for o in paths)]
+        subtrees = listed_subtrees(h.grid_path for h in me.holdings)
+        paths = ["/" + "/".join(str(i) for i in p) + "/" for p in subtrees]
         statuses: tuple[str, ...] = ()
         if flt == "open":
             from domain.cases import OPEN
@@ -953,6 +973,7 @@ async def _cases_page(
             offset=page * size,
             limit=size,
         )
+    rows = await svc.seen_cases(session, svc.viewer_of(me), rows)
     lines = [
         app.t(
             "cases.list_title", language, filter=app.t(f"cases.filter.{flt}", language), total=total

@@ -12,9 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from domain.identity import Identity
 from services import digest as service
+from services.cases import cases_led_in_status
 from services.chasing import load_rules
 from services.digest import DigestCB
-from storage import digest as q
 from storage.outbox import enqueue
 
 router: Final[Router] = Router(name=__name__)
@@ -57,12 +57,10 @@ async def waiting(
     if me is None or not me.led_grid_ids or callback_data.status not in WAITING:
         await query.answer(app.t("digest.not_leader", language), show_alert=True)
         return
-    rows = await q.waiting_cases(
-        session, grid_ids=sorted(me.led_grid_ids), status=callback_data.status
-    )
+    rows = await cases_led_in_status(session, me, status=callback_data.status)
     what = app.t(f"digest.what.{callback_data.status}", language)
     lines = [app.t("digest.waiting_head", language, what=what)]
-    lines += [f"• {html.quote(code)} {html.quote(desc[:60])}" for code, desc in rows]
+    lines += [f"• {html.quote(c.code)} {html.quote(c.description[:60])}" for c in rows]
     if not rows:
         lines = [app.t("digest.waiting_none", language)]
     await query.answer()

@@ -9,6 +9,7 @@ Reporting lives in `services/reporting.py`; the pushes in `services/case_notify.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -34,6 +35,7 @@ from domain.cases import (
 )
 from domain.deadlines import DEFAULT_DEADLINE_HOURS, deadline_for, extend_deadline
 from domain.identity import Identity
+from domain.visibility import Viewer, may_see
 from services.case_notify import CaseTexts, announce
 from storage import cases as q
 from storage.models import Case, Deployment, Grid
@@ -127,6 +129,32 @@ def actor_of(
         department_ids=department_ids,
         is_admin=me.is_admin,
     )
+
+
+def viewer_of(me: Identity | None, *, department_ids: frozenset[int] = frozenset()) -> Viewer:
+    """The visibility rule's view of whoever asks: every grid they hold a role in, and the
+    department whose bound chat the request came from."""
+    if me is None:
+        return Viewer(person_id=None, department_ids=department_ids)
+    return Viewer(
+        person_id=me.person_id,
+        grid_ids=frozenset(me.grid_ids),
+        department_ids=department_ids,
+        is_admin=me.is_admin,
+    )
+
+
+async def seen_cases(session: AsyncSession, viewer: Viewer, cases: Sequence[Case]) -> list[Case]:
+    """Those of `cases` the viewer may see (`domain.visibility.may_see`), in their order."""
+    grids = await q.grids_by_id(session, {c.grid_id for c in cases})
+    return [c for c in cases if may_see(facts_of(c, grids[c.grid_id]), viewer)]
+
+
+async def cases_led_in_status(session: AsyncSession, me: Identity, *, status: str) -> list[Case]:
+    """The cases in `status` held by the grids `me` leads (the digest's "waiting" buttons),
+    oldest first, as far as the visibility rule lets them see."""
+    held = await q.cases_of_grids(session, grid_ids=me.led_grid_ids, status=status)
+    return await seen_cases(session, viewer_of(me), held)
 
 
 @dataclass(frozen=True)

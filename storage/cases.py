@@ -315,6 +315,22 @@ async def candidate_cases_for(
     return list(await session.exec(query))
 
 
+async def cases_of_grids(
+    session: AsyncSession, *, grid_ids: Iterable[int], status: str, limit: int = 30
+) -> list[Case]:
+    """The cases in `status` that these grids hold (not their subtrees), oldest first."""
+    ids = set(grid_ids)
+    if not ids:
+        return []
+    query = (
+        select(Case)
+        .where(col(Case.grid_id).in_(ids), col(Case.status) == status)
+        .order_by(col(Case.id))
+        .limit(limit)
+    )
+    return list(await session.exec(query))
+
+
 async def leads_grid(session: AsyncSession, *, person_id: int, grid_id: int) -> bool:
     query = (
         select(Membership.id)

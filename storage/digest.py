@@ -337,18 +337,3 @@ async def led_paths(session: AsyncSession, person_id: int) -> list[str]:
     )
     paths = sorted({str(r[0]) for r in (await _core(session, query)).all()})
     return [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
-
-
-async def waiting_cases(
-    session: AsyncSession, *, grid_ids: Sequence[int], status: str, limit: int = 30
-) -> list[tuple[str, str]]:
-    """(code, description) of the cases in `status` held by these grids, oldest first."""
-    if not grid_ids:
-        return []
-    query = (
-        select(col(Case.code), col(Case.description))
-        .where(col(Case.grid_id).in_(list(grid_ids)), col(Case.status) == status)
-        .order_by(col(Case.id))
-        .limit(limit)
-    )
-    return [(str(r[0]), str(r[1])) for r in (await _core(session, query)).all()]
