@@ -15,6 +15,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.context import AppContext
 from bot.i18n import Translator
+from bot.intake import GridDispatcher, Intake
 from bot.middlewares import Identify, PersonLanguage, UnitOfWork
 from bot.settings import Settings
 from bot.telegram_calls import AnsweringUpdate
@@ -58,7 +59,8 @@ def feature_routers() -> list[Router]:
 def create_dispatcher(
     app: AppContext, *, events_isolation: BaseEventIsolation | None = None
 ) -> Dispatcher:
-    dp = Dispatcher(
+    dp = GridDispatcher(
+        Intake(app),
         storage=DatabaseStorage(app.db),
         events_isolation=events_isolation or SimpleEventIsolation(),
         app=app,
