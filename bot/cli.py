@@ -89,3 +89,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except commands_cli.CliError as exc:
         print(f"gridbot: {exc}", file=sys.stderr)
         return 1
+    except SettingsError as exc:  # a setting only one mode needs (the webhook's secret)
+        print(f"gridbot: {exc}", file=sys.stderr)
+        return 2

@@ -154,6 +154,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return await cmd_demo(settings, demo_args)
     from bot.runners import run_polling, run_webhook
 
+    if args.webhook:
+        settings.check_webhook()  # before anything listens
     app = create_app(settings)
     bot = create_bot(settings)
     try:

@@ -6,14 +6,16 @@ import asyncio
 import logging
 
 from aiogram import Bot, Dispatcher
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.app import create_dispatcher
 from bot.context import AppContext
+from bot.intake import Intake, IntakeRequestHandler
 from bot.lifecycle import wire
 
 log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
 
 
 def build(app: AppContext) -> Dispatcher:
@@ -30,21 +32,17 @@ async def run_polling(app: AppContext, bot: Bot) -> None:
 
 async def run_webhook(app: AppContext, bot: Bot, *, stop: asyncio.Event | None = None) -> None:
     settings = app.settings
-    if not settings.webhook_url:
-        raise ValueError("WEBHOOK_URL is not set")
+    url, secret = settings.check_webhook()
     dp = build(app)
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     web_app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
-        web_app, path="/telegram/webhook"
-    )
+    IntakeRequestHandler(dp, bot, Intake(app), secret).register(web_app, path=WEBHOOK_PATH)
     setup_application(web_app, dp, bot=bot)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
     await bot.set_webhook(
-        settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
+        url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
     )
     log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
     try:

@@ -5,6 +5,7 @@ A wrong value stops start-up with one line naming the setting (see `load_setting
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +15,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/gridbot.sqlite3"
 TELEGRAM_API_BASE = "https://api.telegram.org"
+# Telegram allows 1-256 of these characters; fewer than 16 could be guessed.
+WEBHOOK_SECRET_RULE = "16 to 256 characters of A-Z a-z 0-9 _ -"
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class SettingsError(Exception):
@@ -73,6 +77,26 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":  # `WEBHOOK_SECRET=` means unset
+            return None
+        if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(f"must be {WEBHOOK_SECRET_RULE}")
+        return value
+
+    def check_webhook(self) -> tuple[str, str]:
+        """The webhook's URL and secret. Webhook mode never runs open: without the secret,
+        anyone who reaches the port could post updates as any user id, admins included."""
+        if not self.webhook_url:
+            raise SettingsError("setting WEBHOOK_URL: required in webhook mode")
+        if self.webhook_secret is None:
+            raise SettingsError(
+                f"setting WEBHOOK_SECRET: required in webhook mode ({WEBHOOK_SECRET_RULE})"
+            )
+        return self.webhook_url, self.webhook_secret.get_secret_value()
 
     @property
     def tz(self) -> ZoneInfo:

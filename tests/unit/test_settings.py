@@ -10,7 +10,15 @@ from bot.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory) -> None:
-    for name in ("BOT_TOKEN", "DATABASE_URL", "TIMEZONE", "ADMIN_IDS", "DEFAULT_LANGUAGE"):
+    for name in (
+        "BOT_TOKEN",
+        "DATABASE_URL",
+        "TIMEZONE",
+        "ADMIN_IDS",
+        "DEFAULT_LANGUAGE",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
 
@@ -61,6 +69,61 @@ def test_cli_stops_with_the_line(
     assert main(["tree"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("gridbot: setting TIMEZONE") and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "short",
+        "fifteen-chars-x",  # one short of 16
+        "has spaces in the secret",
+        "ümlaut-secret-000000",
+        "a:b/c+d=e.f~g!hij",
+        "x" * 257,
+    ],
+)
+def test_a_webhook_secret_telegram_would_refuse_or_that_is_short_is_refused(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("setting WEBHOOK_SECRET: must be 16 to 256 characters")
+    assert "\n" not in message and secret not in message
+
+
+def test_a_good_webhook_secret_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://grid.example.org/telegram/webhook")
+    monkeypatch.setenv("WEBHOOK_SECRET", "Ab0_-" * 3 + "Z")
+    assert load_settings().check_webhook() == (
+        "https://grid.example.org/telegram/webhook",
+        "Ab0_-Ab0_-Ab0_-Z",
+    )
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_webhook_mode_needs_the_secret_polling_does_not(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://grid.example.org/telegram/webhook")
+    if secret is not None:
+        monkeypatch.setenv("WEBHOOK_SECRET", secret)  # `WEBHOOK_SECRET=` in .env: unset
+    settings = load_settings()  # polling starts without it
+    assert settings.webhook_secret is None
+    with pytest.raises(SettingsError) as caught:
+        settings.check_webhook()
+    assert str(caught.value).startswith("setting WEBHOOK_SECRET: required in webhook mode")
+
+
+def test_cli_refuses_webhook_mode_without_a_secret(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:very-secret")
+    monkeypatch.setenv("WEBHOOK_URL", "https://grid.example.org/telegram/webhook")
+    assert main(["run", "--webhook"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gridbot: setting WEBHOOK_SECRET: required") and "\n" not in err
 
 
 @pytest.mark.parametrize("command", ["run", "demo", "chat", "import", "admin", "db", "tree"])
