@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox import errors
-from sandbox.errors import bad_request
+from sandbox.errors import ApiError, bad_request
 from sandbox.html_text import HtmlParseError, parse_html, strip_text, utf16_len
 from sandbox.images import image_size, sniff_mime
 from sandbox.world import (
     DEFAULT_UPDATE_TYPES,
     MEMBER_STATUSES,
+    MESSAGE_AGE_LIMIT,
     BotRecord,
     Chat,
     StoredMessage,
@@ -33,6 +34,18 @@ from sandbox.world import (
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+# Limits the Bot API server and TDLib enforce (tdlib/telegram-bot-api Client.cpp,
+# td/telegram/Location.cpp, td/telegram/MessageContent.cpp), and the photo rules of sendPhoto's
+# documentation: width + height at most 10000, a side at most 20 times the other.
+DOWNLOAD_LIMIT = 20 << 20  # MAX_DOWNLOAD_FILE_SIZE: getFile answers "file is too big" above
+PHOTO_SIDES_LIMIT = 10000
+PHOTO_RATIO_LIMIT = 20
+ALBUM_LIMIT = 10
+LIVE_FOREVER = 0x7FFFFFFF  # live_period meaning "until stopped"
+LIVE_PERIODS = (60, 86400)
+HEADINGS = (1, 360)
+PROXIMITY_LIMIT = 100000
+ACCURACY_LIMIT = 1500.0
 CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -48,18 +61,26 @@ CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
+# In the order the Bot API server tries them: the first one a button has is its action and any
+# other is dropped without an error (get_inline_keyboard_button_type in Client.cpp).
 INLINE_ACTIONS = (
-    "callback_data",
     "url",
-    "switch_inline_query",
-    "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat",
+    "callback_data",
     "callback_game",
     "pay",
+    "switch_inline_query",
+    "switch_inline_query_chosen_chat",
+    "switch_inline_query_current_chat",
     "login_url",
     "web_app",
     "copy_text",
 )
+FILE_PREFIXES = {
+    "photo": ("AgACAgIAAxkBAAI", "photos"),
+    "document": ("BQACAgIAAxkBAAI", "documents"),
+    "audio": ("CQACAgIAAxkBAAI", "music"),
+    "video": ("BAACAgIAAxkBAAI", "videos"),
+}
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -75,7 +96,7 @@ class Upload:
 class FileRecord:
     file_id: str
     file_unique_id: str
-    kind: str  # photo | document
+    kind: str  # photo | document | audio | video
     data: bytes
     file_path: str
     mime_type: str | None = None
@@ -281,7 +302,9 @@ class BotApi:
             "message caption is too long",
         )
 
-    def markup(self, p: Params) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    def markup(
+        self, p: Params, bot: BotRecord
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(inline keyboard for the Message, reply keyboard / removal / force reply)."""
         raw = p.get_json("reply_markup", "reply keyboard markup")
         if raw is None:
@@ -298,7 +321,7 @@ class BotApi:
             for row in rows:
                 out_row = []
                 for button in row if isinstance(row, list) else []:
-                    out_row.append(self._inline_button(button))
+                    out_row.append(self._inline_button(button, bot))
                 clean.append(out_row)
             return {"inline_keyboard": clean}, None
         if "keyboard" in raw:
@@ -317,26 +340,42 @@ class BotApi:
             return None, raw
         raise bad_request("can't parse reply keyboard markup JSON object")
 
-    def _inline_button(self, button: Any) -> dict[str, Any]:
+    def _inline_button(self, button: Any, bot: BotRecord) -> dict[str, Any]:
         if not isinstance(button, dict) or not isinstance(button.get("text"), str):
             raise bad_request(
                 'can\'t parse inline keyboard button: Field "text" must be of type String'
             )
-        actions = [k for k in INLINE_ACTIONS if button.get(k) is not None]
+        # an empty url or callback_data counts as none, as in the Bot API server
+        actions = [
+            k
+            for k in INLINE_ACTIONS
+            if button.get(k) is not None and not (k in ("url", "callback_data") and not button[k])
+        ]
         if not actions:
             raise bad_request(
-                "can't parse inline keyboard button: Text buttons are unallowed in the "
-                "inline keyboard"
+                "can't parse inline keyboard button: Text buttons are unallowed in the inline "
+                "keyboard"
             )
-        if "callback_data" in actions:
-            data = str(button["callback_data"])
-            if not 1 <= len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+        action = actions[0]
+        value = button[action]
+        if action == "callback_data":
+            if len(str(value).encode("utf-8")) > CALLBACK_DATA_LIMIT:
                 raise bad_request("BUTTON_DATA_INVALID")
-        if "url" in actions:
-            scheme = urlsplit(str(button["url"])).scheme
+        elif action == "url":
+            scheme = urlsplit(str(value)).scheme
             if scheme not in ("http", "https", "tg"):
                 raise bad_request("BUTTON_URL_INVALID")
-        return {k: v for k, v in button.items() if v is not None}
+        elif action == "login_url":
+            url = value.get("url") if isinstance(value, dict) else None
+            if not isinstance(url, str):
+                raise bad_request(
+                    'can\'t parse inline keyboard button: Field "url" must be of type String'
+                )
+            # Telegram signs the login only for the domain set with BotFather's /setdomain
+            host = (urlsplit(url).hostname or "").lower()
+            if bot.domain is None or host != bot.domain.lower():
+                raise bad_request("BOT_DOMAIN_INVALID")
+        return {"text": button["text"], action: value}
 
     def reply_to(self, chat: Chat, p: Params) -> dict[str, Any] | None:
         params = p.get_json("reply_parameters")
@@ -420,10 +459,12 @@ class BotApi:
         name: str | None = None,
         width: int = 0,
         height: int = 0,
+        holder: BotRecord | None = None,
     ) -> FileRecord:
+        """A stored file; ``holder`` is the bot that uploaded it. A person's file goes to the
+        bots that receive their message (World.grant_files)."""
         n = len(self.world.files) + 1
-        prefix = "AgACAgIAAxkBAAI" if kind == "photo" else "BQACAgIAAxkBAAI"
-        folder = "photos" if kind == "photo" else "documents"
+        prefix, folder = FILE_PREFIXES[kind]
         record = FileRecord(
             file_id=_random_id(prefix),
             file_unique_id=_random_id("AQAD", 9),
@@ -436,9 +477,12 @@ class BotApi:
             height=height,
         )
         self.world.files[record.file_id] = record
+        self.world.file_holders[record.file_id] = {holder.id} if holder is not None else set()
         return record
 
-    def photo_from_bytes(self, data: bytes) -> list[dict[str, Any]]:
+    def photo_from_bytes(
+        self, data: bytes, holder: BotRecord | None = None
+    ) -> list[dict[str, Any]]:
         """PhotoSize list for an uploaded image: Telegram's thumbnails, then the original."""
         size = image_size(data)
         if size is None:
@@ -451,7 +495,9 @@ class BotApi:
         for side in sides:
             scale = side / longest
             w, h = max(1, round(width * scale)), max(1, round(height * scale))
-            rec = self.new_file("photo", data, "jpg", "image/jpeg", width=w, height=h)
+            rec = self.new_file(
+                "photo", data, "jpg", "image/jpeg", width=w, height=h, holder=holder
+            )
             records.append(rec)
             photo_set.append(
                 {
@@ -466,12 +512,20 @@ class BotApi:
             rec.photo_set = photo_set
         return [dict(s) for s in photo_set]
 
-    def photo_from(self, ref: Upload | str) -> list[dict[str, Any]]:
+    def photo_from(self, ref: Upload | str, bot: BotRecord) -> list[dict[str, Any]]:
+        """A photo a bot sends: its upload (checked as Telegram checks photos) or a file_id."""
         if isinstance(ref, Upload):
-            return self.photo_from_bytes(ref.data)
-        return [dict(s) for s in self._known_file(ref, "photo").photo_set]
+            size = image_size(ref.data)
+            if size is not None:
+                width, height = size
+                if width + height > PHOTO_SIDES_LIMIT or max(
+                    width, height
+                ) > PHOTO_RATIO_LIMIT * min(width, height):
+                    raise bad_request("PHOTO_INVALID_DIMENSIONS")
+            return self.photo_from_bytes(ref.data, bot)
+        return [dict(s) for s in self._known_file(ref, "photo", bot).photo_set]
 
-    def _known_file(self, ref: str, kind: str) -> FileRecord:
+    def _known_file(self, ref: str, kind: str, bot: BotRecord | None) -> FileRecord:
         if ref.startswith(("http://", "https://")):
             if not _is_loopback(urlsplit(ref).hostname):
                 raise bad_request("failed to get HTTP URL content")
@@ -479,24 +533,30 @@ class BotApi:
         record = self.world.files.get(ref)
         if not isinstance(record, FileRecord):
             raise bad_request("wrong file identifier/HTTP URL specified")
+        if bot is not None and bot.id not in self.world.file_holders.get(ref, set()):
+            # another bot's file_id: Telegram's servers answer MEDIA_EMPTY, which TDLib words so
+            raise bad_request("wrong file identifier/HTTP URL specified")
         if record.kind != kind:
             raise bad_request(
                 f"can't use file of type {record.kind.capitalize()} as {kind.capitalize()}"
             )
         return record
 
-    def document_from(self, ref: Upload | str) -> dict[str, Any]:
+    def document_from(
+        self, ref: Upload | str, bot: BotRecord | None = None, kind: str = "document"
+    ) -> dict[str, Any]:
+        """A document (or an album's audio or video) from an upload or a file_id."""
         if isinstance(ref, Upload):
             if not ref.data:
                 raise bad_request("file must be non-empty")
-            name = ref.filename or "document"
+            name = ref.filename or kind
             ext = name.rsplit(".", 1)[-1] if "." in name else "bin"
             mime = ref.content_type
             if not mime or mime == "application/octet-stream":
                 mime = sniff_mime(ref.data)
-            rec = self.new_file("document", ref.data, ext, mime, name)
+            rec = self.new_file(kind, ref.data, ext, mime, name, holder=bot)
         else:
-            rec = self._known_file(ref, "document")
+            rec = self._known_file(ref, kind, bot)
         doc: dict[str, Any] = {
             "file_id": rec.file_id,
             "file_unique_id": rec.file_unique_id,
@@ -658,7 +718,7 @@ class BotApi:
         chat = self.world.chat_for_bot(bot, p.chat_id())
         self.flood(bot, chat)
         text, entities = self.text(p)
-        inline, keyboard = self.markup(p)
+        inline, keyboard = self.markup(p, bot)
         reply = self.reply_to(chat, p)
         return self.send(
             bot, chat, p, inline, keyboard, reply, text=text, entities=entities or None
@@ -669,9 +729,9 @@ class BotApi:
         chat = self.world.chat_for_bot(bot, p.chat_id())
         self.flood(bot, chat)
         caption, entities = self.caption(p)
-        inline, keyboard = self.markup(p)
+        inline, keyboard = self.markup(p, bot)
         reply = self.reply_to(chat, p)
-        photo = self.photo_from(p.file("photo"))
+        photo = self.photo_from(p.file("photo"), bot)
         return self.send(
             bot,
             chat,
@@ -690,9 +750,9 @@ class BotApi:
         chat = self.world.chat_for_bot(bot, p.chat_id())
         self.flood(bot, chat)
         caption, entities = self.caption(p)
-        inline, keyboard = self.markup(p)
+        inline, keyboard = self.markup(p, bot)
         reply = self.reply_to(chat, p)
-        document = self.document_from(p.file("document"))
+        document = self.document_from(p.file("document"), bot)
         return self.send(
             bot,
             chat,
@@ -707,30 +767,47 @@ class BotApi:
 
     @method("sendMediaGroup", sends=True)
     async def send_media_group(self, bot: BotRecord, p: Params) -> Any:
+        """An album, checked in the order of the Bot API server and TDLib.
+
+        Items are read first (errors as "can't parse InputMedia: ..."), then the album as a
+        whole (count, kinds), then each file; a file Telegram's servers refuse fails the whole
+        album with its place: failed to send message #N with the error message "...". There is
+        no reply_markup: the server does not read one (process_send_media_group_query).
+        """
         chat = self.world.chat_for_bot(bot, p.chat_id())
         media = p.get_json("media", "media")
         if media is None:
             raise bad_request('parameter "media" is required')
-        if not isinstance(media, list) or not all(isinstance(m, dict) for m in media):
-            raise bad_request("can't parse media JSON object")
-        if len(media) > 10:
-            raise bad_request("Too many messages to send as an album")
-        self.flood(bot, chat, cost=len(media))
+        if not isinstance(media, list):
+            raise bad_request("expected an Array of InputMedia")
+        items = [self._album_item(p, item) for item in media]
+        if not items:
+            raise bad_request("there are no messages to send")
+        if len(items) > ALBUM_LIMIT:
+            raise bad_request("too many messages to send as an album")
+        kinds = {item[0] for item in items}
+        for alone in ("document", "audio"):
+            if alone in kinds and len(kinds) > 1:
+                raise bad_request(f"{alone} can't be mixed with other media types")
+        if len(items) < 2:
+            # The documentation asks for 2-10 items; the server itself sends a single item as
+            # an ordinary message (TDLib send_message_group), so these words are the
+            # emulator's own: it holds the bot to the documented contract.
+            raise bad_request("media must include 2-10 items")
+        self.flood(bot, chat, cost=len(items))
         reply = self.reply_to(chat, p)
         group_id = str(13_000_000_000_000_000 + self.world.next_id())
         prepared = []
-        for item in media:
-            if "media" not in item:
-                raise bad_request("can't parse InputMedia: media not found")
-            caption, entities = self.caption(p, item)
-            ref = p.input_file(item["media"])
-            kind = item.get("type")
-            if kind == "photo":
-                content: dict[str, Any] = {"photo": self.photo_from(ref)}
-            elif kind == "document":
-                content = {"document": self.document_from(ref)}
-            else:
-                raise bad_request(f"unsupported media type {kind} in the emulator")
+        for place, (kind, ref, caption, entities, extra) in enumerate(items, 1):
+            try:
+                if kind == "photo":
+                    content: dict[str, Any] = {"photo": self.photo_from(ref, bot)}
+                else:
+                    content = {kind: {**self.document_from(ref, bot, kind), **extra}}
+            except ApiError as exc:
+                if "can't use file of type" in exc.description:
+                    raise  # TDLib finds that before sending
+                raise _album_item_failed(place, exc) from None
             prepared.append((content, caption, entities))
         out = []
         for content, caption, entities in prepared:
@@ -750,20 +827,126 @@ class BotApi:
             )
         return out
 
+    def _album_item(
+        self, p: Params, item: Any
+    ) -> tuple[str, Upload | str, str, list[dict[str, Any]], dict[str, Any]]:
+        if not isinstance(item, dict):
+            raise bad_request("can't parse InputMedia: expected an Object")
+        caption, entities = self.caption(p, item)
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            raise bad_request('can\'t parse InputMedia: Field "type" must be of type String')
+        media = item.get("media")
+        if not media or (
+            isinstance(media, str)
+            and media.startswith("attach://")
+            and media[len("attach://") :] not in p.files
+        ):
+            raise bad_request("can't parse InputMedia: media not found")
+        if kind == "animation":
+            raise bad_request(
+                "can't parse InputMedia: type \"animation\" can't be used in sendMediaGroup"
+            )
+        if kind not in ("photo", "video", "audio", "document"):
+            raise bad_request(f'can\'t parse InputMedia: type "{kind}" is unsupported')
+        extra: dict[str, Any] = {}
+        if kind == "video":
+            extra = {k: int(item.get(k) or 0) for k in ("width", "height", "duration")}
+        elif kind == "audio":
+            extra = {"duration": int(item.get("duration") or 0)}
+            extra.update({k: item[k] for k in ("title", "performer") if item.get(k)})
+        return kind, p.input_file(media), caption, entities, extra
+
     @method("sendLocation", sends=True)
     async def send_location(self, bot: BotRecord, p: Params) -> Any:
         chat = self.world.chat_for_bot(bot, p.chat_id())
         self.flood(bot, chat)
-        lat, lon = p.get_float("latitude"), p.get_float("longitude")
-        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise bad_request("wrong latitude or longitude specified")
-        location: dict[str, Any] = {"latitude": lat, "longitude": lon}
-        for key in ("horizontal_accuracy", "live_period", "heading", "proximity_alert_radius"):
-            if p.has(key):
-                location[key] = p.get_float(key) if key == "horizontal_accuracy" else p.get_int(key)
-        inline, keyboard = self.markup(p)
+        period = p.get_int("live_period") or 0
+        if period not in (0, LIVE_FOREVER) and not LIVE_PERIODS[0] <= period <= LIVE_PERIODS[1]:
+            raise bad_request("wrong live location period specified")
+        location = self._location(p, live=period != 0)
+        if period:
+            location = {**location, "live_period": period}
+        inline, keyboard = self.markup(p, bot)
         reply = self.reply_to(chat, p)
-        return self.send(bot, chat, p, inline, keyboard, reply, location=location)
+        sent = self.send(bot, chat, p, inline, keyboard, reply, location=location)
+        if period:
+            # TDLib: a live location can be edited while now - date < live_period
+            chat.messages[sent["message_id"]].live_until = sent["date"] + period
+        return sent
+
+    def _location(self, p: Params, live: bool) -> dict[str, Any]:
+        """The Location a bot sends, with TDLib's checks (process_input_message_location):
+        heading 1-360 and proximity_alert_radius 0-100000 are refused outside; the accuracy is
+        clamped to 0-1500 m, not refused (Location::fix_accuracy). The live fields show only
+        on a live location, as the Bot API server writes them."""
+        if not p.has("latitude"):
+            raise bad_request("latitude is empty")
+        if not p.has("longitude"):
+            raise bad_request("longitude is empty")
+        lat, lon = p.get_float("latitude") or 0.0, p.get_float("longitude") or 0.0
+        if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+            raise bad_request("wrong location specified")
+        heading = p.get_int("heading") or 0
+        if heading != 0 and not HEADINGS[0] <= heading <= HEADINGS[1]:
+            raise bad_request("wrong live location heading specified")
+        radius = p.get_int("proximity_alert_radius") or 0
+        if not 0 <= radius <= PROXIMITY_LIMIT:
+            raise bad_request("wrong live location proximity alert radius specified")
+        location: dict[str, Any] = {"latitude": lat, "longitude": lon}
+        if live and heading:
+            location["heading"] = heading
+        if live and radius:
+            location["proximity_alert_radius"] = radius
+        accuracy = p.get_float("horizontal_accuracy") or 0.0
+        if math.isfinite(accuracy) and accuracy > 0:
+            location["horizontal_accuracy"] = min(accuracy, ACCURACY_LIMIT)
+        return location
+
+    def _live_message(self, chat: Chat, p: Params, bot: BotRecord) -> StoredMessage:
+        """The bot's live location to change, or Telegram's error (MessagesManager::
+        edit_message_live_location: editable only while now - date < live_period)."""
+        stored = self.own_message(chat, p, bot, "edit")
+        if stored.live_until is None:
+            raise bad_request("there is no live location in the message to edit")
+        if self.world.now() >= stored.live_until:
+            raise bad_request("message can't be edited")
+        return stored
+
+    @method("editMessageLiveLocation")
+    async def edit_message_live_location(self, bot: BotRecord, p: Params) -> Any:
+        chat = self.world.chat_for_bot(bot, p.chat_id(), sending=False)
+        stored = self._live_message(chat, p, bot)
+        self.flood(bot, chat, edit=True)
+        location = self._location(p, live=True)
+        period = p.get_int("live_period") or int(stored.data["location"]["live_period"])
+        # A changed period is the server's to check (not modelled): the expiry moves with it.
+        stored.live_until = int(stored.data["date"]) + period
+        inline, keyboard = self.markup(p, bot)
+        if keyboard is not None:
+            raise bad_request("inline keyboard expected")
+        return self.commit_edit(
+            bot,
+            chat,
+            stored,
+            {"location": {**location, "live_period": period}, "reply_markup": inline},
+        )
+
+    @method("stopMessageLiveLocation")
+    async def stop_message_live_location(self, bot: BotRecord, p: Params) -> Any:
+        chat = self.world.chat_for_bot(bot, p.chat_id(), sending=False)
+        stored = self._live_message(chat, p, bot)
+        self.flood(bot, chat, edit=True)
+        inline, keyboard = self.markup(p, bot)
+        if keyboard is not None:
+            raise bad_request("inline keyboard expected")
+        stored.live_until = self.world.now()
+        stopped = {
+            k: v
+            for k, v in stored.data["location"].items()
+            if k not in ("live_period", "heading", "proximity_alert_radius")
+        }
+        return self.commit_edit(bot, chat, stored, {"location": stopped, "reply_markup": inline})
 
     @method("sendChatAction")
     async def send_chat_action(self, bot: BotRecord, p: Params) -> Any:
@@ -783,7 +966,7 @@ class BotApi:
         if "text" not in stored.data:
             raise bad_request("there is no text in the message to edit")
         text, entities = self.text(p)
-        inline, keyboard = self.markup(p)
+        inline, keyboard = self.markup(p, bot)
         if keyboard is not None:
             raise bad_request("inline keyboard expected")
         return self.commit_edit(
@@ -805,7 +988,7 @@ class BotApi:
         if not any(k in stored.data for k in ("photo", "document", "video", "audio")):
             raise bad_request("there is no caption in the message to edit")
         caption, entities = self.caption(p)
-        inline, keyboard = self.markup(p)
+        inline, keyboard = self.markup(p, bot)
         if keyboard is not None:
             raise bad_request("inline keyboard expected")
         return self.commit_edit(
@@ -824,7 +1007,7 @@ class BotApi:
         chat = self.world.chat_for_bot(bot, p.chat_id(), sending=False)
         stored = self.own_message(chat, p, bot, "edit")
         self.flood(bot, chat, edit=True)
-        inline, keyboard = self.markup(p)
+        inline, keyboard = self.markup(p, bot)
         if keyboard is not None:
             raise bad_request("inline keyboard expected")
         return self.commit_edit(bot, chat, stored, {"reply_markup": inline})
@@ -846,6 +1029,8 @@ class BotApi:
         return True
 
     def _delete(self, bot: BotRecord, chat: Chat, mid: int | None, strict: bool) -> None:
+        """deleteMessages skips what it cannot delete (not found, too old) and deletes the
+        rest; deleteMessage answers each with Telegram's error."""
         stored = chat.messages.get(mid or 0)
         if stored is None or stored.deleted:
             if strict:
@@ -858,6 +1043,10 @@ class BotApi:
         ):
             if strict:
                 raise bad_request("message can't be deleted")
+            return
+        if self.world.now() - int(stored.data.get("date") or 0) >= MESSAGE_AGE_LIMIT:
+            if strict:
+                raise bad_request("message can't be deleted for everyone")
             return
         stored.deleted = True
         self.world.record(chat, "deleted", _copy(stored.data), bot_id=bot.id)
@@ -939,9 +1128,16 @@ class BotApi:
     # -- files ----------------------------------------------------------------
     @method("getFile")
     async def get_file(self, bot: BotRecord, p: Params) -> Any:
-        record = self.world.files.get(p.get_str("file_id") or "")
+        file_id = p.get_str("file_id") or ""
+        record = self.world.files.get(file_id)
         if not isinstance(record, FileRecord):
             raise bad_request("invalid file_id")
+        if bot.id not in self.world.file_holders.get(file_id, set()):
+            # another bot's file_id decodes, but Telegram's servers will not hand the file over;
+            # the Bot API server then answers this (Client::on_update_file)
+            raise bad_request("wrong file_id or the file is temporarily unavailable")
+        if len(record.data) > DOWNLOAD_LIMIT:
+            raise bad_request("file is too big")
         return {
             "file_id": record.file_id,
             "file_unique_id": record.file_unique_id,
@@ -1102,6 +1298,14 @@ class BotApi:
     @method("setMyDefaultAdministratorRights")
     async def set_my_default_administrator_rights(self, bot: BotRecord, p: Params) -> Any:
         return True
+
+
+def _album_item_failed(place: int, exc: ApiError) -> ApiError:
+    """A refused item fails the album in the Bot API server's words (on_message_send_failed),
+    carrying TDLib's own text, which starts with a capital."""
+    inner = exc.description.removeprefix("Bad Request: ")
+    inner = inner[:1].upper() + inner[1:]
+    return bad_request(f'failed to send message #{place} with the error message "{inner}"')
 
 
 def _update_kind(update: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from sandbox.images import make_jpeg
 from sandbox.world import (
     GROUP_ANONYMOUS_BOT,
     MEMBER_STATUSES,
+    MESSAGE_AGE_LIMIT,
     BotRecord,
     CallbackPress,
     Chat,
@@ -412,8 +413,9 @@ class UserSide(World):
     ) -> CallbackPress:
         """Press an inline button: a callback_query to the bot that sent the message.
 
-        On a message the bot can no longer see (deleted, marked inaccessible, or
-        ``inaccessible=True``) the query carries an InaccessibleMessage (date 0).
+        On a message the bot can no longer see (deleted, older than 48 hours on the
+        emulator's clock, marked inaccessible, or ``inaccessible=True``) the query carries
+        an InaccessibleMessage: date 0, only chat and message_id.
         """
         user = self.ensure_user(user_id)
         chat = self.user_chat(user, chat_id, bot)
@@ -425,7 +427,8 @@ class UserSide(World):
             str(secrets.randbits(62) + 10**17), user.id, chat.id, message_id, data
         )
         owner.callbacks[press.id] = press
-        if stored.deleted or stored.inaccessible or inaccessible:
+        too_old = self.now() - int(stored.data.get("date") or 0) >= MESSAGE_AGE_LIMIT
+        if stored.deleted or stored.inaccessible or inaccessible or too_old:
             message: dict[str, Any] = {"chat": chat.as_dict(), "message_id": message_id, "date": 0}
         else:
             message = _copy(stored.data)

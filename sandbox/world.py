@@ -55,6 +55,11 @@ SERVICE_FIELDS = (
     "migrate_to_chat_id", "migrate_from_chat_id", "pinned_message",
 )  # fmt: skip
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
+# deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago" (Bot API
+# docs; in private chats too, tdlib/telegram-bot-api#730). The same age makes a pressed button's
+# message arrive as an InaccessibleMessage: Telegram publishes no figure for that (reports range
+# from hours to weeks, tdlib/telegram-bot-api#401), so the emulator uses the one it knows.
+MESSAGE_AGE_LIMIT = 48 * 3600
 
 
 class Notifier:
@@ -149,6 +154,7 @@ class BotRecord:
     username: str
     first_name: str
     privacy: bool = True  # group privacy mode: commands, replies and mentions only
+    domain: str | None = None  # BotFather /setdomain: the only host login_url buttons may use
     updates: list[dict[str, Any]] = field(default_factory=list)
     next_update_id: int = 1
     allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
@@ -176,6 +182,7 @@ class StoredMessage:
     deleted: bool = False
     inaccessible: bool = False  # the bot can no longer see it (date 0 on presses)
     keyboard: dict[str, Any] | None = None  # reply keyboard sent with it
+    live_until: int | None = None  # a bot's live location: editable before this time
 
     @property
     def message_id(self) -> int:
@@ -310,6 +317,8 @@ class World:
         self.groups: dict[int, Chat] = {}
         self.privates: dict[tuple[int, int], Chat] = {}
         self.files: dict[str, Any] = {}  # file_id -> FileRecord (botapi.py)
+        # A file_id works only for the bots that uploaded or received it, as on Telegram.
+        self.file_holders: dict[str, set[int]] = {}
         self.log: list[TranscriptEntry] = []
         self.changed = Notifier()
         self.cursors: dict[tuple[object, ...], int] = {}  # driver: consumed seq
@@ -326,12 +335,12 @@ class World:
         return next(self._ids)
 
     # -- bots and users ---------------------------------------------------
-    def add_bot(self, token: str, username: str = "gridbot_test_bot",
-                first_name: str = "网格通", privacy: bool = True) -> BotRecord:  # fmt: skip
+    def add_bot(self, token: str, username: str = "gridbot_test_bot", first_name: str = "网格通",
+                privacy: bool = True, domain: str | None = None) -> BotRecord:  # fmt: skip
         head = token.split(":", 1)[0]
         if not head.isdigit() or ":" not in token:
             raise ValueError("a bot token looks like 123456789:secret")
-        bot = BotRecord(token, int(head), username, first_name, privacy=privacy)
+        bot = BotRecord(token, int(head), username, first_name, privacy=privacy, domain=domain)
         self.bots[token] = bot
         return bot
 
@@ -514,7 +523,13 @@ class World:
         ]
 
     def bot_sees(self, bot: BotRecord, chat: Chat, message: dict[str, Any]) -> bool:
-        """Group privacy mode: commands, replies to the bot, mentions, service messages."""
+        """Group privacy mode: commands, replies to the bot, mentions, service messages.
+
+        BotFather's words for it: the bot "will only receive messages that either start with
+        the '/' symbol or mention the bot by username". So a command counts only at offset 0
+        ("hello /report" is not for bots), ``/cmd@name`` only for that bot, and a mention only
+        of this bot's username.
+        """
         if chat.type == "private" or not bot.privacy:
             return True
         if chat.bot_status.get(bot.id) in ("administrator", "creator"):
@@ -527,18 +542,28 @@ class World:
         text = text_of(message) or ""
         for e in message.get("entities") or message.get("caption_entities") or []:
             part = utf16_slice(text, e["offset"], e["length"])
-            if e["type"] == "bot_command":
-                if "@" in part:
-                    return part.split("@", 1)[1].lower() == bot.username.lower()
-                return True
+            if e["type"] == "bot_command" and e["offset"] == 0:
+                addressee = part.partition("@")[2]
+                if not addressee or addressee.lower() == bot.username.lower():
+                    return True
             if e["type"] == "mention" and part[1:].lower() == bot.username.lower():
                 return True
         return False
+
+    def grant_files(self, bot: BotRecord, message: dict[str, Any]) -> None:
+        """The bot receiving a message gets the right to use the files in it."""
+        ids = [size["file_id"] for size in message.get("photo") or []]
+        for kind in ("document", "audio", "video"):
+            if isinstance(message.get(kind), dict):
+                ids.append(message[kind]["file_id"])
+        for file_id in ids:
+            self.file_holders.setdefault(file_id, set()).add(bot.id)
 
     def deliver(self, chat: Chat, kind: str, message: dict[str, Any]) -> None:
         """Hand a message (or edited message) from a person to every bot that sees it."""
         for bot in self.bots_in(chat):
             if self.bot_sees(bot, chat, message):
+                self.grant_files(bot, message)
                 self.enqueue(bot, kind, message)
 
     # -- transcript -------------------------------------------------------

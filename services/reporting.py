@@ -192,8 +192,13 @@ async def add_as_comment(
     """Add a report to an existing open case instead of opening a duplicate.
 
     Recorded as a comment carrying the report (any person of the deployment who saw the
-    same hazard may add to it; the domain's "involved" rule is for later comments)."""
-    case = await session.get(Case, case_id)
+    same hazard may add to it; the domain's "involved" rule is for later comments). Only a
+    case the draft would be offered now may be joined: the button's data is the client's to
+    forge, so the offer is worked out again rather than trusted."""
+    if not draft.complete or draft.grid_id not in {g for g, _ in reportable_grids(reporter)}:
+        return None
+    offered = {c.id: c for c in await duplicates(session, draft, now)}
+    case = offered.get(case_id)
     if case is None or case.status not in {s.value for s in _OPEN_FOR_REPORTS}:
         return None
     event = await q.append_event(

@@ -3,12 +3,14 @@ restart in the middle of the flow (fire-safety-5-level.yaml)."""
 
 from __future__ import annotations
 
+from handlers.report import ReportCb
 from tests.e2e.case_steps import (
     GUARD,
     GUARD2,
     HERE,
     PIANQU_LEADER,
     case_row,
+    crafted_press,
     events,
     meet,
     report,
@@ -120,3 +122,33 @@ async def test_a_restart_mid_report_resumes_with_the_photos_already_sent(world: 
     done = await u.expect_reply(contains="已上报")
     code = done.text.split("隐患编号")[1].split("，")[0].strip()
     assert len((await case_row(world, code)).photos) == 3
+
+
+async def test_a_forged_add_to_button_joins_no_case_that_was_not_offered(world: World) -> None:
+    # GUARD's case is a blocked exit; GUARD2 reports wiring elsewhere, so nothing is offered,
+    # and then sends the "add to" data with GUARD's case id anyway.
+    await meet(world, GUARD, GUARD2)
+    code = await report(world, GUARD)
+    target = await case_row(world, code)
+    u = world.user(GUARD2)
+    await u.send("/report")
+    await u.expect_reply(contains="隐患类别")
+    await tap(u, "用电隐患")
+    await u.expect_reply(contains="描述隐患")
+    await u.send("配电箱电线裸露")
+    await u.expect_reply(contains="发送隐患照片")
+    await tap(u, "完成")
+    await u.expect_reply(contains="发送位置")
+    await u.send("另一小区5号楼")
+    await u.expect_reply(contains="已记录地址")
+    await u.expect_reply(contains="严重程度")
+    await tap(u, "一般")
+    summary = await u.expect_reply(contains="请确认隐患信息")
+    assert "可能已有相同隐患" not in summary.text
+    seen = await crafted_press(world, u, summary.entry, ReportCb(k="dup", x=target.id or 0).pack())
+    assert [e.kind for e in seen] == ["press", "callback_answer"], u.transcript_text()
+    assert "无法补充到该隐患" in (seen[-1].detail.get("text") or "")
+    assert await events(world, code) == ["reported"]
+    # The draft is kept: the real submit still works.
+    await tap(u, "✅ 提交")
+    await u.expect_reply(contains="已上报")
