@@ -25,6 +25,7 @@ from aiogram.types import (
     InputMediaPhoto,
     InputMediaVideo,
     LoginUrl,
+    MediaUnion,
     Message,
 )
 
@@ -104,8 +105,7 @@ async def test_an_album_holds_two_to_ten_items(bot: Bot, emu: Emulator) -> None:
 
 
 async def test_documents_and_audio_stay_among_their_own_kind(bot: Bot, emu: Emulator) -> None:
-    Media = InputMediaAudio | InputMediaDocument | InputMediaPhoto | InputMediaVideo
-    refused: list[tuple[list[Media], str]] = [
+    refused: list[tuple[list[MediaUnion], str]] = [
         ([photo(), document()], "Bad Request: document can't be mixed with other media types"),
         ([document(), video()], "Bad Request: document can't be mixed with other media types"),
         ([audio(), photo()], "Bad Request: audio can't be mixed with other media types"),
