@@ -12,11 +12,12 @@ from bot.app import create_app, create_bot
 from bot.context import AppContext
 from bot.i18n import Translator
 from bot.settings import Settings
-from domain.scenario import Scenario, ScenarioError, parse_scenario
+from domain.scenario import MAX_ERRORS, Scenario, ScenarioError, parse_scenario
+from services.roster import import_roster, left_case_lines
 from storage.audit import record_audit
 from storage.db import Database
 from storage.grids import grid_by_code, roots, subtree
-from storage.importer import apply_import, plan_import
+from storage.importer import plan_import
 from storage.migrate import SchemaBehind, current_revision, ensure_current, head_revision, upgrade
 from storage.models import Person
 from storage.people import person_by_tg
@@ -61,7 +62,13 @@ def read_scenario(path: Path) -> Scenario:
     try:
         return parse_scenario(text, source=str(path))
     except ScenarioError as exc:
-        raise CliError(f"refused, nothing changed: {exc}") from None
+        if len(exc.errors) == 1:
+            raise CliError(f"refused, nothing changed: {exc}") from None
+        more = " (the first 50; there may be more)" if len(exc.errors) >= MAX_ERRORS else ""
+        found = "\n".join(f"  {e.location()}" for e in exc.errors)
+        raise CliError(
+            f"refused, nothing changed: {len(exc.errors)} errors{more}\n{found}"
+        ) from None
 
 
 async def import_file(app: AppContext, path: Path, *, dry_run: bool = False) -> list[str]:
@@ -71,13 +78,24 @@ async def import_file(app: AppContext, path: Path, *, dry_run: bool = False) -> 
             changes = await plan_import(session, scenario)
             await session.rollback()
             return [*changes.summary_lines(), "(dry run: nothing applied)"]
-        result = await apply_import(session, scenario, now=app.clock.now())
+        result = await import_roster(
+            session,
+            scenario,
+            now=app.clock.now(),
+            t=app.translator.t,
+            default_language=app.settings.default_language,
+        )
+    # The database's active counts, not the file's: what the roster holds now.
     totals = result.totals
     summary = (
         f"imported {path.name}: {totals['grids']} grids, {totals['people']} people, "
         f"{totals['memberships']} memberships, {totals['departments']} departments"
     )
-    return [*result.changes.summary_lines(limit=50), summary]
+    return [
+        *result.changes.summary_lines(limit=50),
+        *left_case_lines(result.left_cases),
+        summary,
+    ]
 
 
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

@@ -61,10 +61,12 @@ from domain.scenario_diff import (
     ScenarioChanges,
     Snapshot,
     diff,
+    settle_places,
 )
 from domain.scenario_model import (
     DEFAULT_TG_ID_START,
     DEFAULT_TIMEZONE,
+    MAX_ERRORS,
     PERIODS,
     DepartmentSpec,
     GridSpec,
@@ -83,6 +85,7 @@ from domain.scenario_parse import parse_scenario
 __all__ = [
     "DEFAULT_TG_ID_START",
     "DEFAULT_TIMEZONE",
+    "MAX_ERRORS",
     "PERIODS",
     "Changed",
     "DepartmentSpec",
@@ -101,4 +104,5 @@ __all__ = [
     "Snapshot",
     "diff",
     "parse_scenario",
+    "settle_places",
 ]

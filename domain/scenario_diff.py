@@ -4,14 +4,24 @@ Pure. The storage layer builds a ``Snapshot`` of what the database holds, in the
 shapes the parser produces, and applies the returned changes. Keys: codes for grids and
 departments, keys for roles, tg_id for people; a membership is the triple (tg_id, grid,
 role). Grids missing from the file are ``archived`` (never deleted); an archived grid that
-the file lists again is ``restored``. People are never removed (they only lose
-memberships); roles and departments missing from the file are reported ``removed``.
+the file lists again is ``restored``. Roles and departments missing from the file are
+reported ``removed``.
+
+The file manages the people it lists and the people an earlier file listed
+(``Snapshot.listed``): a membership of theirs that the file no longer gives is removed,
+and a listed person the file no longer names is in ``people_removed`` (their row stays, for
+the ledger; they leave the roster). People who came another way (an invite, an admin's
+/role) and were never in a file keep what they hold.
+
+A person the file lists without a tg_id is known by their place (``PersonSpec.place``): the
+tg_id the database gave that place is theirs again, however the file around them changed,
+and a place new to the database gets the next number nobody holds (``settle_places``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from typing import Any, Generic, TypeVar
 
@@ -27,7 +37,7 @@ from domain.scenario_model import (
     SeveritySpec,
 )
 
-__all__ = ["Changed", "FieldChange", "ScenarioChanges", "Snapshot", "diff"]
+__all__ = ["Changed", "FieldChange", "ScenarioChanges", "Snapshot", "diff", "settle_places"]
 
 T = TypeVar("T")
 
@@ -60,7 +70,8 @@ class Snapshot:
 
     ``grids`` are the active grids (with ``parent_code``, ``level``, ``level_label``);
     ``archived_grids`` the archived ones, so that a grid listed again is restored rather
-    than added twice.
+    than added twice. ``people`` are everyone with a tg_id (with their place, if any);
+    ``memberships`` those in active grids; ``listed`` the tg_ids an imported file listed.
     """
 
     roles: tuple[RoleSpec, ...] = ()
@@ -70,6 +81,7 @@ class Snapshot:
     memberships: tuple[MembershipSpec, ...] = ()
     settings: ScenarioSettings | None = None
     archived_grids: tuple[GridSpec, ...] = ()
+    listed: frozenset[int] = frozenset()
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Snapshot:
@@ -81,6 +93,7 @@ class Snapshot:
             people=scenario.people,
             memberships=scenario.memberships,
             settings=scenario.settings,
+            listed=frozenset(p.tg_id for p in scenario.people),
         )
 
 
@@ -99,6 +112,7 @@ class ScenarioChanges:
     grids_restored: tuple[Changed[GridSpec], ...] = ()
     people_added: tuple[PersonSpec, ...] = ()
     people_changed: tuple[Changed[PersonSpec], ...] = ()
+    people_removed: tuple[PersonSpec, ...] = ()
     memberships_added: tuple[MembershipSpec, ...] = ()
     memberships_removed: tuple[MembershipSpec, ...] = ()
     # tg_id -> name (file first, then database), only to render membership lines
@@ -170,6 +184,11 @@ class ScenarioChanges:
         )
         section(self.people_added, lambda p: [f"person {p.tg_id} added: {p.name}"], "people added")
         section(self.people_changed, lambda c: _field_lines("person", c), "people changed")
+        section(
+            self.people_removed,
+            lambda p: [f"person {p.tg_id} removed (leaves the roster, history kept): {p.name}"],
+            "people removed",
+        )
         section(
             self.memberships_added,
             lambda m: [f"membership added: {self._who(m)} as {m.role_key} in {m.grid_code}"],
@@ -280,7 +299,7 @@ def _compare(old: T, new: T, names: Sequence[str]) -> tuple[FieldChange, ...]:
 _ROLE_FIELDS = ("label", "leader", "quota")
 _DEPARTMENT_FIELDS = ("name",)
 _GRID_FIELDS = ("name", "parent_code", "level", "level_label", "geofence", "roll_call")
-_PERSON_FIELDS = ("name",)
+_PERSON_FIELDS = ("name", "place")
 
 
 def _keyed(
@@ -336,8 +355,69 @@ def _settings(current: ScenarioSettings | None, desired: ScenarioSettings) -> li
     return out
 
 
+def settle_places(current: Snapshot, desired: Scenario) -> Scenario:
+    """``desired`` with each person without a tg_id numbered by their place, not their rank.
+
+    The parser numbers such people in file order, which is right only for a first import.
+    Here a place the database knows keeps its tg_id; a place it does not know yet is taken
+    by a person of the database with no place, not named with a tg_id in the file, who
+    holds that role in that grid under the same name (people imported before places were
+    kept); any other place gets the lowest number from ``tg_id_start`` that no one in the
+    file or the database holds. Idempotent: settling a settled scenario changes nothing.
+    """
+    seated = [p for p in desired.people if p.place is not None]
+    if not seated:
+        return desired
+    written = {p.tg_id for p in desired.people if p.place is None}
+    known = {p.place: p.tg_id for p in current.people if p.place is not None}
+    by_tg = {p.tg_id: p for p in current.people}
+    seat_of = {p.tg_id: p.place for p in seated}
+    memberships = {m.tg_id: m for m in desired.memberships if m.tg_id in seat_of}
+    unplaced = {
+        (m.grid_code, m.role_key, by_tg[m.tg_id].name): m.tg_id
+        for m in current.memberships
+        if m.tg_id in by_tg and by_tg[m.tg_id].place is None and m.tg_id not in written
+    }
+
+    chosen: dict[int, int] = {}  # tg_id the parser gave -> the settled one
+    taken = set(written)
+    for p in seated:
+        keep = known.get(p.place) if p.place is not None else None
+        if keep is None:
+            m = memberships[p.tg_id]
+            keep = unplaced.get((m.grid_code, m.role_key, p.name))
+        if keep is not None and keep not in taken:
+            chosen[p.tg_id] = keep
+            taken.add(keep)
+    taken |= by_tg.keys()
+    next_id = desired.tg_id_start
+    for p in seated:
+        if p.tg_id in chosen:
+            continue
+        while next_id in taken:
+            next_id += 1
+        chosen[p.tg_id] = next_id
+        taken.add(next_id)
+
+    if all(old == new for old, new in chosen.items()):
+        return desired
+    return replace(
+        desired,
+        people=tuple(
+            replace(p, tg_id=chosen[p.tg_id]) if p.place is not None else p for p in desired.people
+        ),
+        memberships=tuple(
+            replace(m, tg_id=chosen[m.tg_id]) if m.tg_id in chosen else m
+            for m in desired.memberships
+        ),
+    )
+
+
 def diff(current: Snapshot, desired: Scenario) -> ScenarioChanges:
-    """What loading ``desired`` over ``current`` changes; empty when they already agree."""
+    """What loading ``desired`` over ``current`` changes; empty when they already agree.
+
+    ``desired`` is settled first (``settle_places``); apply the changes to the settled one.
+    """
     roles = _keyed(current.roles, desired.roles, lambda r: r.key, _ROLE_FIELDS)
     departments = _keyed(
         current.departments, desired.departments, lambda d: d.code, _DEPARTMENT_FIELDS
@@ -357,11 +437,17 @@ def diff(current: Snapshot, desired: Scenario) -> ScenarioChanges:
         _GRID_FIELDS,
     )
 
+    desired = settle_places(current, desired)
     people_added, people_changed, _unlisted = _keyed(
         current.people, desired.people, lambda p: p.tg_id, _PERSON_FIELDS
     )
+    in_file = {p.tg_id for p in desired.people}
+    managed = [m for m in current.memberships if m.tg_id in in_file or m.tg_id in current.listed]
+    people_removed = tuple(
+        p for p in current.people if p.tg_id in current.listed and p.tg_id not in in_file
+    )
 
-    old_m = set(current.memberships)
+    old_m = set(managed)
     new_m = set(desired.memberships)
     names = {p.tg_id: p.name for p in current.people}
     names.update((p.tg_id, p.name) for p in desired.people)
@@ -380,7 +466,8 @@ def diff(current: Snapshot, desired: Scenario) -> ScenarioChanges:
         grids_restored=tuple(restored),
         people_added=people_added,
         people_changed=people_changed,
+        people_removed=people_removed,
         memberships_added=tuple(m for m in desired.memberships if m not in old_m),
-        memberships_removed=tuple(m for m in current.memberships if m not in new_m),
+        memberships_removed=tuple(m for m in managed if m not in new_m),
         names=names,
     )

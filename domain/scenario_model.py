@@ -7,6 +7,7 @@ compared with ``==``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_TG_ID_START",
     "DEFAULT_TIMEZONE",
+    "MAX_ERRORS",
     "PERIODS",
     "DepartmentSpec",
     "GridSpec",
@@ -26,10 +28,12 @@ __all__ = [
     "ScenarioSettings",
     "ScheduleSpec",
     "SeveritySpec",
+    "place_of",
 ]
 
 DEFAULT_TG_ID_START = 900_000_000
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+MAX_ERRORS = 50
 PERIODS = ("day", "week", "month")
 
 
@@ -37,26 +41,52 @@ class ScenarioError(ValueError):
     """A scenario file that cannot be loaded: where (1-based line, if known) and why.
 
     ``str(err)`` is ``"<source>:<line>: <reason>"`` (``"<source>: <reason>"`` without a line),
-    the shape editors and compilers use, so an admin can jump to the spot.
+    the shape editors and compilers use, so an admin can jump to the spot. A file with several
+    problems raises one error whose ``line`` and ``message`` are the first problem's and whose
+    ``errors`` holds them all (up to ``MAX_ERRORS``), each on its own line of ``str(err)``.
     """
 
-    def __init__(self, line: int | None, message: str, *, source: str = "<scenario>") -> None:
+    def __init__(
+        self,
+        line: int | None,
+        message: str,
+        *,
+        source: str = "<scenario>",
+        errors: Sequence[ScenarioError] = (),
+    ) -> None:
         self.line = line
         self.message = message
         self.source = source
+        self.errors: tuple[ScenarioError, ...] = tuple(errors) or (self,)
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if len(self.errors) > 1:
+            return "\n".join(e.location() for e in self.errors)
+        return self.location()
+
+    def location(self) -> str:
+        """This one problem as ``"<source>:<line>: <reason>"``."""
         if self.line is None:
             return f"{self.source}: {self.message}"
         return f"{self.source}:{self.line}: {self.message}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_error, (self.line, self.message, self.source))
+        others = [(e.line, e.message, e.source) for e in self.errors if e is not self]
+        return (_rebuild_error, (self.line, self.message, self.source, others))
 
 
-def _rebuild_error(line: int | None, message: str, source: str) -> ScenarioError:
-    return ScenarioError(line, message, source=source)
+def _rebuild_error(
+    line: int | None,
+    message: str,
+    source: str,
+    others: Sequence[tuple[int | None, str, str]] = (),
+) -> ScenarioError:
+    if not others:
+        return ScenarioError(line, message, source=source)
+    first = ScenarioError(line, message, source=source)
+    rest = [ScenarioError(*o[:2], source=o[2]) for o in others]
+    return ScenarioError(line, message, source=source, errors=[first, *rest])
 
 
 @dataclass(frozen=True)
@@ -140,8 +170,18 @@ class GridSpec:
 
 @dataclass(frozen=True)
 class PersonSpec:
+    """A person. ``place`` is set for a person the file lists without a tg_id: their seat,
+    ``"<grid code>/<role key>/<i>"`` (the i-th such person of that role in that grid), which
+    is what identifies them from one import to the next (see ``domain.scenario``)."""
+
     tg_id: int
     name: str
+    place: str | None = None
+
+
+def place_of(grid_code: str, role_key: str, ordinal: int) -> str:
+    """The place of the ``ordinal``-th person without a tg_id of ``role_key`` in a grid."""
+    return f"{grid_code}/{role_key}/{ordinal}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import time
 from typing import Any, NoReturn
@@ -23,6 +24,7 @@ from domain.geo import parse_geofence
 from domain.scenario_model import (
     DEFAULT_TG_ID_START,
     DEFAULT_TIMEZONE,
+    MAX_ERRORS,
     PERIODS,
     DepartmentSpec,
     GridSpec,
@@ -34,6 +36,7 @@ from domain.scenario_model import (
     ScenarioError,
     ScheduleSpec,
     SeveritySpec,
+    place_of,
 )
 
 __all__ = ["parse_scenario"]
@@ -109,6 +112,15 @@ class _Slot:
     role: str
     grid_code: str
     node: Node
+    place: str | None = None
+
+
+class _Enough(Exception):
+    """MAX_ERRORS problems found: stop reading, report those."""
+
+
+class _Skipped(Exception):
+    """Leave this item out without a word: its problem has been reported already."""
 
 
 # --------------------------------------------------------------------------- node reader
@@ -131,12 +143,48 @@ def _describe(node: Node) -> str:
 
 
 class _Reader:
+    """Reads nodes; a problem raises ``ScenarioError``, which ``recover()`` notes so that
+    reading goes on with the next item and the file's problems are reported together."""
+
     def __init__(self, source: str) -> None:
         self.source = source
         self.constructor = SafeConstructor()
+        self.errors: list[ScenarioError] = []
+        self._lines: set[int] = set()
+
+    def error(self, node: Node | None, message: str) -> ScenarioError:
+        return ScenarioError(_line(node), message, source=self.source)
 
     def fail(self, node: Node | None, message: str) -> NoReturn:
-        raise ScenarioError(_line(node), message, source=self.source)
+        raise self.error(node, message)
+
+    def note(self, err: ScenarioError) -> None:
+        # One problem a line: a generate template that fails fails once for every grid it
+        # makes, and a skipped item must not be reported again by what depended on it.
+        if err.line is not None:
+            if err.line in self._lines:
+                return
+            self._lines.add(err.line)
+        self.errors.append(err)
+        if len(self.errors) >= MAX_ERRORS:
+            raise _Enough
+
+    @contextmanager
+    def recover(self) -> Iterator[None]:
+        """Note a problem raised inside and carry on after the block."""
+        try:
+            yield
+        except ScenarioError as err:
+            for each in err.errors:
+                self.note(each)
+        except _Skipped:
+            pass
+
+    def refusal(self) -> ScenarioError:
+        """Every problem noted, in line order, as one error (the first one's line and reason)."""
+        found = sorted(self.errors, key=lambda e: e.line or 0)
+        first = found[0]
+        return ScenarioError(first.line, first.message, source=self.source, errors=found)
 
     # -- containers
 
@@ -146,20 +194,32 @@ class _Reader:
         what: str,
         allowed: Sequence[str] | None,
         required: Sequence[str] = (),
+        *,
+        lenient: bool = False,
     ) -> dict[str, Node]:
-        """The mapping's values by key; ``allowed`` None accepts any key."""
+        """The mapping's values by key; ``allowed`` None accepts any key.
+
+        Every bad, duplicate, unknown or missing key is a problem; the first is raised (the
+        others noted), unless ``lenient``: then all are noted and the good keys returned."""
         if not isinstance(node, MappingNode):
             self.fail(node, f"{what} must be a mapping, got {_describe(node)}")
         self.constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
         out: dict[str, Node] = {}
+        problems: list[ScenarioError] = []
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == _NULL:
-                self.fail(
-                    key_node, f"{what}: a key must be a plain word, got {_describe(key_node)}"
+                problems.append(
+                    self.error(
+                        key_node, f"{what}: a key must be a plain word, got {_describe(key_node)}"
+                    )
                 )
+                continue
             key = str(key_node.value)
-            if key in out:
-                self.fail(key_node, f"{what}: duplicate key {key!r}")
+            if key in seen:
+                problems.append(self.error(key_node, f"{what}: duplicate key {key!r}"))
+                continue
+            seen.add(key)
             if allowed is not None and key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = (
@@ -167,11 +227,17 @@ class _Reader:
                     if close
                     else f" (allowed: {', '.join(allowed)})"
                 )
-                self.fail(key_node, f"unknown key {key!r} in {what}{hint}")
+                problems.append(self.error(key_node, f"unknown key {key!r} in {what}{hint}"))
+                continue
             out[key] = value_node
         for key in required:
-            if key not in out:
-                self.fail(node, f"{what} is missing required key {key!r}")
+            if key not in seen:
+                problems.append(self.error(node, f"{what} is missing required key {key!r}"))
+        if problems and not lenient:
+            first = problems[0]
+            raise ScenarioError(first.line, first.message, source=self.source, errors=problems)
+        for problem in problems:
+            self.note(problem)
         return out
 
     def sequence(self, node: Node, what: str, *, null_ok: bool = True) -> list[Node]:
@@ -311,41 +377,75 @@ class _Parser:
         # tg_id -> (name, line) for every person given both, anywhere in the file
         self.named_ids: dict[int, tuple[str, int | None]] = {}
         self.explicit_ids: set[int] = set()
+        # False once levels or roles could not be read: checks that lean on them would
+        # only repeat that problem, so they are skipped
+        self.levels_known = True
+        self.roles_known = True
 
     # -- top level
 
     def parse(self, root: Node) -> Scenario:
         r = self.r
         top = r.mapping(
-            root, "the scenario", _ROOT_KEYS, ("name", "levels", "roles", "schedule", "grids")
+            root,
+            "the scenario",
+            _ROOT_KEYS,
+            ("name", "levels", "roles", "schedule", "grids"),
+            lenient=True,
         )
-        name = r.text(top["name"], "name")
+        name = ""
         timezone = DEFAULT_TIMEZONE
-        if "timezone" in top:
-            timezone = self.timezone(top["timezone"])
         tg_id_start = DEFAULT_TG_ID_START
-        if "tg_id_start" in top:
-            tg_id_start = r.integer(top["tg_id_start"], "tg_id_start", minimum=1)
-        self.levels = self.text_list(top["levels"], "levels", "level", allow_empty=False)
-        self.roles = {role.key: role for role in self.role_list(top["roles"])}
-        checklist = (
-            self.text_list(top["checklist"], "checklist", "checklist item")
-            if "checklist" in top
-            else ()
-        )
-        severities = self.severity_map(top["severities"]) if "severities" in top else ()
-        schedule = self.schedule(top["schedule"])
-        departments = self.department_list(top["departments"]) if "departments" in top else ()
+        checklist: tuple[str, ...] = ()
+        severities: tuple[SeveritySpec, ...] = ()
+        schedule = ScheduleSpec(digest=time(0), nag=time(0))
+        departments: tuple[DepartmentSpec, ...] = ()
+        with r.recover():
+            if "name" in top:
+                name = r.text(top["name"], "name")
+        with r.recover():
+            if "timezone" in top:
+                timezone = self.timezone(top["timezone"])
+        with r.recover():
+            if "tg_id_start" in top:
+                tg_id_start = r.integer(top["tg_id_start"], "tg_id_start", minimum=1)
+        with r.recover():
+            if "levels" in top:
+                self.levels = self.text_list(top["levels"], "levels", "level", allow_empty=False)
+        self.levels_known = bool(self.levels)
+        self.roles_known = "roles" in top
+        if "roles" in top:
+            with r.recover():
+                self.roles = {role.key: role for role in self.role_list(top["roles"])}
+        with r.recover():
+            if "checklist" in top:
+                checklist = self.text_list(top["checklist"], "checklist", "checklist item")
+        with r.recover():
+            if "severities" in top:
+                severities = self.severity_map(top["severities"])
+        with r.recover():
+            if "schedule" in top:
+                schedule = self.schedule(top["schedule"])
+        with r.recover():
+            if "departments" in top:
+                departments = self.department_list(top["departments"])
 
-        grid_nodes = r.sequence(top["grids"], "grids", null_ok=False)
-        if not grid_nodes:
-            r.fail(top["grids"], "grids must list at least one grid")
-        trees = tuple(self.grid(node) for node in grid_nodes)
+        trees: list[_GridT] = []
+        with r.recover():
+            if "grids" in top:
+                grid_nodes = r.sequence(top["grids"], "grids", null_ok=False)
+                if not grid_nodes:
+                    r.fail(top["grids"], "grids must list at least one grid")
+                for node in grid_nodes:
+                    with r.recover():
+                        trees.append(self.grid(node))
 
         ex = _Expander(self, tg_id_start)
         for tree in trees:
             ex.listed(tree, None, 1)
         people, memberships = ex.people_and_memberships()
+        if r.errors:
+            raise r.refusal()
         return Scenario(
             name=name,
             timezone=timezone,
@@ -390,30 +490,38 @@ class _Parser:
             r.fail(node, "roles must list at least one role")
         roles: list[RoleSpec] = []
         seen: set[str] = set()
+        read = 0
         for n in nodes:
-            m = r.mapping(n, "role", ("key", "label", "leader", "quota"), ("key", "label"))
-            key = r.word(m["key"], "role key")
-            if key in seen:
-                r.fail(m["key"], f"duplicate role key {key!r}")
-            seen.add(key)
-            label = r.text(m["label"], f"label of role {key!r}")
-            leader = r.boolean(m["leader"], f"leader of role {key!r}") if "leader" in m else False
-            quota = None
-            if "quota" in m and not _is_null(m["quota"]):
-                q = r.mapping(
-                    m["quota"], f"quota of role {key!r}", ("period", "count"), ("period", "count")
-                )
-                period = r.text(q["period"], "quota period")
-                if period not in PERIODS:
-                    r.fail(
-                        q["period"],
-                        f"unknown quota period {period!r} for role {key!r} "
-                        "(use day, week or month)",
-                    )
-                count = r.integer(q["count"], f"quota count of role {key!r}", minimum=1)
-                quota = QuotaSpec(period=period, count=count)
-            roles.append(RoleSpec(key=key, label=label, leader=leader, quota=quota))
+            with r.recover():
+                roles.append(self.role(n, seen))
+                read += 1
+        if read < len(nodes):
+            self.roles_known = False
         return roles
+
+    def role(self, n: Node, seen: set[str]) -> RoleSpec:
+        r = self.r
+        m = r.mapping(n, "role", ("key", "label", "leader", "quota"), ("key", "label"))
+        key = r.word(m["key"], "role key")
+        if key in seen:
+            r.fail(m["key"], f"duplicate role key {key!r}")
+        seen.add(key)
+        label = r.text(m["label"], f"label of role {key!r}")
+        leader = r.boolean(m["leader"], f"leader of role {key!r}") if "leader" in m else False
+        quota = None
+        if "quota" in m and not _is_null(m["quota"]):
+            q = r.mapping(
+                m["quota"], f"quota of role {key!r}", ("period", "count"), ("period", "count")
+            )
+            period = r.text(q["period"], "quota period")
+            if period not in PERIODS:
+                r.fail(
+                    q["period"],
+                    f"unknown quota period {period!r} for role {key!r} (use day, week or month)",
+                )
+            count = r.integer(q["count"], f"quota count of role {key!r}", minimum=1)
+            quota = QuotaSpec(period=period, count=count)
+        return RoleSpec(key=key, label=label, leader=leader, quota=quota)
 
     def severity_map(self, node: Node) -> tuple[SeveritySpec, ...]:
         r = self.r
@@ -484,7 +592,9 @@ class _Parser:
             if isinstance(ch, MappingNode):  # children: {generate: ...}
                 generate = self.generate_wrapper(ch, f"children of grid {code!r}")
             else:
-                children = [self.grid(n) for n in r.sequence(ch, f"children of grid {code!r}")]
+                for n in r.sequence(ch, f"children of grid {code!r}"):
+                    with r.recover():  # a bad child is left out with its subtree
+                        children.append(self.grid(n))
         if "generate" in m:
             if generate is not None:
                 r.fail(
@@ -565,34 +675,42 @@ class _Parser:
             return ()
         out: list[_PersonT] = []
         for n in r.sequence(node, f"people of {where}"):
-            m = r.mapping(n, f"person in {where}", _PERSON_KEYS, ("role",))
-            role = r.word(m["role"], "role")
-            if role not in self.roles:
-                close = difflib.get_close_matches(role, list(self.roles), n=1)
-                hint = (
-                    f"; did you mean {close[0]!r}?"
-                    if close
-                    else f" (roles: {', '.join(self.roles)})"
-                )
-                r.fail(m["role"], f"unknown role {role!r}{hint}")
-            name = r.text(m["name"], "person name") if "name" in m else None
-            tg_id = r.integer(m["tg_id"], "tg_id", minimum=1) if "tg_id" in m else None
-            count = r.integer(m["count"], "count of people", minimum=1) if "count" in m else 1
-            if tg_id is not None and count > 1:
-                r.fail(m["count"], f"count {count} with tg_id {tg_id}: one tg_id is one person")
-            if tg_id is not None:
-                self.explicit_ids.add(tg_id)
-                if name is not None:
-                    known = self.named_ids.get(tg_id)
-                    if known is not None and known[0] != name:
-                        r.fail(
-                            n,
-                            f"tg_id {tg_id} is given to two people with different names: "
-                            f"{known[0]!r} (line {known[1]}) and {name!r}",
-                        )
-                    self.named_ids.setdefault(tg_id, (name, _line(n)))
-            out.append(_PersonT(name=name, tg_id=tg_id, role=role, count=count, node=n))
+            with r.recover():  # a bad entry is left out; the others are still checked
+                person = self.person(n, where)
+                if person is not None:
+                    out.append(person)
         return tuple(out)
+
+    def person(self, n: Node, where: str) -> _PersonT | None:
+        """One entry of a people list; None when its role is one that could not be read."""
+        r = self.r
+        m = r.mapping(n, f"person in {where}", _PERSON_KEYS, ("role",))
+        role = r.word(m["role"], "role")
+        if role not in self.roles:
+            if not self.roles_known:
+                return None
+            close = difflib.get_close_matches(role, list(self.roles), n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?" if close else f" (roles: {', '.join(self.roles)})"
+            )
+            r.fail(m["role"], f"unknown role {role!r}{hint}")
+        name = r.text(m["name"], "person name") if "name" in m else None
+        tg_id = r.integer(m["tg_id"], "tg_id", minimum=1) if "tg_id" in m else None
+        count = r.integer(m["count"], "count of people", minimum=1) if "count" in m else 1
+        if tg_id is not None and count > 1:
+            r.fail(m["count"], f"count {count} with tg_id {tg_id}: one tg_id is one person")
+        if tg_id is not None:
+            self.explicit_ids.add(tg_id)
+            if name is not None:
+                known = self.named_ids.get(tg_id)
+                if known is not None and known[0] != name:
+                    r.fail(
+                        n,
+                        f"tg_id {tg_id} is given to two people with different names: "
+                        f"{known[0]!r} (line {known[1]}) and {name!r}",
+                    )
+                self.named_ids.setdefault(tg_id, (name, _line(n)))
+        return _PersonT(name=name, tg_id=tg_id, role=role, count=count, node=n)
 
 
 def _is_null(node: Node) -> bool:
@@ -607,6 +725,7 @@ class _Expander:
         self.r = p.r
         self.tg_id_start = tg_id_start
         self.grids: list[GridSpec] = []
+        self.too_deep = False
         self.code_lines: dict[str, int | None] = {}
         self.slots: list[_Slot] = []
         self.names: dict[int, str] = {tg: name for tg, (name, _) in p.named_ids.items()}
@@ -623,7 +742,12 @@ class _Expander:
         roll_call: bool,
     ) -> GridSpec:
         levels = self.p.levels
-        if depth > len(levels):
+        if not self.p.levels_known:
+            levels = (*levels, *([""] * depth))
+        elif depth > len(levels):
+            if self.too_deep:
+                raise _Skipped  # one line about `levels` is enough
+            self.too_deep = True
             self.r.fail(
                 node,
                 f"grid {code!r} would be at level {depth}, but levels names only "
@@ -649,10 +773,14 @@ class _Expander:
         return grid
 
     def listed(self, t: _GridT, parent: GridSpec | None, depth: int) -> None:
-        grid = self.add_grid(
-            t.code, t.name, parent, depth, t.node, t.code_node, t.geofence, t.roll_call
-        )
-        self.people(grid, t.people)
+        with self.r.recover():  # a grid that cannot be placed is left out with its subtree
+            grid = self.add_grid(
+                t.code, t.name, parent, depth, t.node, t.code_node, t.geofence, t.roll_call
+            )
+            self.people(grid, t.people)
+            self.below(t, grid, depth)
+
+    def below(self, t: _GridT, grid: GridSpec, depth: int) -> None:
         for child in t.children:
             self.listed(child, grid, depth + 1)
         if t.generate is not None:
@@ -661,24 +789,30 @@ class _Expander:
     def generate(self, t: _GenerateT, parent: GridSpec, depth: int) -> None:
         for n in range(1, t.count + 1):
             values = {"n": n, "parent": parent.code, "parent_name": parent.name}
-            grid = self.add_grid(
-                t.code.format(**values),
-                t.name.format(**values),
-                parent,
-                depth,
-                t.node,
-                t.code_node,
-                t.geofence,
-                t.roll_call,
-            )
-            self.people(grid, t.people)
-            if t.child is not None:
-                self.generate(t.child, grid, depth + 1)
+            with self.r.recover():
+                grid = self.add_grid(
+                    t.code.format(**values),
+                    t.name.format(**values),
+                    parent,
+                    depth,
+                    t.node,
+                    t.code_node,
+                    t.geofence,
+                    t.roll_call,
+                )
+                self.people(grid, t.people)
+                if t.child is not None:
+                    self.generate(t.child, grid, depth + 1)
 
     def people(self, grid: GridSpec, templates: Sequence[_PersonT]) -> None:
         seq: dict[str, int] = {}  # role -> last i handed out in this grid
+        seats: dict[str, int] = {}  # role -> people without a tg_id so far in this grid
         for t in templates:
             for _ in range(t.count):
+                place = None
+                if t.tg_id is None:
+                    seats[t.role] = seats.get(t.role, 0) + 1
+                    place = place_of(grid.code, t.role, seats[t.role])
                 if t.name is not None:
                     name = t.name
                 elif t.tg_id is not None and t.tg_id in self.names:
@@ -689,7 +823,7 @@ class _Expander:
                     name = f"{grid.name}·{self.p.roles[t.role].label}{i}"
                     if t.tg_id is not None:
                         self.names[t.tg_id] = name
-                self.slots.append(_Slot(name, t.tg_id, t.role, grid.code, t.node))
+                self.slots.append(_Slot(name, t.tg_id, t.role, grid.code, t.node, place))
 
     def people_and_memberships(
         self,
@@ -705,20 +839,28 @@ class _Expander:
                 slot.tg_id = next_id
                 next_id += 1
             tg_id = slot.tg_id
-            person = people.setdefault(tg_id, PersonSpec(tg_id=tg_id, name=slot.name))
+            person = people.setdefault(
+                tg_id, PersonSpec(tg_id=tg_id, name=slot.name, place=slot.place)
+            )
             if person.name != slot.name:  # pragma: no cover - caught while reading people
-                self.r.fail(
-                    slot.node,
-                    f"tg_id {tg_id} is given to two people with different "
-                    f"names: {person.name!r} and {slot.name!r}",
+                self.r.note(
+                    self.r.error(
+                        slot.node,
+                        f"tg_id {tg_id} is given to two people with different "
+                        f"names: {person.name!r} and {slot.name!r}",
+                    )
                 )
+                continue
             key = (tg_id, slot.grid_code, slot.role)
             if key in memberships:
-                self.r.fail(
-                    slot.node,
-                    f"{slot.name} ({tg_id}) is listed twice as {slot.role!r} "
-                    f"in grid {slot.grid_code!r}",
+                self.r.note(
+                    self.r.error(
+                        slot.node,
+                        f"{slot.name} ({tg_id}) is listed twice as {slot.role!r} "
+                        f"in grid {slot.grid_code!r}",
+                    )
                 )
+                continue
             memberships[key] = MembershipSpec(
                 tg_id=tg_id, grid_code=slot.grid_code, role_key=slot.role
             )
@@ -731,13 +873,18 @@ class _Expander:
 def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
     """Parse scenario YAML ``text``; ``source`` names it in error messages (the file path).
 
-    Raises ``ScenarioError`` (a ``ValueError``) for any problem, with the 1-based line.
+    Raises ``ScenarioError`` (a ``ValueError``) for any problem, with the 1-based line;
+    its ``errors`` lists every problem found (up to ``MAX_ERRORS``), in line order.
     """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         if root is None:
             raise ScenarioError(None, "the file is empty", source=source)
-        return _Parser(source).parse(root)
+        parser = _Parser(source)
+        try:
+            return parser.parse(root)
+        except _Enough:
+            raise parser.r.refusal() from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = int(mark.line) + 1 if mark is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,7 +17,9 @@ async def record_audit(
     action: str,
     target: str = "",
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
-    session.add(
-        AuditEntry(actor_tg_id=actor_tg_id, action=action, target=target, detail=detail or {})
-    )
+    entry = AuditEntry(actor_tg_id=actor_tg_id, action=action, target=target, detail=detail or {})
+    if at is not None:  # the caller's clock (tests run on a ManualClock)
+        entry.at = at
+    session.add(entry)

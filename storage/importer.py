@@ -1,18 +1,36 @@
 """Applying a scenario file to the database: read the snapshot, diff, apply the difference.
 
-The import manages what the file names: its roles, departments and grids, its people and
-their memberships. People who joined through an invite and are not in the file keep their
-memberships. Grids missing from the file are archived, never deleted.
+The import manages what the file names: its roles, departments and grids, the people it
+lists or an earlier file listed (``Person.listed``), and their memberships. People who
+joined through an invite and were never in a file keep their memberships. Grids missing
+from the file are archived, never deleted.
+
+A person the file no longer lists leaves the roster: their memberships end (the rows are
+deleted, so every query that reads memberships — nags, digests, counts, leaders — forgets
+them at once; each ending is kept in the audit log with person, grid, role and date), their
+person row and the case ledger stay as they are. The open cases they leave behind are
+returned with the leaders who must reassign them (``services.roster`` tells those leaders).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any, TypeVar
 
+from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.cases import CaseStatus
+from domain.roster import (
+    HELD_BY_PERSON,
+    WAITING_ON_LEADERS,
+    OpenCase,
+    left_by,
+    reassigning_grid,
+)
 from domain.scenario import (
     DepartmentSpec,
     GridSpec,
@@ -27,10 +45,20 @@ from domain.scenario import (
     SeveritySpec,
     Snapshot,
     diff,
+    settle_places,
 )
 from storage.audit import record_audit
 from storage.grids import add_grid, archive_grid, move_grid
-from storage.models import Department, Deployment, Grid, Membership, Person, Role
+from storage.models import (
+    AuditEntry,
+    Case,
+    Department,
+    Deployment,
+    Grid,
+    Membership,
+    Person,
+    Role,
+)
 
 DEFAULT_CATEGORIES = [
     "火灾隐患",
@@ -43,10 +71,62 @@ DEFAULT_CATEGORIES = [
 ]
 
 
+_CHUNK = 500  # ids per IN (...): well under every driver's limit on bound parameters
+T = TypeVar("T")
+
+
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+@dataclass(frozen=True)
+class Leader:
+    person_id: int
+    tg_id: int | None
+    name: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class EndedMembership:
+    person_id: int
+    tg_id: int
+    name: str
+    grid_code: str
+    role_key: str
+    leader: bool
+
+
+@dataclass(frozen=True)
+class LeftCase:
+    """An open case that waited on someone who left; ``told`` are the leaders of
+    ``reassign_grid_code`` (its own grid, or the nearest one above still led) who must
+    reassign it; empty when no grid above it has a leader any more."""
+
+    case_id: int
+    code: str
+    status: str
+    description: str
+    grid_code: str
+    leaver: Leader
+    reassign_grid_code: str | None
+    told: tuple[Leader, ...]
+
+
 @dataclass(frozen=True)
 class ImportResult:
     changes: ScenarioChanges
-    totals: dict[str, int]
+    totals: dict[str, int]  # what the database holds (active) after the import
+    ended: tuple[EndedMembership, ...] = ()
+    left_cases: tuple[LeftCase, ...] = ()
+
+
+@dataclass
+class _Loaded:
+    snapshot: Snapshot
+    people: dict[int, Person]  # by tg_id
+    membership_ids: dict[tuple[int, str, str], int]  # (tg_id, grid code, role key) -> id
 
 
 def _hhmm(value: str) -> time:
@@ -93,29 +173,32 @@ def _grid_spec(g: Grid, codes: dict[int, str]) -> GridSpec:
     )
 
 
-async def snapshot(session: AsyncSession, *, for_people: set[int] | None = None) -> Snapshot:
-    """What the database holds, in the file's shapes (memberships of `for_people` only)."""
+async def _load(session: AsyncSession) -> _Loaded:
     roles = (await session.exec(select(Role))).all()
     departments = (
         await session.exec(select(Department).where(col(Department.archived_at).is_(None)))
     ).all()
     grids = (await session.exec(select(Grid))).all()
     codes = {g.id: g.code for g in grids if g.id is not None}
-    people = (await session.exec(select(Person).where(col(Person.tg_id).is_not(None)))).all()
+    people = {
+        int(p.tg_id): p
+        for p in (await session.exec(select(Person).where(col(Person.tg_id).is_not(None)))).all()
+        if p.tg_id is not None
+    }
     rows = await session.exec(
-        select(Person.tg_id, Grid.code, Role.key)
-        .join(Membership, col(Membership.person_id) == Person.id)
+        select(Membership.id, Person.tg_id, Grid.code, Role.key)
+        .join(Person, col(Person.id) == Membership.person_id)
         .join(Grid, col(Grid.id) == Membership.grid_id)
         .join(Role, col(Role.id) == Membership.role_id)
-        .where(col(Grid.archived_at).is_(None))
+        .where(col(Grid.archived_at).is_(None), col(Person.tg_id).is_not(None))
     )
-    memberships = tuple(
-        MembershipSpec(tg_id=int(tg), grid_code=code, role_key=key)
-        for tg, code, key in rows
-        if tg is not None and (for_people is None or tg in for_people)
-    )
+    membership_ids = {
+        (int(tg), code, key): int(mid)
+        for mid, tg, code, key in rows
+        if mid is not None and tg is not None
+    }
     deployment = await session.get(Deployment, 1)
-    return Snapshot(
+    snap = Snapshot(
         roles=tuple(
             RoleSpec(
                 key=r.key,
@@ -130,28 +213,41 @@ async def snapshot(session: AsyncSession, *, for_people: set[int] | None = None)
         departments=tuple(DepartmentSpec(code=d.code, name=d.name) for d in departments),
         grids=tuple(_grid_spec(g, codes) for g in grids if g.archived_at is None),
         archived_grids=tuple(_grid_spec(g, codes) for g in grids if g.archived_at is not None),
-        people=tuple(PersonSpec(tg_id=int(p.tg_id), name=p.name) for p in people if p.tg_id),
-        memberships=memberships,
+        people=tuple(PersonSpec(tg_id=tg, name=p.name, place=p.place) for tg, p in people.items()),
+        memberships=tuple(
+            MembershipSpec(tg_id=tg, grid_code=code, role_key=key)
+            for tg, code, key in membership_ids
+        ),
         settings=_settings_of(deployment) if deployment else None,
+        listed=frozenset(tg for tg, p in people.items() if p.listed),
     )
+    return _Loaded(snapshot=snap, people=people, membership_ids=membership_ids)
+
+
+async def snapshot(session: AsyncSession) -> Snapshot:
+    """What the database holds, in the file's shapes."""
+    return (await _load(session)).snapshot
 
 
 async def plan_import(session: AsyncSession, scenario: Scenario) -> ScenarioChanges:
-    current = await snapshot(session, for_people={p.tg_id for p in scenario.people})
-    return diff(current, scenario)
+    return diff(await snapshot(session), scenario)
 
 
 async def apply_import(
     session: AsyncSession, scenario: Scenario, *, now: datetime, actor_tg_id: int | None = None
 ) -> ImportResult:
     """Bring the database to what `scenario` says. The caller's unit of work commits."""
-    changes = await plan_import(session, scenario)
+    loaded = await _load(session)
+    scenario = settle_places(loaded.snapshot, scenario)
+    changes = diff(loaded.snapshot, scenario)
     await _apply_settings(session, scenario)
     roles = await _apply_roles(session, scenario.roles, changes.roles_removed)
     await _apply_departments(session, changes, now)
     grids = await _apply_grids(session, scenario, changes, now)
-    people = await _apply_people(session, scenario.people)
-    await _apply_memberships(session, changes, people, grids, roles)
+    people = await _apply_people(session, scenario.people, changes, loaded.people)
+    ended = await _apply_memberships(
+        session, changes, people, grids, roles, loaded.membership_ids, now, actor_tg_id
+    )
     if not changes.is_empty:
         await record_audit(
             session,
@@ -159,9 +255,49 @@ async def apply_import(
             action="import",
             target=scenario.name,
             detail={"counts": changes.counts()},
+            at=now,
         )
     await session.flush()
-    return ImportResult(changes=changes, totals=scenario.totals())
+    left = await _left_cases(session, ended) if ended else ()
+    return ImportResult(
+        changes=changes,
+        totals=await active_totals(session),
+        ended=tuple(e for e, _ in ended),
+        left_cases=left,
+    )
+
+
+async def active_totals(session: AsyncSession) -> dict[str, int]:
+    """What the roster holds now: live grids, the people holding a role in them, those
+    roles, roles defined, live departments (the keys of ``Scenario.totals``)."""
+
+    async def one(query: Any) -> int:
+        return int((await session.exec(query)).one())
+
+    live = col(Grid.archived_at).is_(None)
+    holders = (
+        select(Membership.person_id)
+        .join(Grid, col(Grid.id) == Membership.grid_id)
+        .where(live)
+        .distinct()
+        .subquery()
+    )
+    return {
+        "grids": await one(select(func.count()).select_from(Grid).where(live)),
+        "people": await one(select(func.count()).select_from(holders)),
+        "memberships": await one(
+            select(func.count())
+            .select_from(Membership)
+            .join(Grid, col(Grid.id) == Membership.grid_id)
+            .where(live)
+        ),
+        "roles": await one(select(func.count()).select_from(Role)),
+        "departments": await one(
+            select(func.count())
+            .select_from(Department)
+            .where(col(Department.archived_at).is_(None))
+        ),
+    }
 
 
 async def _apply_settings(session: AsyncSession, s: Scenario) -> None:
@@ -250,19 +386,45 @@ async def _apply_grids(
     return rows
 
 
-async def _apply_people(session: AsyncSession, specs: tuple[PersonSpec, ...]) -> dict[int, Person]:
+async def _apply_people(
+    session: AsyncSession,
+    specs: tuple[PersonSpec, ...],
+    changes: ScenarioChanges,
+    rows: dict[int, Person],
+) -> dict[int, Person]:
+    """Add and rename the file's people, mark them listed and record their places; the
+    people the file dropped are no longer listed and give their place up."""
     wanted = {p.tg_id: p for p in specs}
-    rows: dict[int, Person] = {}
-    existing = await session.exec(select(Person).where(col(Person.tg_id).in_(list(wanted))))
-    for person in existing.all():
-        assert person.tg_id is not None
-        rows[person.tg_id] = person
+    gone = {p.tg_id for p in changes.people_removed}
+    # Free every place that moves first: `place` is unique, and the person who takes a
+    # place over may be written before the one who leaves it.
+    freed = False
+    for tg_id, person in rows.items():
+        spec = wanted.get(tg_id)
+        if person.place is not None and (
+            tg_id in gone or (spec is not None and spec.place != person.place)
+        ):
+            person.place = None
+            session.add(person)
+            freed = True
+    for tg_id in gone:
+        person = rows[tg_id]
+        person.listed = False
+        session.add(person)
+    if freed:
+        await session.flush()
     for tg_id, spec in wanted.items():
-        person = rows.get(tg_id) or Person(tg_id=tg_id, name=spec.name)
+        found = rows.get(tg_id)
+        if found is None:
+            found = rows[tg_id] = Person(tg_id=tg_id, name=spec.name)
+        person = found
         if person.name != spec.name:
             person.name = spec.name
+        if person.place != spec.place:
+            person.place = spec.place
+        if not person.listed:
+            person.listed = True
         session.add(person)
-        rows[tg_id] = person
     await session.flush()
     return rows
 
@@ -273,24 +435,157 @@ async def _apply_memberships(
     people: dict[int, Person],
     grids: dict[str, Grid],
     roles: dict[str, Role],
-) -> None:
+    membership_ids: dict[tuple[int, str, str], int],
+    now: datetime,
+    actor_tg_id: int | None,
+) -> list[tuple[EndedMembership, int]]:
+    """Add the new memberships and end the removed ones: each ended one is deleted and
+    kept in the audit log (``membership_end``). Returns the ended ones with their grid id."""
     for m in changes.memberships_added:
         person_id, grid_id = people[m.tg_id].id, grids[m.grid_code].id
         role_id = roles[m.role_key].id
         assert person_id is not None and grid_id is not None and role_id is not None
         session.add(Membership(person_id=person_id, grid_id=grid_id, role_id=role_id))
+    ended: list[tuple[EndedMembership, int]] = []
+    ids: list[int] = []
     for m in changes.memberships_removed:
+        mid = membership_ids.get((m.tg_id, m.grid_code, m.role_key))
         person, grid, role = people.get(m.tg_id), grids.get(m.grid_code), roles.get(m.role_key)
-        if person is None or grid is None or role is None:
+        if mid is None or person is None or grid is None or role is None:
             continue
-        row = (
-            await session.exec(
-                select(Membership).where(
-                    Membership.person_id == person.id,
-                    Membership.grid_id == grid.id,
-                    Membership.role_id == role.id,
-                )
+        assert person.id is not None and grid.id is not None
+        ids.append(mid)
+        ended.append(
+            (
+                EndedMembership(
+                    person_id=person.id,
+                    tg_id=m.tg_id,
+                    name=person.name,
+                    grid_code=m.grid_code,
+                    role_key=m.role_key,
+                    leader=role.is_leader,
+                ),
+                grid.id,
             )
-        ).first()
-        if row is not None:
-            await session.delete(row)
+        )
+        session.add(
+            AuditEntry(
+                at=now,
+                actor_tg_id=actor_tg_id,
+                action="membership_end",
+                target=f"{m.tg_id}@{m.grid_code}",
+                detail={
+                    "person_id": person.id,
+                    "tg_id": m.tg_id,
+                    "name": person.name,
+                    "grid": m.grid_code,
+                    "grid_id": grid.id,
+                    "role": m.role_key,
+                    "leader": role.is_leader,
+                    "ended_at": now.isoformat(),
+                    "by": "import",
+                },
+            )
+        )
+    for chunk in _chunks(ids):
+        await session.exec(delete(Membership).where(col(Membership.id).in_(chunk)))  # type: ignore[call-overload]
+    await session.flush()
+    return ended
+
+
+async def _left_cases(
+    session: AsyncSession, ended: list[tuple[EndedMembership, int]]
+) -> tuple[LeftCase, ...]:
+    """The open cases the ended memberships leave without the person they waited on, and
+    who must reassign each. A handful of grouped queries, whatever the roster's size."""
+    ended_people = sorted({e.person_id for e, _ in ended})
+    still: set[int] = set()
+    for chunk in _chunks(ended_people):
+        holding = await session.exec(
+            select(Membership.person_id)
+            .join(Grid, col(Grid.id) == Membership.grid_id)
+            .where(col(Membership.person_id).in_(chunk), col(Grid.archived_at).is_(None))
+        )
+        still.update(int(r) for r in holding)
+    gone = set(ended_people) - still
+    leaders_gone: dict[int, list[int]] = {}
+    for e, grid_id in ended:
+        if e.leader:
+            leaders_gone.setdefault(grid_id, []).append(e.person_id)
+    if not gone and not leaders_gone:
+        return ()
+
+    conditions = []
+    if gone:
+        conditions.append(
+            col(Case.status).in_([s.value for s in HELD_BY_PERSON])
+            & col(Case.assignee_person_id).in_(sorted(gone))
+        )
+    if leaders_gone:
+        conditions.append(
+            col(Case.status).in_([s.value for s in WAITING_ON_LEADERS])
+            & col(Case.grid_id).in_(sorted(leaders_gone))
+        )
+    cases = (
+        await session.exec(
+            select(Case, Grid)
+            .join(Grid, col(Grid.id) == Case.grid_id)
+            .where(or_(*conditions))
+            .order_by(col(Case.id))
+        )
+    ).all()
+    found = []
+    for case, grid in cases:
+        assert case.id is not None
+        leaver = left_by(
+            OpenCase(case.id, CaseStatus(case.status), case.grid_id, case.assignee_person_id),
+            gone=gone,
+            leaders_gone=leaders_gone,
+        )
+        if leaver is not None:
+            found.append((case, grid, leaver))
+    if not found:
+        return ()
+
+    above = sorted({gid for _, grid, _ in found for gid in grid.ancestor_ids()})
+    leaders: dict[int, list[Leader]] = {}
+    codes: dict[int, str] = {}
+    for chunk in _chunks(above):
+        held = await session.exec(
+            select(Grid.id, Grid.code, Person)
+            .join(Membership, col(Membership.grid_id) == Grid.id)
+            .join(Role, col(Role.id) == Membership.role_id)
+            .join(Person, col(Person.id) == Membership.person_id)
+            .where(
+                col(Grid.id).in_(chunk),
+                col(Grid.archived_at).is_(None),
+                col(Role.is_leader).is_(True),
+            )
+            .order_by(col(Grid.id), col(Person.id))
+        )
+        for led_grid, code, person in held:
+            assert led_grid is not None and person.id is not None
+            codes[led_grid] = code
+            leaders.setdefault(led_grid, []).append(
+                Leader(person.id, person.tg_id, person.name, person.language)
+            )
+    led = {g: [x.person_id for x in ls] for g, ls in leaders.items()}
+    ended_by_person = {e.person_id: e for e, _ in ended}
+    out = []
+    for case, grid, leaver_id in found:
+        assert case.id is not None
+        who = ended_by_person[leaver_id]
+        target = reassigning_grid(grid.ancestor_ids(), led)
+        out.append(
+            LeftCase(
+                case_id=case.id,
+                code=case.code,
+                status=case.status,
+                description=case.description,
+                grid_code=grid.code,
+                leaver=Leader(leaver_id, who.tg_id, who.name, None),
+                reassign_grid_code=codes[target] if target is not None else None,
+                told=tuple(leaders[target]) if target is not None else (),
+            )
+        )
+    return tuple(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.models._columns import json_dict, stamped_now, telegram_id, timestamp
@@ -50,6 +50,13 @@ class Person(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     reachable: bool = True
     is_admin: bool = False
+    # Set while an imported roster file lists this person: the next import ends the
+    # memberships of a listed person it no longer names (people who came by invite are
+    # never listed, so a file does not touch them).
+    listed: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # "<grid code>/<role key>/<i>" for a person the file lists without a tg_id: their
+    # identity from one import to the next (the file's order is not).
+    place: str | None = Field(default=None, unique=True, index=True, max_length=200)
     created_at: datetime = stamped_now()
 
 

@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import argparse
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
-from domain.scenario import ScenarioError, parse_scenario
+from bot.app import create_app
+from bot.commands_cli import import_file
+from bot.context import AppContext
+from bot.i18n import Translator
+from bot.settings import load_settings
+from domain.cases import CaseAction
+from domain.clock import ManualClock
+from domain.scenario import MembershipSpec, PersonSpec, ScenarioChanges, parse_scenario
+from services import cases, reporting
+from services.digest import compute_and_render
+from services.reporting import Draft
+from services.roster import import_roster
 from storage.db import Database
 from storage.importer import apply_import
-from storage.models import AuditEntry, Deployment, Grid, Membership, Person
+from storage.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    Delivery,
+    Deployment,
+    Grid,
+    Membership,
+    Person,
+    Role,
+)
 from tests.conftest import scenario_path
+from tests.storage.case_world import GUARD, SHANGHAI, PlainTexts, fire, grid_id, who
+from tests.storage.case_world import NOW as CASE_NOW
+
+__all__ = ["fire"]
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
@@ -101,24 +130,64 @@ async def test_edited_file_applies_the_difference(db: Database) -> None:
     assert await load(db, edited) == ["no changes"]
 
 
-async def test_bad_file_is_refused_whole(db: Database, tmp_path: Path) -> None:
+def dump(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (and the schema itself), read straight from the file."""
+    path = db_url.removeprefix("sqlite+aiosqlite:///")
+    with closing(sqlite3.connect(path)) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        out = {
+            "sqlite_master": conn.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall()
+        }
+        for table in tables:
+            out[table] = conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid').fetchall()
+    return out
+
+
+async def test_bad_file_is_refused_whole(db_url: str, tmp_path: Path) -> None:
+    from bot.commands_cli import CliError, cmd_import
+    from bot.settings import load_settings
+
     text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
-    await load(db, text)
-    grids_before, people_before = await count(db, Grid), await count(db, Person)
-    broken = text.replace("role: police}", "role: policeman}", 1)
-    with pytest.raises(ScenarioError) as caught:
-        parse_scenario(broken, source="broken.yaml")
-    assert caught.value.line is not None
-    assert "policeman" in str(caught.value)
-    assert await count(db, Grid) == grids_before
-    assert await count(db, Person) == people_before
+    settings = load_settings(database_url=db_url)
+    good = tmp_path / "fire.yaml"
+    good.write_text(text, encoding="utf-8")
+    empty = dump(db_url)
+    assert await cmd_import(settings, argparse.Namespace(file=good, dry_run=False)) == 0
+    before = dump(db_url)
+    assert before != empty  # the dump sees what an import writes
+
+    broken = text
+    for old, new in [
+        ('digest: "18:00"', 'digest: "25:00"'),
+        ("{code: AJK, name: 街道安监科}", "{code: XFDD, name: 街道安监科}"),
+        ("role: police}", "role: policeman}"),
+    ]:
+        assert old in broken
+        broken = broken.replace(old, new, 1)
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(broken, encoding="utf-8")
+    with pytest.raises(CliError) as caught:
+        await cmd_import(settings, argparse.Namespace(file=bad, dry_run=False))
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "refused, nothing changed: 3 errors"
+    at = [
+        line_of(broken, m)
+        for m in ('digest: "25:00"', "{code: XFDD, name: 街道安监科}", "policeman")
+    ]
+    assert len(lines) == 4
+    assert lines[1].startswith(f"  {bad}:{at[0]}: schedule digest must be a time")
+    assert lines[2] == f"  {bad}:{at[1]}: duplicate department code 'XFDD'"
+    assert lines[3].startswith(f"  {bad}:{at[2]}: unknown role 'policeman'")
+    assert dump(db_url) == before
+
+
+def line_of(text: str, marker: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if marker in line)
 
 
 async def test_cli_import_prints_a_summary(
     db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import argparse
-
     from bot.commands_cli import cmd_import
     from bot.settings import load_settings
 
@@ -129,3 +198,240 @@ async def test_cli_import_prints_a_summary(
     assert out[-1] == (
         "imported fire-safety-5-level.yaml: 29 grids, 49 people, 49 memberships, 4 departments"
     )
+
+
+# --------------------------------------------------------------------------- leavers
+
+
+LEADER_LINE = "              - {name: 林和东书记, tg_id: 800000020, role: leader}\n"
+STAFF, STREET_LEADER = 800000021, 800000010
+
+
+async def report(db: Database, tg_id: int, grid_code: str, description: str) -> Case:
+    async with db.session() as s:
+        me = await who(s, tg_id)
+        draft = Draft(
+            grid_id=await grid_id(s, grid_code),
+            category="火灾隐患",
+            description=description,
+            photos=["p1"],
+            lat=23.1291,
+            lon=113.2644,
+            severity="general",
+        )
+        cfg = await cases.load_config(s)
+        case = await reporting.submit(
+            s, reporter=me, draft=draft, now=CASE_NOW, texts=PlainTexts(), cfg=cfg
+        )
+        assert isinstance(case, Case)
+        return case
+
+
+async def accept(db: Database, case: Case, tg_id: int) -> None:
+    async with db.session() as s:
+        me = await who(s, tg_id)
+        done = await cases.perform(
+            s,
+            case_id=case.id or 0,
+            actor=cases.actor_of(me),
+            action=CaseAction.ACCEPT,
+            now=CASE_NOW,
+            texts=PlainTexts(),
+            cfg=await cases.load_config(s),
+            params=cases.StepInput(),
+        )
+        assert isinstance(done, cases.Done), done
+
+
+async def digest_recipients(app: AppContext, at: datetime) -> set[int]:
+    """The people the digest job would send today's digest to."""
+    async with app.db.reading() as s:
+        _, rendered = await compute_and_render(
+            s, now=at, tz=SHANGHAI, t=app.translator.t, default_language="zh"
+        )
+    return {person_id for person_id, _ in rendered}
+
+
+async def ledger(db: Database) -> tuple[list[Any], list[Any]]:
+    async with db.reading() as s:
+        events = (await s.exec(select(CaseEvent).order_by(col(CaseEvent.id)))).all()
+        rows = (await s.exec(select(Case).order_by(col(Case.id)))).all()
+        return [e.model_dump() for e in events], [c.model_dump() for c in rows]
+
+
+async def test_a_leader_removed_from_the_file_leaves_the_roster(
+    fire: Database, db_url: str, tmp_path: Path
+) -> None:
+    waiting = await report(fire, STAFF, "LH-01", "楼道堆放杂物")  # waits on LH-01's leader
+    accepted = await report(fire, STAFF, "LH-01", "消防栓被遮挡")
+    await accept(fire, accepted, 800000020)  # waits on LH-01's leader to assign it
+    elsewhere = await report(fire, GUARD, "LH-01-1", "电动车楼道充电")  # LH-01-1's own leader
+    later = CASE_NOW + timedelta(days=1)
+    app = create_app(load_settings(database_url=db_url), clock=ManualClock(later))
+    async with fire.reading() as s:
+        leader = (await s.exec(select(Person).where(Person.tg_id == 800000020))).one()
+        street = (await s.exec(select(Person).where(Person.tg_id == STREET_LEADER))).one()
+    assert leader.id in await digest_recipients(app, later)
+    ledger_before = await ledger(fire)
+
+    text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
+    assert LEADER_LINE in text
+    edited = tmp_path / "fire-edited.yaml"
+    edited.write_text(text.replace(LEADER_LINE, ""), encoding="utf-8")
+    try:
+        lines = await import_file(app, edited)
+    finally:
+        await app.db.dispose()
+
+    # Listed, with the cases it leaves behind; the totals are the database's.
+    assert "person 800000020 removed (leaves the roster, history kept): 林和东书记" in lines
+    assert "membership removed: 林和东书记 (800000020) as leader in LH-01" in lines
+    told = "林和街道主任 (800000010) of LH told to reassign it"
+    assert [line for line in lines if line.startswith("open case ")] == [
+        f"open case {waiting.code} (reported) in LH-01 waited on 林和东书记 (800000020): {told}",
+        f"open case {accepted.code} (accepted) in LH-01 waited on 林和东书记 (800000020): {told}",
+    ]
+    assert (
+        lines[-1] == "imported fire-edited.yaml: 29 grids, 48 people, 48 memberships, 4 departments"
+    )
+
+    async with fire.reading() as s:
+        # The membership has ended: no query that reads memberships sees it.
+        held = (await s.exec(select(Membership).where(Membership.person_id == leader.id))).all()
+        assert held == []
+        me = await who(s, 800000020)
+        assert me.holdings == () and me.led_grid_ids == frozenset()
+        # The person stays (the ledger names them), no longer listed by the file.
+        still = await s.get(Person, leader.id)
+        assert still is not None and still.name == "林和东书记" and not still.listed
+        # History: who, where, which role, when.
+        (ended,) = (
+            await s.exec(select(AuditEntry).where(AuditEntry.action == "membership_end"))
+        ).all()
+        assert ended.at == later
+        assert ended.detail["person_id"] == leader.id and ended.detail["tg_id"] == 800000020
+        assert (ended.detail["grid"], ended.detail["role"]) == ("LH-01", "leader")
+        assert ended.detail["ended_at"] == later.astimezone(UTC).isoformat()
+        # The street's leader is told to reassign the two cases, once.
+        (notice,) = (await s.exec(select(Delivery).where(Delivery.kind == "roster_reassign"))).all()
+        assert notice.chat_id == STREET_LEADER and notice.person_id == street.id
+        assert "林和东书记" in notice.text
+        assert waiting.code in notice.text and accepted.code in notice.text
+        assert elsewhere.code not in notice.text
+    assert await ledger(fire) == ledger_before  # the ledger is untouched
+
+    app = create_app(load_settings(database_url=db_url), clock=ManualClock(later))
+    try:
+        recipients = await digest_recipients(app, later)
+        assert leader.id not in recipients and street.id in recipients
+        # Loading the edited file again changes nothing and tells no one twice.
+        again = await import_file(app, edited)
+        assert again[0] == "no changes" and not [x for x in again if x.startswith("open case")]
+    finally:
+        await app.db.dispose()
+    async with fire.reading() as s:
+        assert (
+            len((await s.exec(select(Delivery).where(Delivery.kind == "roster_reassign"))).all())
+            == 1
+        )
+
+
+async def test_removing_an_auto_numbered_person_near_the_top_renumbers_nobody(
+    db: Database,
+) -> None:
+    text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
+    anchor = "          - {name: 林和安监员, tg_id: 800000011, role: street_officer}\n"
+    extra = text.replace(anchor, anchor + "          - {role: guard}\n", 1)
+
+    async def load_roster(source: str) -> ScenarioChanges:
+        async with db.session() as s:
+            result = await import_roster(
+                s, parse_scenario(source), now=NOW, t=Translator().t, default_language="zh"
+            )
+        return result.changes
+
+    async def by_place() -> dict[str | None, int | None]:
+        async with db.reading() as s:
+            return {p.place: p.tg_id for p in (await s.exec(select(Person))).all() if p.place}
+
+    await load_roster(extra)  # a guard without a tg_id in 林和街道, before every generated one
+    places = await by_place()
+    assert places["LH/guard/1"] == 810000000 and places["LH-01-1/leader/1"] == 810000001
+
+    removed = await load_roster(text)
+    assert removed.memberships_removed == (MembershipSpec(810000000, "LH", "guard"),)
+    assert removed.memberships_added == () and removed.people_changed == ()
+    assert removed.people_removed == (PersonSpec(810000000, "林和街道·保安巡查员1", "LH/guard/1"),)
+    places.pop("LH/guard/1")
+    assert await by_place() == places  # everyone else keeps their number
+
+    back = await load_roster(extra)  # a new guard there: the next number no one holds
+    assert back.memberships_added == (MembershipSpec(810000035, "LH", "guard"),)
+    assert back.memberships_removed == () and back.people_changed == ()
+    assert await by_place() == {**places, "LH/guard/1": 810000035}
+
+
+async def test_a_database_imported_before_0003_keeps_every_number(db: Database) -> None:
+    """Upgrading: people a file gave are marked listed (invited ones are not), and the next
+    import finds the people without a tg_id by grid, role and name, renumbering no one."""
+    from alembic import command
+
+    from services.invites import create_invite, redeem_invite
+    from storage.migrate import alembic_config, upgrade
+
+    text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
+    await load(db, text)
+    async with db.session() as s:
+        grid = (await s.exec(select(Grid).where(Grid.code == "LH-01-1"))).one()
+        role = (await s.exec(select(Role).where(Role.key == "guard"))).one()
+        invite = await create_invite(
+            s, grid=grid, role=role, uses=1, days=7, now=NOW, created_by=None
+        )
+    async with db.session() as s:
+        joined = await redeem_invite(
+            s, token=invite.token, tg_id=7_500_000_001, name="新保安", username=None,
+            language=None, now=NOW,
+        )  # fmt: skip
+        assert not isinstance(joined, str)
+    async with db.reading() as s:
+        numbers = {p.tg_id: p.name for p in (await s.exec(select(Person))).all()}
+
+    config = alembic_config(db.url)
+
+    def down(connection: Any) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(down)
+    await upgrade(db)
+
+    async with db.reading() as s:
+        people = (await s.exec(select(Person))).all()
+    assert {p.tg_id for p in people if p.listed} == set(numbers) - {7_500_000_001}
+    assert all(p.place is None for p in people)
+
+    # The file now lacks 林和东第1片区's second guard: only that one leaves.
+    edited = text.replace(
+        'people: [{role: leader}, {role: guard, count: 2}]\n              children:\n'
+        '                generate: {count: 3,',
+        'people: [{role: leader}, {role: guard}]\n              children:\n'
+        '                generate: {count: 3,',
+        1,
+    )  # fmt: skip
+    assert edited != text
+    lines = await load(db, edited)
+    assert lines[-1].endswith("2 people removed, 2 memberships removed"), lines[-1]
+    async with db.reading() as s:
+        after = {p.tg_id: p for p in (await s.exec(select(Person))).all()}
+        invited = (
+            await s.exec(select(Membership).where(Membership.person_id == after[7_500_000_001].id))
+        ).all()
+    assert {tg: p.name for tg, p in after.items()} == numbers
+    assert len(invited) == 1  # the invited guard keeps their role
+    gone = {tg for tg, p in after.items() if tg != 7_500_000_001 and not p.listed}
+    assert {after[tg].name for tg in gone} == {
+        "林和东第1片区·保安巡查员2",
+        "林和东第2片区·保安巡查员2",
+    }
+    assert after[810000000].place == "LH-01-1/leader/1"

@@ -328,3 +328,93 @@ def test_generated_counts_ids_and_idempotence(case: tuple[str, list[int], list[i
     assert len({g.code for g in s.grids}) == len(s.grids)
     assert all(g.level == g.code.count("-") + 1 for g in s.grids)
     assert diff(Snapshot.from_scenario(s), s).is_empty
+
+
+# --------------------------------------------------------------------------- leavers and places
+
+
+def test_removed_people_memberships_and_grids_are_listed() -> None:
+    before = parse_scenario(BASE)
+    text = BASE.replace(  # the district's leader leaves, and so does 李四
+        "    people: [{name: 张三, tg_id: 1, role: leader}]\n", ""
+    ).replace("        people: [{name: 李四, tg_id: 2, role: member}]\n", "")
+    text = text.replace(  # S2-A goes, with 赵六 in it
+        "        children:\n"
+        "          - code: S2-A\n"
+        "            name: 二街道甲社区\n"
+        "            people: [{name: 赵六, tg_id: 6, role: member}]\n",
+        "",
+    )
+    after = parse_scenario(text)
+    invited = MembershipSpec(99, "S1", "member")  # joined by invite: never in a file
+    snap = replace(
+        Snapshot.from_scenario(before),
+        people=(*before.people, PersonSpec(99, "邀请来的")),
+        memberships=(*before.memberships, invited),
+    )
+    changes = diff(snap, after)
+    assert changes.people_removed == (
+        PersonSpec(1, "张三"),
+        PersonSpec(2, "李四"),
+        PersonSpec(6, "赵六"),
+    )
+    assert changes.memberships_removed == (
+        MembershipSpec(1, "D", "leader"),
+        MembershipSpec(2, "S1", "member"),
+        MembershipSpec(6, "S2-A", "member"),
+    )
+    assert changes.grids_archived == (GridSpec("S2-A", "二街道甲社区", "S2", 3, "社区"),)
+    assert not (changes.people_added or changes.memberships_added or changes.people_changed)
+    lines = changes.summary_lines()
+    assert "person 1 removed (leaves the roster, history kept): 张三" in lines
+    assert "membership removed: 张三 (1) as leader in D" in lines
+    assert "grid S2-A archived (not in the file): 二街道甲社区" in lines
+    assert lines[-1] == "changes: 1 grid archived, 3 people removed, 3 memberships removed"
+    # Loading the same file again removes nothing more.
+    assert diff(Snapshot.from_scenario(after), after).is_empty
+
+
+def _with_extra_guard(text: str) -> str:
+    """fire-safety-5-level.yaml with one guard without a tg_id in 林和街道, near the top:
+    depth first, every generated person of the file comes after them."""
+    anchor = "          - {name: 林和安监员, tg_id: 800000011, role: street_officer}\n"
+    assert anchor in text
+    return text.replace(anchor, anchor + "          - {role: guard}\n", 1)
+
+
+def test_removing_an_auto_numbered_person_near_the_top_renumbers_nobody() -> None:
+    text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
+    before = parse_scenario(_with_extra_guard(text))
+    leaver = PersonSpec(810000000, "林和街道·保安巡查员1", "LH/guard/1")
+    assert before.person(810000000) == leaver  # a first import numbers in file order
+    changes = diff(Snapshot.from_scenario(before), parse_scenario(text))
+    assert changes.memberships_removed == (MembershipSpec(810000000, "LH", "guard"),)
+    assert changes.memberships_added == ()
+    assert changes.people_removed == (leaver,)
+    assert changes.people_added == () and changes.people_changed == ()
+
+
+def test_a_new_auto_numbered_person_gets_the_next_unused_number() -> None:
+    text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
+    before = parse_scenario(text)
+    # 810000034 left earlier: their row stays, so their number is not handed out again
+    gone = PersonSpec(810000034, "林和东第1片区·保安巡查员3")
+    snap = replace(Snapshot.from_scenario(before), people=(*before.people, gone))
+    changes = diff(snap, parse_scenario(_with_extra_guard(text)))
+    newcomer = PersonSpec(810000035, "林和街道·保安巡查员1", "LH/guard/1")
+    assert changes.people_added == (newcomer,)
+    assert changes.memberships_added == (MembershipSpec(810000035, "LH", "guard"),)
+    assert changes.memberships_removed == () and changes.people_changed == ()
+    assert changes.people_removed == ()
+
+
+def test_people_imported_before_places_were_kept_are_found_by_grid_role_and_name() -> None:
+    s = shared("zijingshan-party-grid.yaml")
+    unplaced = tuple(replace(p, place=None) for p in s.people)
+    snap = replace(Snapshot.from_scenario(s), people=unplaced)
+    changes = diff(snap, s)
+    # No one is renumbered: each only gets their place recorded.
+    assert changes.people_added == () and changes.people_removed == ()
+    assert changes.memberships_added == () and changes.memberships_removed == ()
+    assert {c.field_names() for c in changes.people_changed} == {("place",)}
+    assert len(changes.people_changed) == sum(1 for p in s.people if p.place)

@@ -10,6 +10,7 @@ import pytest
 
 from domain.scenario import (
     DEFAULT_TG_ID_START,
+    MAX_ERRORS,
     GridSpec,
     MembershipSpec,
     PersonSpec,
@@ -96,11 +97,14 @@ def test_fire_safety_generated_grids_and_people() -> None:
     ]
     assert codes[-1] == "ZJ-01-3-2"
     # Generated people count up from tg_id_start in file order, depth first.
-    assert s.person(810000000) == PersonSpec(810000000, "林和东第1片区·网格长1")
+    # A person without a tg_id is known by their place: grid, role, i-th such in the grid.
+    assert s.person(810000000) == PersonSpec(810000000, "林和东第1片区·网格长1", "LH-01-1/leader/1")
     assert s.person(810000001).name == "林和东第1片区·保安巡查员1"
     assert s.person(810000002).name == "林和东第1片区·保安巡查员2"
     assert s.person(810000003).name == "林和东第1片区1号楼院·楼院长1"
-    assert s.person(810000011) == PersonSpec(810000011, "林和东第2片区3号楼院·楼院长1")
+    assert s.person(810000011) == PersonSpec(
+        810000011, "林和东第2片区3号楼院·楼院长1", "LH-01-2-3/building_head/1"
+    )
     assert MembershipSpec(810000011, "LH-01-2-3", "building_head") in s.memberships
     generated = sorted(p.tg_id for p in s.people if p.tg_id >= 810000000)
     assert generated == list(range(810000000, 810000034))  # 34 generated, no gaps
@@ -218,6 +222,17 @@ def test_mini_order_placeholders_and_generated_people() -> None:
         (1004, "一街道第1社区·网格员1"),
         (1005, "一街道第2社区·网格员1"),
         (7, "二街道·网格员1"),  # tg_id without name: generated name
+    ]
+    # Places count the people without a tg_id per role and grid, named or not.
+    assert [p.place for p in s.people] == [
+        None,
+        "S1/leader/1",
+        "S1/member/1",
+        "S1/member/2",
+        "S1/member/3",
+        "S1-01/member/1",
+        "S1-02/member/1",
+        None,
     ]
     # tg_id 1 listed again without a name: the same person (张三), a second membership.
     assert s.memberships[-2:] == (
@@ -596,3 +611,44 @@ def test_scenario_error_is_a_value_error_and_pickles() -> None:
         "f.yaml",
         "f.yaml:3: bad",
     )
+
+
+def test_a_bad_file_reports_every_error_with_its_line() -> None:
+    text = MINI
+    for old, new in [
+        ('digest: "18:00"', 'digest: "25:00"'),
+        (
+            "  - {code: PCS, name: 派出所}\n",
+            "  - {code: PCS, name: 派出所}\n  - {code: PCS, name: 二所}\n",
+        ),
+        ("{role: member, count: 2}", "{role: membr, count: 2}"),
+    ]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, source="demo.yaml")
+    err = info.value
+    found = [(e.line, e.message) for e in err.errors]
+    assert [line for line, _ in found] == [
+        line_of(text, "schedule:"),
+        line_of(text, "二所"),
+        line_of(text, "membr"),
+    ]
+    assert "schedule digest must be a time" in found[0][1]
+    assert "duplicate department code 'PCS'" in found[1][1]
+    assert "unknown role 'membr'; did you mean 'member'?" in found[2][1]
+    assert (err.line, err.message) == found[0]
+    assert str(err).splitlines() == [f"demo.yaml:{line}: {message}" for line, message in found]
+
+
+def test_errors_stop_at_fifty() -> None:
+    people = "".join(f"      - {{name: 人{i}, tg_id: {i}, role: nobody}}\n" for i in range(1, 71))
+    text = MINI.replace(
+        "      - {name: 张三, tg_id: 1, role: leader}\n",
+        "      - {name: 张三, tg_id: 1, role: leader}\n"
+        + people.replace("tg_id: 1,", "tg_id: 101,"),
+    )
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(text, source="demo.yaml")
+    assert len(info.value.errors) == MAX_ERRORS == 50
+    assert all("unknown role 'nobody'" in e.message for e in info.value.errors)
