@@ -623,6 +623,7 @@ class BotApi:
             bot.updates = [u for u in bot.updates if _update_kind(u) in bot.allowed_updates]
         offset = p.get_int("offset")
         if offset is not None:
+            queued = len(bot.updates)
             if offset < 0:
                 bot.updates = bot.updates[offset:]
             else:
@@ -634,6 +635,10 @@ class BotApi:
                     (i for i, u in enumerate(bot.updates) if _confirmed_by(u, offset)), default=-1
                 )
                 bot.updates = bot.updates[done + 1 :]
+            if len(bot.updates) < queued:
+                # The queue is the record of what the bot has not confirmed yet; a driver's
+                # negative check waits on this to read the transcript (DriverUser.expect_silence).
+                self.world.changed.notify()
         limit = max(1, min(100, p.get_int("limit") or 100))
         timeout = max(0, min(50, p.get_int("timeout") or 0))
         bot.poll_generation += 1

@@ -29,8 +29,11 @@ A complete example (an aiogram bot polling the emulator, driven as a person)::
             bot = Bot(TOKEN, session=emu.bot_session())
             dp = Dispatcher()
             dp.include_router(router)
+            # handle_as_tasks=False: the next getUpdates, which confirms a batch, leaves
+            # only once its handlers have finished, so "confirmed" means "handled".
             polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False,
-                                                           polling_timeout=1))
+                                                           polling_timeout=1,
+                                                           handle_as_tasks=False))
             try:
                 alice = emu.user(800000001, first_name="Alice")
                 await alice.send("/report")
@@ -43,7 +46,7 @@ A complete example (an aiogram bot polling the emulator, driven as a person)::
                 await alice.send_location(39.9, 116.4)
                 await alice.send_photo()
                 await alice.send_album(3)
-                await alice.expect_silence(timeout=0.3)  # the router has no such handler
+                await alice.expect_silence()  # the router has no such handler
             finally:
                 await dp.stop_polling()
                 await polling
@@ -57,7 +60,13 @@ Rules of the road:
 - ``expect_reply`` waits for the next bot message or edit in that chat that
   this person has not consumed yet. With ``contains``/``regex`` it skips (and
   consumes) non-matching ones. On timeout it fails with the chat's transcript.
-- ``expect_silence`` asserts no new bot message or edit arrives within the time.
+- ``expect_silence`` asserts the bot has said nothing here that this person has
+  not consumed. It reads the transcript once the bot has confirmed every update
+  queued until then (so the bot must fetch a batch only after handling the last
+  one: aiogram's ``handle_as_tasks=False``) and each of ``emu.settlers`` (e.g. the
+  bot's outbox drained) has finished; its ``timeout`` is a safety limit that fails.
+- ``expect_once`` is ``expect_reply`` for "exactly once": after the same wait,
+  no second message here may match.
 - ``press(text)`` presses the inline button with that text on the newest bot
   message carrying it (or a reply-keyboard button); the error lists the buttons
   there are. ``press(number=2)`` presses by position.
@@ -66,7 +75,9 @@ Rules of the road:
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +88,9 @@ if TYPE_CHECKING:
     from sandbox.emulator import Emulator
 
 BOT_MESSAGE_KINDS = ("sent", "edited")
+# How long a negative check may wait for the bot to finish before it fails (it never passes
+# for want of time).
+SAFETY_LIMIT = 30.0
 
 
 @dataclass(frozen=True)
@@ -336,13 +350,7 @@ class DriverUser:
         kinds: tuple[str, ...] = BOT_MESSAGE_KINDS,
     ) -> BotMessage:
         """The next bot message/edit here not yet consumed (matching, if asked)."""
-        pattern = re.compile(regex) if regex else None
-
-        def match(entry: TranscriptEntry) -> bool:
-            text = entry.text or ""
-            if contains is not None and contains not in text:
-                return False
-            return not (pattern is not None and not pattern.search(text))
+        match = _matcher(contains, regex)
 
         def find() -> TranscriptEntry | None:
             return next((e for e in self._pending(kinds) if match(e)), None)
@@ -382,17 +390,92 @@ class DriverUser:
         self.emu.cursors[self._answer_cursor_key] = found.seq
         return CallbackAnswer(found.detail.get("text"), bool(found.detail.get("show_alert")))
 
-    async def expect_silence(self, timeout: float = 0.3) -> None:  # noqa: ASYNC109
-        """Fail if a bot message or edit arrives here within ``timeout`` seconds."""
-        arrived = await self.emu.changed.wait_for(lambda: self._pending(BOT_MESSAGE_KINDS), timeout)
+    async def expect_once(
+        self,
+        contains: str | None = None,
+        *,
+        regex: str | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        kinds: tuple[str, ...] = BOT_MESSAGE_KINDS,
+    ) -> BotMessage:
+        """``expect_reply``, and the match is the only such message: once the bot has finished
+        with everything sent so far (see ``expect_silence``), no other message here matches.
+        An edit of the matched message itself is not a second message."""
+        found = await self.expect_reply(contains, regex=regex, timeout=timeout, kinds=kinds)
+        await self._settle(SAFETY_LIMIT, f"checking that {found.text[:40]!r} came once")
+        match = _matcher(contains, regex)
+        again = [
+            e
+            for e in self._pending(kinds)
+            if match(e) and int(e.message_id or 0) != found.message_id
+        ]
+        if again:
+            shown = render_transcript([e.as_dict() for e in [found.entry, *again]])
+            raise AssertionError(
+                f"expected one bot message like that in chat {self.chat.id}, got "
+                f"{1 + len(again)}:\n{shown}"
+            )
+        return found
+
+    async def expect_silence(self, timeout: float = SAFETY_LIMIT) -> None:  # noqa: ASYNC109
+        """Fail if the bot has said anything here that this person has not consumed yet.
+
+        The transcript is read once the bot has finished with every update queued so far,
+        by anyone (``_settle``), so a late answer is never missed. ``timeout`` is only a
+        safety limit for that wait, and reaching it fails.
+        """
+        await self._settle(timeout, f"expected silence in chat {self.chat.id}")
+        arrived = self._pending(BOT_MESSAGE_KINDS)
         if arrived:
             shown = render_transcript([e.as_dict() for e in arrived])
             raise AssertionError(f"expected silence in chat {self.chat.id}, got:\n{shown}")
+
+    async def _settle(self, limit: float, purpose: str) -> None:
+        """Wait until every bot that can write here has confirmed each update queued until
+        now (a later getUpdates offset; a 2xx webhook answer), then for the settlers.
+
+        Confirmation means handled only when the bot fetches its next batch after its
+        handlers finish (aiogram: ``start_polling(..., handle_as_tasks=False)``).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        # Kept by identity: a replayed update repeats an id the bot confirmed long ago.
+        queued = [(bot, list(bot.updates)) for bot in self.emu.bots_in(self.chat)]
+        waiting = [(bot, {id(u) for u in snapshot}) for bot, snapshot in queued]
+
+        def confirmed() -> bool:
+            return not any(id(u) in ids for bot, ids in waiting for u in bot.updates)
+
+        if not await self.emu.changed.wait_for(confirmed, limit):
+            left = [u.get("update_id") for bot, ids in waiting for u in bot.updates if id(u) in ids]
+            raise AssertionError(
+                f"{purpose}: the bot did not confirm update(s) {left} within {limit}s, so "
+                f"nothing can be concluded. Transcript:\n{self.transcript_text()}"
+            )
+        for settle in self.emu.settlers:
+            try:
+                await asyncio.wait_for(settle(), max(deadline - loop.time(), 0.01))
+            except TimeoutError:
+                raise AssertionError(
+                    f"{purpose}: {settle} did not finish within {limit}s"
+                ) from None
 
     def skip_pending(self) -> None:
         """Consume everything so far: the next expect_reply sees only what comes later."""
         self.emu.cursors[self._cursor_key] = len(self.emu.log)
         self.emu.cursors[self._answer_cursor_key] = len(self.emu.log)
+
+
+def _matcher(contains: str | None, regex: str | None) -> Callable[[TranscriptEntry], bool]:
+    pattern = re.compile(regex) if regex else None
+
+    def match(entry: TranscriptEntry) -> bool:
+        text = entry.text or ""
+        if contains is not None and contains not in text:
+            return False
+        return not (pattern is not None and not pattern.search(text))
+
+    return match
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ async def run_webhook(
                 if bot.updates and bot.updates[0] is update:
                     bot.updates.pop(0)
                     bot.notifier.notify()
+                    world.changed.notify()  # confirmed: see DriverUser.expect_silence
                 delay = retry_delay
                 if isinstance(reply, dict) and isinstance(reply.get("method"), str):
                     await _run_reply(api, bot, reply)

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import json
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -322,6 +322,9 @@ class World:
         self.log: list[TranscriptEntry] = []
         self.changed = Notifier()
         self.cursors: dict[tuple[object, ...], int] = {}  # driver: consumed seq
+        # driver: what else must be finished before a negative check reads the transcript
+        # (a bot's own outbox, whose pushes are no part of handling an update)
+        self.settlers: list[Callable[[], Awaitable[object]]] = []
         self._ids = itertools.count(1)
         self._group_ids = itertools.count(4_200_000_001)
         self._supergroup_ids = itertools.count(1_002_200_000_001)

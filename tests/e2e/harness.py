@@ -23,14 +23,17 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from bot.app import create_app
 from bot.context import AppContext
-from bot.notifier import Limits
+from bot.notifier import PENDING, SENDING, Limits, OutboxNotifier
 from bot.runners import build
 from bot.settings import load_settings
 from domain.clock import ManualClock
 from sandbox.emulator import Emulator
+from storage.models import Delivery
 
 TOKEN = "7000000001:TEST-gridbot-e2e"
 BOT_USERNAME = "gridbot_test_bot"
@@ -58,6 +61,7 @@ class World:
         self.bot: Bot | None = None
         self.dp: Dispatcher | None = None
         self._task: asyncio.Task[None] | None = None
+        emu.settlers.append(self.outbox_settled)
 
     def user(self, tg_id: int, **profile: Any) -> Any:
         """The conversation driver for a person (see sandbox/driver.py)."""
@@ -97,8 +101,13 @@ class World:
             started.set()
 
         self.dp.startup.register(mark_started)
+        # handle_as_tasks=False: the getUpdates that confirms a batch leaves only after the
+        # batch's handlers (and their commits) are done, so the driver's negative checks,
+        # which wait for that confirmation, read the transcript after the bot has answered.
         self._task = asyncio.create_task(
-            self.dp.start_polling(self.bot, handle_signals=False, polling_timeout=1)
+            self.dp.start_polling(
+                self.bot, handle_signals=False, polling_timeout=1, handle_as_tasks=False
+            )
         )
         waiter = asyncio.create_task(started.wait())
         done, _ = await asyncio.wait(
@@ -121,6 +130,25 @@ class World:
         self._task = None
         self.dp = None
         self.bot = None
+
+    async def outbox_settled(self) -> None:
+        """Until the outbox has nothing due: its pushes are sent after the update that queued
+        them was handled, so the driver's negative checks wait for this too (emu.settlers)."""
+        app = self.app
+        while app is not None and isinstance(app.notifier, OutboxNotifier):
+            await app.notifier.drain()
+            # Idle is the notifier's word; the outbox rows are the record.
+            async with self.db.reading() as s:
+                due = await s.exec(
+                    select(func.count())
+                    .select_from(Delivery)
+                    .where(
+                        col(Delivery.status).in_((PENDING, SENDING)),
+                        col(Delivery.not_before) <= self.clock.now(),
+                    )
+                )
+                if due.one() == 0:
+                    return
 
     async def restart(self) -> None:
         await self.stop()

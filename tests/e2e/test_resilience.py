@@ -63,6 +63,6 @@ async def test_a_replayed_update_is_handled_once(
     # Telegram delivers at least once: the same update id arrives a second time.
     bot.updates.append(dict(seen[-1]))
     bot.notifier.notify()
-    await guard.expect_silence(timeout=0.5)
+    await guard.expect_silence()
     await guard.send("/help")
     await guard.expect_reply(contains="使用说明")

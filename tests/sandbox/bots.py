@@ -89,8 +89,16 @@ async def polling(emu: Emulator, token: str, router: Router) -> AsyncIterator[Bo
     bot = Bot(token, session=emu.bot_session(), default=DefaultBotProperties(parse_mode="HTML"))
     dp = Dispatcher()
     dp.include_router(router)
+    # handle_as_tasks=False: a batch is confirmed (by the next getUpdates) only once it is
+    # handled, which the driver's negative checks wait for.
     task = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, polling_timeout=5, close_bot_session=False)
+        dp.start_polling(
+            bot,
+            handle_signals=False,
+            polling_timeout=5,
+            close_bot_session=False,
+            handle_as_tasks=False,
+        )
     )
     try:
         yield bot

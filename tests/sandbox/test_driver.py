@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.types import Message
 
 from sandbox import Emulator
 from tests.sandbox.bots import echo_router, polling
@@ -53,12 +58,119 @@ async def test_expect_silence_and_timeout_shows_transcript(emu: Emulator) -> Non
     async with polling(emu, TOKEN, echo_router()):
         alice = emu.user(ALICE)
         await alice.send("/quiet")
-        await alice.expect_silence(timeout=0.3)
+        await alice.expect_silence()
         with pytest.raises(AssertionError, match=r"(?s)no bot reply containing 'never'.*/quiet"):
             await alice.expect_reply(contains="never", timeout=0.2)
         await alice.send("loud")
         with pytest.raises(AssertionError, match="expected silence"):
-            await alice.expect_silence(timeout=2)
+            await alice.expect_silence()
+
+
+# Longer than the 0.3 s a negative check used to wait on the wall clock: a slow database, say.
+SLOW = 0.6
+
+
+def slow_router() -> Router:
+    router = Router()
+
+    @router.message(Command("slow"))
+    async def slow(message: Message) -> None:
+        await asyncio.sleep(SLOW)
+        await message.answer("终于")
+
+    @router.message(Command("tell"))
+    async def tell(message: Message, bot: Bot) -> None:
+        await asyncio.sleep(SLOW)
+        await bot.send_message(int((message.text or "").split()[1]), "有人找您")
+
+    @router.message(Command("twice"))
+    async def twice(message: Message) -> None:
+        await message.answer("已上报")
+        await asyncio.sleep(SLOW)
+        await message.answer("已上报")
+
+    @router.message(Command("edit"))
+    async def edit(message: Message) -> None:
+        sent = await message.answer("已上报")
+        await sent.edit_text("已上报，等待立案")
+        await message.answer("请等待")
+
+    return router
+
+
+async def test_silence_is_read_after_a_slow_handler_has_answered(emu: Emulator) -> None:
+    async with polling(emu, TOKEN, slow_router()):
+        alice = emu.user(ALICE)
+        await alice.send("/slow")
+        with pytest.raises(AssertionError, match=r"(?s)expected silence.*终于"):
+            await alice.expect_silence()
+
+
+async def test_silence_waits_for_what_other_people_sent_too(emu: Emulator) -> None:
+    async with polling(emu, TOKEN, slow_router()):
+        alice, bob = emu.user(ALICE), emu.user(BOB)
+        await alice.send("/quiet")
+        await bob.send(f"/tell {ALICE}")
+        with pytest.raises(AssertionError, match=r"(?s)expected silence.*有人找您"):
+            await alice.expect_silence()
+
+
+async def test_a_replayed_update_is_waited_for_though_its_id_was_confirmed(emu: Emulator) -> None:
+    async with polling(emu, TOKEN, slow_router()):
+        alice = emu.user(ALICE)
+        mark = len(emu.bot.updates)
+        await alice.send("/slow")
+        first = dict(emu.bot.updates[mark])
+        await alice.expect_reply(contains="终于", timeout=5)
+        await alice.expect_silence()
+        # Telegram delivers at least once: the same update again (this bot does not dedupe).
+        emu.bot.updates.append(first)
+        emu.bot.notifier.notify()
+        with pytest.raises(AssertionError, match=r"(?s)expected silence.*终于"):
+            await alice.expect_silence()
+
+
+async def test_silence_cannot_pass_while_the_bot_has_not_confirmed(emu: Emulator) -> None:
+    alice = emu.user(ALICE)  # no bot is polling: nothing sent can be called unanswered
+    await alice.send("/quiet")
+    with pytest.raises(AssertionError, match=r"did not confirm update\(s\) \[1\]"):
+        await alice.expect_silence(timeout=0.2)
+
+
+async def test_silence_waits_for_the_settlers(emu: Emulator) -> None:
+    async with polling(emu, TOKEN, echo_router()) as bot:
+        alice = emu.user(ALICE)
+        outbox = [ALICE]
+
+        async def send_the_outbox() -> None:  # a bot's own outbox, sent after handling
+            while outbox:
+                await bot.send_message(outbox.pop(), "日报")
+
+        emu.settlers.append(send_the_outbox)
+        await alice.send("/quiet")
+        with pytest.raises(AssertionError, match=r"(?s)expected silence.*日报"):
+            await alice.expect_silence()
+        alice.skip_pending()
+        await alice.expect_silence()  # the outbox is empty now
+
+
+async def test_expect_once_finds_a_late_second_message(emu: Emulator) -> None:
+    async with polling(emu, TOKEN, slow_router()):
+        alice = emu.user(ALICE)
+        await alice.send("/twice")
+        with pytest.raises(AssertionError, match=r"(?s)expected one bot message.*got 2"):
+            await alice.expect_once(contains="已上报")
+
+
+async def test_expect_once_counts_messages_not_edits(emu: Emulator) -> None:
+    async with polling(emu, TOKEN, slow_router()):
+        alice = emu.user(ALICE)
+        await alice.send("/edit")
+        once = await alice.expect_once(contains="已上报")
+        assert once.text == "已上报" and not once.edited
+        # The edit of that same message is still there to read, then the next message.
+        assert (await alice.expect_reply()).text == "已上报，等待立案"
+        assert (await alice.expect_reply()).text == "请等待"
 
 
 async def test_group_conversation(emu: Emulator) -> None:
@@ -71,7 +183,7 @@ async def test_group_conversation(emu: Emulator) -> None:
         # Bob has not consumed that reply yet: he sees it too
         assert "欢迎" in await bob.expect_reply()
         await alice.send("not addressed to the bot")
-        await alice.expect_silence(timeout=0.3)
+        await alice.expect_silence()
 
 
 async def test_next_bot_message_at_the_emulator_level(emu: Emulator) -> None:
