@@ -1,6 +1,6 @@
 """Scenario files: a grid tree and its rules as YAML, parsed and diffed, purely.
 
-The format is ``scenarios/README.md``. The caller reads the file and hands the text to
+The format is ``docs/scenario-format.md``. The caller reads the file and hands the text to
 ``parse_scenario(text, source=path)``; the result is a ``Scenario`` with every generated grid
 and person spelled out. ``diff(Snapshot, Scenario)`` says what loading it would change.
 
@@ -38,19 +38,31 @@ above; within a grid, the ``people`` list in order, copies in order):
   generated name ``{grid name}·{role label}{i}``, where ``i`` counts the generated names of
   that role in that grid, from 1 (so each grid restarts: ``第1片区·网格长1``,
   ``第1片区·保安巡查员1``, ``第1片区·保安巡查员2``; named people do not use up an ``i``).
-- tg_id missing → the next id counting up from ``tg_id_start`` (the first handed out is
+- tg_id missing → the person's ``place`` is ``"<grid code>/<role key>/<i>"``, ``i``
+  counting the people without a tg_id of that role in that grid from 1 (named or not);
+  the parser numbers them from ``tg_id_start`` in file order (the first handed out is
   ``tg_id_start`` itself), skipping every tg_id written explicitly anywhere in the file.
 
-Generated ids are positional: inserting a nameless person early in the file shifts the ids
-of every nameless person after it. Give real people explicit tg_ids.
+The place, not the order, is who such a person is. ``settle_places`` (which ``diff`` and
+the importer apply) gives each place the tg_id the database already gave it, so an edit
+elsewhere in the file renumbers no one, and a place new to the database the lowest number
+nobody in the file or the database holds (a leaver's number is never handed out again).
 
 A tg_id is one person: the same tg_id with two different names is an error, the same
 tg_id twice with one name is one person in several grids/roles; the same person twice in
 the same grid with the same role is an error. ``Scenario.people`` is unique by tg_id.
 
 Errors raise ``ScenarioError(line, message)``; ``str()`` is ``"<source>:<line>: <reason>"``
-with the 1-based line of the offending node (the first error found; the file is refused
-whole).
+with the 1-based line of the offending node. Reading goes on past a bad item (a role, a
+grid with its subtree, a person, a top-level key) so that ``err.errors`` holds every
+problem, one per line, in line order, up to ``MAX_ERRORS`` (50); ``err.line`` and
+``err.message`` are the first. Checks that lean on what could not be read are skipped (no
+"unknown role" once a role failed, one "too deep" for short ``levels``). Invalid YAML is one
+error. The file is refused whole.
+
+Removals (``domain.scenario_diff``): a person an earlier file listed and this one does not
+leaves — their memberships are removed and they are in ``people_removed``; a grid the file
+no longer lists is archived.
 """
 
 from __future__ import annotations
