@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,8 +47,9 @@ async def test_a_failing_handler_apologises_and_the_bot_goes_on(
 
 
 async def test_a_replayed_update_is_handled_once(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.middlewares")
     emu, bot = world.emu, world.emu.bot
     seen: list[dict[str, Any]] = []
     original = emu.enqueue
@@ -60,9 +62,14 @@ async def test_a_replayed_update_is_handled_once(
     guard = world.user(810000001)
     await guard.send("/start")
     await guard.expect_reply(contains="您好")
+    # Confirmed, so the bot's next long poll is waiting: a replay now is delivered to it
+    # (queued before that poll, the offset would drop it unseen).
+    await guard.expect_silence()
     # Telegram delivers at least once: the same update id arrives a second time.
     bot.updates.append(dict(seen[-1]))
     bot.notifier.notify()
     await guard.expect_silence()
+    replayed = seen[-1]["update_id"]
+    assert f"update {replayed} seen before; skipped" in caplog.messages  # it did arrive
     await guard.send("/help")
     await guard.expect_reply(contains="使用说明")
