@@ -17,6 +17,7 @@ from storage.outbox import enqueue
 Texts = Callable[..., str]
 
 _DESCRIPTION_CHARS = 60  # a reminder of which case it is; the card has the rest
+_LISTED = 30  # cases named in one message: 30 short lines stay well under 4,096 characters
 
 
 async def import_roster(
@@ -45,14 +46,13 @@ async def queue_reassignments(
     t: Texts,
     default_language: str,
 ) -> int:
-    """One message per (leader told, leaver) listing the cases; returns how many were queued."""
-    batches: dict[tuple[int, int], tuple[Leader, list[LeftCase]]] = {}
+    """One message per leader told, listing their cases; returns how many were queued."""
+    batches: dict[int, tuple[Leader, list[LeftCase]]] = {}
     for case in left:
         for leader in case.told:
-            key = (leader.person_id, case.leaver.person_id)
-            batches.setdefault(key, (leader, []))[1].append(case)
+            batches.setdefault(leader.person_id, (leader, []))[1].append(case)
     queued = 0
-    for (leader_id, leaver_id), (leader, cases) in batches.items():
+    for leader_id, (leader, cases) in batches.items():
         if leader.tg_id is None:
             continue
         lang = leader.language or default_language
@@ -64,19 +64,16 @@ async def queue_reassignments(
                 status=t(f"cases.status.{c.status}", lang),
                 grid=html.escape(c.grid_code),
                 description=html.escape(_short(c.description)),
+                name=html.escape(c.leaver.name),
             )
-            for c in cases
+            for c in cases[:_LISTED]
         ]
-        text = t(
-            "roster.reassign",
-            lang,
-            name=html.escape(cases[0].leaver.name),
-            count=len(cases),
-            cases="\n".join(lines),
-        )
+        if len(cases) > _LISTED:
+            lines.append(t("roster.reassign_more", lang, count=len(cases) - _LISTED))
+        text = t("roster.reassign", lang, count=len(cases), cases="\n".join(lines))
         if await enqueue(
             session,
-            key=f"roster_reassign:{leader_id}:{leaver_id}:{now:%Y%m%dT%H%M%S}",
+            key=f"roster_reassign:{leader_id}:{now:%Y%m%dT%H%M%S}",
             kind="roster_reassign",
             chat_id=leader.tg_id,
             person_id=leader_id,

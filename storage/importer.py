@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, or_
-from sqlmodel import col, select
+from sqlalchemy import func, or_
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import CaseStatus
@@ -191,6 +191,7 @@ async def _load(session: AsyncSession) -> _Loaded:
         .join(Grid, col(Grid.id) == Membership.grid_id)
         .join(Role, col(Role.id) == Membership.role_id)
         .where(col(Grid.archived_at).is_(None), col(Person.tg_id).is_not(None))
+        .order_by(col(Membership.id))
     )
     membership_ids = {
         (int(tg), code, key): int(mid)
@@ -488,7 +489,7 @@ async def _apply_memberships(
             )
         )
     for chunk in _chunks(ids):
-        await session.exec(delete(Membership).where(col(Membership.id).in_(chunk)))  # type: ignore[call-overload]
+        await session.exec(delete(Membership).where(col(Membership.id).in_(chunk)))
     await session.flush()
     return ended
 

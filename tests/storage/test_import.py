@@ -227,18 +227,18 @@ async def report(db: Database, tg_id: int, grid_code: str, description: str) -> 
         return case
 
 
-async def accept(db: Database, case: Case, tg_id: int) -> None:
+async def act(db: Database, case: Case, tg_id: int, action: CaseAction, **params: Any) -> None:
     async with db.session() as s:
         me = await who(s, tg_id)
         done = await cases.perform(
             s,
             case_id=case.id or 0,
             actor=cases.actor_of(me),
-            action=CaseAction.ACCEPT,
+            action=action,
             now=CASE_NOW,
             texts=PlainTexts(),
             cfg=await cases.load_config(s),
-            params=cases.StepInput(),
+            params=cases.StepInput(**params),
         )
         assert isinstance(done, cases.Done), done
 
@@ -264,7 +264,7 @@ async def test_a_leader_removed_from_the_file_leaves_the_roster(
 ) -> None:
     waiting = await report(fire, STAFF, "LH-01", "楼道堆放杂物")  # waits on LH-01's leader
     accepted = await report(fire, STAFF, "LH-01", "消防栓被遮挡")
-    await accept(fire, accepted, 800000020)  # waits on LH-01's leader to assign it
+    await act(fire, accepted, 800000020, CaseAction.ACCEPT)  # waits on LH-01's leader to assign
     elsewhere = await report(fire, GUARD, "LH-01-1", "电动车楼道充电")  # LH-01-1's own leader
     later = CASE_NOW + timedelta(days=1)
     app = create_app(load_settings(database_url=db_url), clock=ManualClock(later))
@@ -334,6 +334,49 @@ async def test_a_leader_removed_from_the_file_leaves_the_roster(
             len((await s.exec(select(Delivery).where(Delivery.kind == "roster_reassign"))).all())
             == 1
         )
+
+
+async def test_a_removed_grid_is_archived_and_its_open_cases_go_up_a_level(
+    fire: Database, db_url: str, tmp_path: Path
+) -> None:
+    # 林和东第2片区 (LH-01-2): leader 810000006, guards 810000007 and 810000008.
+    reported = await report(fire, 810000007, "LH-01-2", "消防通道堵塞")
+    assigned = await report(fire, 810000007, "LH-01-2", "灭火器过期")
+    await act(fire, assigned, 810000006, CaseAction.ACCEPT)
+    async with fire.reading() as s:
+        guard2 = (await s.exec(select(Person).where(Person.tg_id == 810000008))).one()
+    await act(fire, assigned, 810000006, CaseAction.ASSIGN, assignee_person_id=guard2.id)
+    text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
+    one_block = 'count: 2\n              code: "LH-01-{n}"'
+    assert one_block in text
+    edited = tmp_path / "fire-edited.yaml"
+    edited.write_text(text.replace(one_block, one_block.replace("2", "1", 1)), encoding="utf-8")
+    app = create_app(load_settings(database_url=db_url), clock=ManualClock(CASE_NOW))
+    try:
+        lines = await import_file(app, edited)
+    finally:
+        await app.db.dispose()
+
+    assert "grid LH-01-2 archived (not in the file): 林和东第2片区" in lines
+    told = "林和东书记 (800000020) of LH-01 told to reassign it"
+    assert [line for line in lines if line.startswith("open case ")] == [
+        f"open case {reported.code} (reported) in LH-01-2 waited on "
+        f"林和东第2片区·网格长1 (810000006): {told}",
+        f"open case {assigned.code} (assigned) in LH-01-2 waited on "
+        f"林和东第2片区·保安巡查员2 (810000008): {told}",
+    ]
+    # 1 + 3 grids archived, their 3 + 3 people gone
+    assert (
+        lines[-1] == "imported fire-edited.yaml: 25 grids, 43 people, 43 memberships, 4 departments"
+    )
+    async with fire.reading() as s:
+        block = (await s.exec(select(Grid).where(Grid.code == "LH-01-2"))).one()
+        assert block.archived_at == CASE_NOW  # kept, archived, not dropped
+        kept = (await s.exec(select(Case).where(Case.grid_id == block.id))).all()
+        assert {c.code for c in kept} == {reported.code, assigned.code}
+        (notice,) = (await s.exec(select(Delivery).where(Delivery.kind == "roster_reassign"))).all()
+        assert notice.chat_id == 800000020
+        assert reported.code in notice.text and assigned.code in notice.text
 
 
 async def test_removing_an_auto_numbered_person_near_the_top_renumbers_nobody(
