@@ -72,21 +72,18 @@ class ScenarioError(ValueError):
         return f"{self.source}:{self.line}: {self.message}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        others = [(e.line, e.message, e.source) for e in self.errors if e is not self]
-        return (_rebuild_error, (self.line, self.message, self.source, others))
+        listed = [(e.line, e.message, e.source) for e in self.errors if e is not self]
+        return (_rebuild_error, (self.line, self.message, self.source, listed))
 
 
 def _rebuild_error(
     line: int | None,
     message: str,
     source: str,
-    others: Sequence[tuple[int | None, str, str]] = (),
+    listed: Sequence[tuple[int | None, str, str]] = (),
 ) -> ScenarioError:
-    if not others:
-        return ScenarioError(line, message, source=source)
-    first = ScenarioError(line, message, source=source)
-    rest = [ScenarioError(*o[:2], source=o[2]) for o in others]
-    return ScenarioError(line, message, source=source, errors=[first, *rest])
+    errors = [ScenarioError(*e[:2], source=e[2]) for e in listed]
+    return ScenarioError(line, message, source=source, errors=errors)
 
 
 @dataclass(frozen=True)

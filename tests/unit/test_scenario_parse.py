@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from datetime import time
 from pathlib import Path
@@ -639,6 +640,8 @@ def test_a_bad_file_reports_every_error_with_its_line() -> None:
     assert "unknown role 'membr'; did you mean 'member'?" in found[2][1]
     assert (err.line, err.message) == found[0]
     assert str(err).splitlines() == [f"demo.yaml:{line}: {message}" for line, message in found]
+    again = pickle.loads(pickle.dumps(err))
+    assert (str(again), len(again.errors)) == (str(err), 3)
 
 
 def test_errors_stop_at_fifty() -> None:
