@@ -328,7 +328,8 @@ class OutboxNotifier:
                 await self._sleep_real(1.0)
                 continue
             if not progressed and not self._in_flight:
-                self._idle.set()
+                if not self._wake.is_set():  # woken mid-pump: rows may be due, not idle
+                    self._idle.set()
                 await self._sleep_real(self._idle_wait())
 
     def _idle_wait(self) -> float:
@@ -340,10 +341,11 @@ class OutboxNotifier:
         return max(min(waits), 0.0)
 
     async def _sleep_real(self, seconds: float) -> None:
-        """Wait for `wake()` or `seconds` of real time, whichever first."""
-        self._wake.clear()
+        """Wait for `wake()` or `seconds` of real time, whichever first. A wake that came
+        while the loop was busy ends the wait at once rather than being lost."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
 
     async def _recover(self) -> None:
         """Rows a previous sender left `sending` died in flight: send them again."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from datetime import UTC, datetime
 
 import pytest
@@ -131,3 +132,34 @@ async def test_429_and_5xx_put_the_row_back_to_pending(
     assert x.status == SENT and x.attempts == 2  # the 502 counted; the 429 did not
     assert n.stats.retry_after == 1 and n.stats.server_errors == 1
     assert [m["text"] for m in emu.bot_messages(USERS[0])] == ["催办"]
+
+
+async def test_a_wake_that_comes_while_the_notifier_loads_is_not_lost(
+    db: Database, emu: Emulator, bot: Bot
+) -> None:
+    # An idle notifier sleeps until woken; a handler queues a row and wakes it. If that wake
+    # lands while the notifier is still loading (and finds nothing yet), it must still count.
+    n = notifier(db, bot, idle_poll_seconds=600.0)
+    real_load = n._load
+    woken_mid_load = False
+
+    async def load_then_queue() -> list[Any]:
+        nonlocal woken_mid_load
+        loaded = await real_load()
+        if not woken_mid_load:
+            woken_mid_load = True
+            async with db.session() as s:
+                await enqueue(s, key="late", kind="notice", chat_id=USERS[0], text="迟到", now=NOW)
+            n.wake()
+        return loaded
+
+    n._load = load_then_queue  # type: ignore[method-assign]
+    await n.start()
+    try:
+        arrived = await emu.changed.wait_for(
+            lambda: [e for e in emu.log if e.kind == "sent" and e.chat_id == USERS[0]], 10.0
+        )
+    finally:
+        await n.stop()
+    assert woken_mid_load
+    assert arrived and arrived[0].text == "迟到"
