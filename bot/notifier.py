@@ -180,7 +180,7 @@ class Decision:
 UNAUTHORIZED_PAUSE_S = 60.0
 
 
-def decide(exc: BaseException) -> Decision:
+def classify_failure(exc: BaseException) -> Decision:
     """What a failed call means for its row (pure: the notifier then acts on it)."""
     if isinstance(exc, TelegramRetryAfter):
         return Decision(Action.PAUSE_ALL, exc.message, retry_after=float(exc.retry_after))
@@ -487,7 +487,7 @@ class OutboxNotifier:
         try:
             message_id = await self._send(row, target)
         except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
-            decision = decide(exc)
+            decision = classify_failure(exc)
         else:
             await self._mark_sent(row, message_id)
             return

@@ -115,8 +115,9 @@ class CaseAction(StrEnum):
     COMMENT = "cmt"  # 留言
 
 
-class CaseEvent(StrEnum):
-    """What the ledger (台账) records for a step. Stored: never rename the values."""
+class EventKind(StrEnum):
+    """What the ledger (台账) records for a step (`storage.models.CaseEvent.kind`). Stored:
+    never rename the values."""
 
     REPORTED = "reported"
     ACCEPTED = "accepted"
@@ -137,6 +138,9 @@ class CaseEvent(StrEnum):
     DEPT_FEEDBACK_GIVEN = "dept_feedback_given"
     DEPT_RETURNED = "dept_returned"
     COMMENTED = "commented"
+    # A leader moved the deadline (限期整改) of a case being handled: no step of `decide`
+    # (see `deadline_change_refusal`); the entry's data holds the old and the new deadline.
+    DEADLINE_CHANGED = "deadline_changed"
 
 
 class RejectReason(StrEnum):
@@ -292,7 +296,7 @@ class Transition:
     """
 
     action: CaseAction
-    event: CaseEvent
+    event: EventKind
     actor_person_id: int | None
     before: CaseFacts
     after: CaseFacts
@@ -481,7 +485,7 @@ def decide(
     if refused is not None:
         return Refusal(action, refused)
 
-    def step(event: CaseEvent, after: CaseFacts) -> Transition:
+    def step(event: EventKind, after: CaseFacts) -> Transition:
         return Transition(
             action=action,
             event=event,
@@ -497,11 +501,11 @@ def decide(
 
     match action:
         case _A.ACCEPT:
-            return step(CaseEvent.ACCEPTED, replace(case, status=_S.ACCEPTED))
+            return step(EventKind.ACCEPTED, replace(case, status=_S.ACCEPTED))
         case _A.REJECT:
             if reason is None:
                 return refuse(_R.MISSING_PARAMETER)
-            return step(CaseEvent.REJECTED, replace(case, status=_S.REJECTED))
+            return step(EventKind.REJECTED, replace(case, status=_S.REJECTED))
         case _A.ASSIGN:
             if (assignee_person_id is None) == (department_id is None):
                 return refuse(_R.MISSING_PARAMETER)
@@ -512,7 +516,7 @@ def decide(
                 and case.assignee_department_id == department_id
             ):
                 return refuse(_R.SAME_ASSIGNEE)
-            event = CaseEvent.ASSIGNED if case.status is _S.ACCEPTED else CaseEvent.REASSIGNED
+            event = EventKind.ASSIGNED if case.status is _S.ACCEPTED else EventKind.REASSIGNED
             return step(
                 event,
                 replace(
@@ -524,16 +528,16 @@ def decide(
                 ),
             )
         case _A.ACKNOWLEDGE:
-            return step(CaseEvent.ACKNOWLEDGED, replace(case, status=_S.IN_PROGRESS))
+            return step(EventKind.ACKNOWLEDGED, replace(case, status=_S.IN_PROGRESS))
         case _A.REQUEST_EXTENSION:
-            return step(CaseEvent.EXTENSION_REQUESTED, replace(case, extension_pending=True))
+            return step(EventKind.EXTENSION_REQUESTED, replace(case, extension_pending=True))
         case _A.APPROVE_EXTENSION:
-            return step(CaseEvent.EXTENSION_APPROVED, replace(case, extension_pending=False))
+            return step(EventKind.EXTENSION_APPROVED, replace(case, extension_pending=False))
         case _A.REFUSE_EXTENSION:
-            return step(CaseEvent.EXTENSION_REFUSED, replace(case, extension_pending=False))
+            return step(EventKind.EXTENSION_REFUSED, replace(case, extension_pending=False))
         case _A.FEEDBACK:
             return step(
-                CaseEvent.FEEDBACK_GIVEN,
+                EventKind.FEEDBACK_GIVEN,
                 replace(
                     case,
                     status=_S.FEEDBACK,
@@ -543,21 +547,21 @@ def decide(
             )
         case _A.VERIFY_PASS:
             return step(
-                CaseEvent.VERIFIED,
+                EventKind.VERIFIED,
                 replace(case, status=_S.CLOSED, verifier_id=actor.person_id),
             )
         case _A.VERIFY_FAIL:
             return step(
-                CaseEvent.SENT_BACK,
+                EventKind.SENT_BACK,
                 replace(case, status=_S.IN_PROGRESS, rework_count=case.rework_count + 1),
             )
         case _A.RATE:
             if rating is None:
                 return refuse(_R.MISSING_PARAMETER)
-            return step(CaseEvent.RATED, replace(case, status=_S.RATED))
+            return step(EventKind.RATED, replace(case, status=_S.RATED))
         case _A.ESCALATE:
             return step(
-                CaseEvent.ESCALATED,
+                EventKind.ESCALATED,
                 replace(
                     case,
                     status=_S.REPORTED if case.status is _S.REPORTED else _S.ACCEPTED,
@@ -574,7 +578,7 @@ def decide(
             if case.status is _S.TRANSFERRED and case.assignee_department_id == department_id:
                 return refuse(_R.SAME_ASSIGNEE)
             return step(
-                CaseEvent.TRANSFERRED,
+                EventKind.TRANSFERRED,
                 replace(
                     case,
                     status=_S.TRANSFERRED,
@@ -584,10 +588,10 @@ def decide(
                 ),
             )
         case _A.DEPT_ACKNOWLEDGE:
-            return step(CaseEvent.DEPT_ACKNOWLEDGED, replace(case, status=_S.IN_PROGRESS))
+            return step(EventKind.DEPT_ACKNOWLEDGED, replace(case, status=_S.IN_PROGRESS))
         case _A.DEPT_FEEDBACK:
             return step(
-                CaseEvent.DEPT_FEEDBACK_GIVEN,
+                EventKind.DEPT_FEEDBACK_GIVEN,
                 replace(
                     case,
                     status=_S.FEEDBACK,
@@ -597,7 +601,7 @@ def decide(
             )
         case _A.DEPT_RETURN:
             return step(
-                CaseEvent.DEPT_RETURNED,
+                EventKind.DEPT_RETURNED,
                 replace(
                     case,
                     status=_S.ACCEPTED,
@@ -606,7 +610,7 @@ def decide(
                 ),
             )
         case _A.COMMENT:
-            return step(CaseEvent.COMMENTED, case)
+            return step(EventKind.COMMENTED, case)
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover
 
 

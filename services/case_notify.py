@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import Actor, CaseAction, CaseFacts, CaseStatus, allowed_actions
-from domain.cases import CaseEvent as EventKind
+from domain.cases import Actor, CaseAction, CaseFacts, CaseStatus, EventKind, allowed_actions
 from storage import cases as q
 from storage.models import Case, CaseEvent, Department, Grid, Person
 from storage.outbox import enqueue

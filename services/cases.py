@@ -23,6 +23,7 @@ from domain.cases import (
     CaseAction,
     CaseFacts,
     CaseStatus,
+    EventKind,
     Rating,
     Refusal,
     RefusalReason,
@@ -367,8 +368,6 @@ def _apply(
 # ---------------------------------------------------------------------------------------
 # Changing the deadline (限期整改) of a case being handled
 
-DEADLINE_CHANGED = "deadline_changed"
-"""The ledger entry of a deadline change (`CaseEvent.kind`; old and new in its data)."""
 MAX_DEADLINE_DAYS = 366
 DEFAULT_DEADLINE_TIME = time(18, 0)
 
@@ -436,7 +435,7 @@ async def change_deadline(
     event = await q.append_event(
         session,
         case=case,
-        kind=DEADLINE_CHANGED,
+        kind=EventKind.DEADLINE_CHANGED.value,
         at=now,
         actor_id=actor.person_id,
         note=(note or "").strip() or None,

@@ -14,8 +14,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import SEVERITY_BY_ZH, CaseStatus, Severity
-from domain.cases import CaseEvent as EventKind
+from domain.cases import SEVERITY_BY_ZH, CaseStatus, EventKind, Severity
 from domain.identity import Identity
 from services.case_notify import CaseTexts, announce
 from services.cases import Config, initial_deadline

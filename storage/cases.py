@@ -16,8 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus
-from domain.cases import CaseEvent as EventKind
+from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, EventKind
 from domain.geo import haversine_m
 from storage.models import Case, CaseEvent, Department, Grid, Membership, Person, Role
 

@@ -16,10 +16,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.keyboards import Callback
-from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus
-from domain.cases import CaseEvent as EventKind
+from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus, EventKind
 from services.case_notify import CaseView
-from services.cases import DEADLINE_CHANGED
 from storage.models import Case, CaseEvent
 
 CARD_DESCRIPTION_CHARS = 300
@@ -121,7 +119,7 @@ class CaseRender:
             EventKind.REASSIGNED.value,
             EventKind.TRANSFERRED.value,
             EventKind.EXTENSION_APPROVED.value,
-            DEADLINE_CHANGED,
+            EventKind.DEADLINE_CHANGED.value,
         ):
             extra = self.t(
                 "cases.deadline_short",

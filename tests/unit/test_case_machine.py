@@ -10,9 +10,9 @@ from domain.cases import (
     SYSTEM,
     Actor,
     CaseAction,
-    CaseEvent,
     CaseFacts,
     CaseStatus,
+    EventKind,
     Rating,
     Refusal,
     RefusalReason,
@@ -192,9 +192,9 @@ def test_new_case_starts_reported() -> None:
 
 def test_accept_and_reject() -> None:
     t = _ok(decide(_BASE, ACTORS["leader"], A.ACCEPT))
-    assert (t.event, t.after) == (CaseEvent.ACCEPTED, replace(_BASE, status=S.ACCEPTED))
+    assert (t.event, t.after) == (EventKind.ACCEPTED, replace(_BASE, status=S.ACCEPTED))
     t = _ok(decide(_BASE, ACTORS["ancestor"], A.REJECT, reason=RejectReason.OUT_OF_AREA))
-    assert t.event is CaseEvent.REJECTED
+    assert t.event is EventKind.REJECTED
     assert t.after.status is S.REJECTED
     assert t.reject_reason is RejectReason.OUT_OF_AREA
     assert _refused(decide(_BASE, ACTORS["leader"], A.REJECT)) is RefusalReason.MISSING_PARAMETER
@@ -215,10 +215,10 @@ def test_assign_to_a_person_then_reassign() -> None:
     accepted = CASES[S.ACCEPTED]
     leader = ACTORS["leader"]
     t = _ok(decide(accepted, leader, A.ASSIGN, assignee_person_id=ASSIGNEE, target_in_subtree=True))
-    assert t.event is CaseEvent.ASSIGNED
+    assert t.event is EventKind.ASSIGNED
     assert t.after == replace(accepted, status=S.ASSIGNED, assignee_person_id=ASSIGNEE)
     t2 = _ok(decide(t.after, leader, A.ASSIGN, assignee_person_id=MEMBER, target_in_subtree=True))
-    assert t2.event is CaseEvent.REASSIGNED
+    assert t2.event is EventKind.REASSIGNED
     assert t2.after.assignee_person_id == MEMBER
 
 
@@ -257,7 +257,7 @@ def test_assign_to_a_department_is_held_by_the_department() -> None:
     assert _refused(decide(case, ACTORS["assignee"], A.ACKNOWLEDGE)) is RefusalReason.NOT_ASSIGNEE
     assert _refused(decide(case, ACTORS["dept"], A.ACKNOWLEDGE)) is RefusalReason.NOT_ASSIGNEE
     t = _ok(decide(case, ACTORS["dept"], A.DEPT_ACKNOWLEDGE))
-    assert (t.event, t.after.status) == (CaseEvent.DEPT_ACKNOWLEDGED, S.IN_PROGRESS)
+    assert (t.event, t.after.status) == (EventKind.DEPT_ACKNOWLEDGED, S.IN_PROGRESS)
     t = _ok(decide(t.after, ACTORS["dept"], A.DEPT_FEEDBACK))
     assert (t.after.status, t.after.handler_id) == (S.FEEDBACK, DEPT_PERSON)
     assert t.after.assignee_department_id == 50
@@ -266,9 +266,9 @@ def test_assign_to_a_department_is_held_by_the_department() -> None:
 def test_acknowledge_then_feedback() -> None:
     assignee = ACTORS["assignee"]
     t = _ok(decide(CASES[S.ASSIGNED], assignee, A.ACKNOWLEDGE))
-    assert (t.event, t.after.status) == (CaseEvent.ACKNOWLEDGED, S.IN_PROGRESS)
+    assert (t.event, t.after.status) == (EventKind.ACKNOWLEDGED, S.IN_PROGRESS)
     t = _ok(decide(t.after, assignee, A.FEEDBACK))
-    assert t.event is CaseEvent.FEEDBACK_GIVEN
+    assert t.event is EventKind.FEEDBACK_GIVEN
     assert t.after == replace(
         CASES[S.IN_PROGRESS], status=S.FEEDBACK, handler_id=ASSIGNEE, assignee_person_id=ASSIGNEE
     )
@@ -277,7 +277,7 @@ def test_acknowledge_then_feedback() -> None:
 def test_feedback_without_acknowledge_counts_as_acknowledged() -> None:
     t = _ok(decide(CASES[S.ASSIGNED], ACTORS["assignee"], A.FEEDBACK))
     assert (t.event, t.after.status, t.after.handler_id) == (
-        CaseEvent.FEEDBACK_GIVEN,
+        EventKind.FEEDBACK_GIVEN,
         S.FEEDBACK,
         ASSIGNEE,
     )
@@ -288,7 +288,7 @@ def test_extension_request_and_answer() -> None:
     t = _ok(decide(CASES[S.IN_PROGRESS], assignee, A.REQUEST_EXTENSION))
     pending = t.after
     assert (t.event, pending.extension_pending, pending.status) == (
-        CaseEvent.EXTENSION_REQUESTED,
+        EventKind.EXTENSION_REQUESTED,
         True,
         S.IN_PROGRESS,
     )
@@ -300,9 +300,9 @@ def test_extension_request_and_answer() -> None:
     )
     assert {A.APPROVE_EXTENSION, A.REFUSE_EXTENSION} <= allowed_actions(pending, leader)
     yes = _ok(decide(pending, ACTORS["ancestor"], A.APPROVE_EXTENSION))
-    assert (yes.event, yes.after.extension_pending) == (CaseEvent.EXTENSION_APPROVED, False)
+    assert (yes.event, yes.after.extension_pending) == (EventKind.EXTENSION_APPROVED, False)
     no = _ok(decide(pending, leader, A.REFUSE_EXTENSION))
-    assert (no.event, no.after.extension_pending) == (CaseEvent.EXTENSION_REFUSED, False)
+    assert (no.event, no.after.extension_pending) == (EventKind.EXTENSION_REFUSED, False)
 
 
 def test_a_leader_cannot_approve_his_own_extension() -> None:
@@ -330,14 +330,14 @@ def test_pending_extension_is_dropped_when_the_case_moves_on() -> None:
 
 def test_verify_pass_records_the_verifier() -> None:
     t = _ok(decide(CASES[S.FEEDBACK], ACTORS["ancestor"], A.VERIFY_PASS))
-    assert t.event is CaseEvent.VERIFIED
+    assert t.event is EventKind.VERIFIED
     assert t.after == replace(CASES[S.FEEDBACK], status=S.CLOSED, verifier_id=ANCESTOR)
 
 
 def test_verify_fail_sends_back_to_the_same_assignee() -> None:
     feedback = replace(CASES[S.IN_PROGRESS], status=S.FEEDBACK, handler_id=ASSIGNEE, rework_count=1)
     t = _ok(decide(feedback, ACTORS["leader"], A.VERIFY_FAIL))
-    assert t.event is CaseEvent.SENT_BACK
+    assert t.event is EventKind.SENT_BACK
     assert t.after == replace(feedback, status=S.IN_PROGRESS, rework_count=2)
     again = _ok(decide(t.after, ACTORS["assignee"], A.FEEDBACK)).after
     assert again.handler_id == ASSIGNEE and again.rework_count == 2
@@ -353,7 +353,7 @@ def test_handler_cannot_verify_even_as_ancestor_leader() -> None:
 def test_rate_by_verifier_or_leader_above() -> None:
     closed = CASES[S.CLOSED]
     t = _ok(decide(closed, ACTORS["leader"], A.RATE, rating=Rating.FAIR))
-    assert (t.event, t.after.status, t.rating) == (CaseEvent.RATED, S.RATED, Rating.FAIR)
+    assert (t.event, t.after.status, t.rating) == (EventKind.RATED, S.RATED, Rating.FAIR)
     assert _ok(decide(closed, ACTORS["ancestor"], A.RATE, rating=Rating.POOR)).rating is (
         Rating.POOR
     )
@@ -381,7 +381,7 @@ def test_escalate_hands_the_case_to_the_parent(
 ) -> None:
     case = replace(CASES[status], escalation_count=2)
     t = _ok(decide(case, SYSTEM, A.ESCALATE))
-    assert t.event is CaseEvent.ESCALATED
+    assert t.event is EventKind.ESCALATED
     assert t.actor_person_id is None
     assert t.after == replace(
         case,
@@ -407,13 +407,13 @@ def test_transfer_and_the_department_answers() -> None:
     leader, dept = ACTORS["leader"], ACTORS["dept"]
     t = _ok(decide(CASES[S.IN_PROGRESS], leader, A.TRANSFER, department_id=50))
     transferred = t.after
-    assert (t.event, transferred) == (CaseEvent.TRANSFERRED, CASES[S.TRANSFERRED])
+    assert (t.event, transferred) == (EventKind.TRANSFERRED, CASES[S.TRANSFERRED])
     assert _refused(decide(transferred, leader, A.TRANSFER)) is RefusalReason.MISSING_PARAMETER
     assert _refused(decide(transferred, leader, A.TRANSFER, department_id=50)) is (
         RefusalReason.SAME_ASSIGNEE
     )
     back = _ok(decide(transferred, dept, A.DEPT_RETURN))
-    assert back.event is CaseEvent.DEPT_RETURNED
+    assert back.event is EventKind.DEPT_RETURNED
     assert back.after == replace(transferred, status=S.ACCEPTED, assignee_department_id=None)
     direct = _ok(decide(transferred, dept, A.DEPT_FEEDBACK))
     assert direct.after.status is S.FEEDBACK
@@ -445,7 +445,7 @@ def test_leader_takes_a_case_back_from_a_silent_department() -> None:
 
 def test_comment_changes_nothing() -> None:
     t = _ok(decide(CASES[S.RATED], ACTORS["reporter"], A.COMMENT))
-    assert (t.event, t.after) == (CaseEvent.COMMENTED, CASES[S.RATED])
+    assert (t.event, t.after) == (EventKind.COMMENTED, CASES[S.RATED])
 
 
 def test_admin_who_also_leads_has_leader_rights() -> None:

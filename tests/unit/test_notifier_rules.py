@@ -15,7 +15,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendMessage
 
-from bot.notifier import Action, Limits, TokenBucket, decide, is_group_chat
+from bot.notifier import Action, Limits, TokenBucket, classify_failure, is_group_chat
 from bot.settings import SettingsError, load_settings
 
 METHOD = SendMessage(chat_id=1, text="x")
@@ -105,12 +105,16 @@ def test_backoff_total_before_giving_up_is_minutes_not_hours() -> None:
 
 
 def test_429_pauses_all_sending_for_retry_after() -> None:
-    d = decide(TelegramRetryAfter(METHOD, "Too Many Requests: retry after 7", retry_after=7))
+    d = classify_failure(
+        TelegramRetryAfter(METHOD, "Too Many Requests: retry after 7", retry_after=7)
+    )
     assert d.action is Action.PAUSE_ALL and d.retry_after == 7.0
 
 
 def test_migrated_group_gives_the_new_chat() -> None:
-    d = decide(TelegramMigrateToChat(METHOD, "migrated", migrate_to_chat_id=-1001234567890))
+    d = classify_failure(
+        TelegramMigrateToChat(METHOD, "migrated", migrate_to_chat_id=-1001234567890)
+    )
     assert d.action is Action.MIGRATE and d.new_chat_id == -1001234567890
 
 
@@ -124,12 +128,12 @@ def test_migrated_group_gives_the_new_chat() -> None:
     ],
 )
 def test_403_is_unreachable_never_retried(message: str) -> None:
-    d = decide(TelegramForbiddenError(METHOD, message))
+    d = classify_failure(TelegramForbiddenError(METHOD, message))
     assert d.action is Action.UNREACHABLE and d.error == message
 
 
 def test_an_edit_that_changes_nothing_counts_as_done() -> None:
-    d = decide(TelegramBadRequest(METHOD, "Bad Request: message is not modified: ..."))
+    d = classify_failure(TelegramBadRequest(METHOD, "Bad Request: message is not modified: ..."))
     assert d.action is Action.ALREADY_DONE
 
 
@@ -138,7 +142,7 @@ def test_an_edit_that_changes_nothing_counts_as_done() -> None:
     ["Bad Request: can't parse entities: unclosed tag", "Bad Request: chat not found"],
 )
 def test_other_400s_fail_at_once(message: str) -> None:
-    assert decide(TelegramBadRequest(METHOD, message)).action is Action.FAIL
+    assert classify_failure(TelegramBadRequest(METHOD, message)).action is Action.FAIL
 
 
 @pytest.mark.parametrize(
@@ -152,16 +156,16 @@ def test_other_400s_fail_at_once(message: str) -> None:
     ],
 )
 def test_5xx_timeouts_and_garbage_are_retried(exc: BaseException) -> None:
-    d = decide(exc)
+    d = classify_failure(exc)
     assert d.action is Action.RETRY and d.error
 
 
 def test_any_other_api_refusal_fails() -> None:
-    assert decide(TelegramConflictError(METHOD, "Conflict")).action is Action.FAIL
+    assert classify_failure(TelegramConflictError(METHOD, "Conflict")).action is Action.FAIL
 
 
 def test_a_revoked_token_holds_everything_and_loses_nothing() -> None:
     from aiogram.exceptions import TelegramUnauthorizedError
 
-    d = decide(TelegramUnauthorizedError(METHOD, "Unauthorized"))
+    d = classify_failure(TelegramUnauthorizedError(METHOD, "Unauthorized"))
     assert d.action is Action.PAUSE_ALL and d.retry_after >= 30
