@@ -17,17 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import Actor, CaseAction, CaseFacts, CaseStatus, EventKind, allowed_actions
+from services.case_rules import Config, facts_of
 from storage import cases as q
 from storage.models import Case, CaseEvent, Department, Grid, Person
 from storage.outbox import enqueue
-
-if TYPE_CHECKING:
-    from services.cases import Config
 
 BUTTON_ORDER: tuple[CaseAction, ...] = (
     CaseAction.ACCEPT,
@@ -148,8 +146,6 @@ async def announce(
     cfg: Config,
 ) -> None:
     """Queue every push the step `event` calls for."""
-    from services.cases import facts_of
-
     assert case.id is not None and event.id is not None
     view = await build_view(session, case)
     grid = view.grid

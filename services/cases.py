@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.calendar import ChinaWorkCalendar
 from domain.cases import (
     Actor,
     CaseAction,
@@ -28,18 +27,19 @@ from domain.cases import (
     Refusal,
     RefusalReason,
     RejectReason,
-    Severity,
     Transition,
     deadline_change_refusal,
     decide,
     waiting_for,
 )
-from domain.deadlines import DEFAULT_DEADLINE_HOURS, deadline_for, extend_deadline
+from domain.deadlines import deadline_for, extend_deadline
 from domain.identity import Identity
 from domain.visibility import Viewer, may_see
 from services.case_notify import CaseTexts, announce
+from services.case_rules import Config, facts_of
+from services.case_rules import load_config as load_config  # the steps' callers load it here
 from storage import cases as q
-from storage.models import Case, Deployment, Grid
+from storage.models import Case, Grid
 
 MAX_NOTE = 1000
 MAX_PHOTOS = 10
@@ -58,61 +58,8 @@ class Problem(StrEnum):
     NO_TARGET = "no_target"
 
 
-@dataclass(frozen=True)
-class Config:
-    """The deployment rules a step needs."""
-
-    tz: ZoneInfo
-    severity_hours: dict[str, int]
-    notify_to_root: frozenset[str]
-    default_language: str = "zh"
-
-    def hours_for(self, severity: str) -> int:
-        return self.severity_hours.get(severity, DEFAULT_DEADLINE_HOURS[Severity(severity)])
-
-
-async def load_config(session: AsyncSession, *, default_language: str = "zh") -> Config:
-    """Severities are configured by their Chinese names; cases store `Severity` values."""
-    from domain.cases import SEVERITY_BY_ZH
-
-    d = await session.get(Deployment, 1) or Deployment(id=1)
-    hours: dict[str, int] = {s.value: h for s, h in DEFAULT_DEADLINE_HOURS.items()}
-    root: set[str] = {Severity.CRITICAL.value} if not d.severities else set()
-    for name, spec in (d.severities or {}).items():
-        sev = SEVERITY_BY_ZH.get(name) or (name if name in Severity.__members__.values() else None)
-        if sev is None:
-            continue
-        hours[str(sev)] = int(spec.get("deadline_hours", hours[str(sev)]))
-        if spec.get("notify_to_root"):
-            root.add(str(sev))
-    return Config(
-        tz=ZoneInfo(d.timezone or "Asia/Shanghai"),
-        severity_hours=hours,
-        notify_to_root=frozenset(root),
-        default_language=default_language,
-    )
-
-
-CALENDAR = ChinaWorkCalendar()
-
-
 def initial_deadline(created_at: datetime, severity: str, cfg: Config) -> datetime:
-    return deadline_for(created_at, cfg.hours_for(severity), cfg.tz, CALENDAR)
-
-
-def facts_of(case: Case, grid: Grid) -> CaseFacts:
-    return CaseFacts(
-        status=CaseStatus(case.status),
-        grid_path=tuple(grid.ancestor_ids()),
-        reporter_id=case.reporter_id,
-        assignee_person_id=case.assignee_person_id,
-        assignee_department_id=case.assignee_department_id,
-        handler_id=case.handler_id,
-        verifier_id=case.verifier_id,
-        extension_pending=case.extension_pending,
-        rework_count=case.rework_count,
-        escalation_count=case.escalation_count,
-    )
+    return deadline_for(created_at, cfg.hours_for(severity), cfg.tz, cfg.calendar)
 
 
 def actor_of(
@@ -339,7 +286,9 @@ def _apply(
         case CaseAction.APPROVE_EXTENSION:
             hours = case.extension_hours or EXTENSION_CHOICES[0]
             old = case.deadline_at or now
-            case.deadline_at = extend_deadline(old, hours, now=now, tz=cfg.tz, calendar=CALENDAR)
+            case.deadline_at = extend_deadline(
+                old, hours, now=now, tz=cfg.tz, calendar=cfg.calendar
+            )
             data.update(
                 hours=hours, old_deadline=old.isoformat(), deadline=case.deadline_at.isoformat()
             )

@@ -36,7 +36,7 @@ from storage.outbox import enqueue
 
 if TYPE_CHECKING:
     from services.case_notify import CaseTexts
-    from services.cases import Config
+    from services.case_rules import Config
 from storage.patrols import (
     DONE,
     OPEN,

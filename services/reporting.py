@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.cases import SEVERITY_BY_ZH, CaseStatus, EventKind, Severity
 from domain.identity import Identity
 from services.case_notify import CaseTexts, announce
-from services.cases import Config, initial_deadline
+from services.case_rules import Config
+from services.cases import initial_deadline
 from storage import cases as q
 from storage.importer import DEFAULT_CATEGORIES
 from storage.models import Case, Deployment, Grid
