@@ -5,9 +5,9 @@ of work (`storage.outbox.enqueue`) and call `wake()` after the commit. `OutboxNo
 pending rows in id order and sends them:
 
 - only once `not_before` has come (quiet hours hold nags that way);
-- under three token buckets: ~30 messages a second overall, 1 a second per chat, 20 a minute
-  per group (bursts of one, so it never relies on Telegram's burst allowance); never two
-  sends to the same chat at once;
+- under three token buckets: ~30 messages a second overall, 1 a second per chat, 19 a minute
+  per group (bursts of one, so it never relies on Telegram's burst allowance), taken as each
+  call leaves (`_take_turn`); never two sends to the same chat at once;
 - a 429 pauses *all* sending for `retry_after`; 5xx answers, timeouts and garbled answers are
   retried with exponential back-off (in memory; a restart retries at once) up to
   `max_attempts`, then the row is `failed`;
@@ -105,9 +105,11 @@ class RealTimer:
 class Limits:
     """What the notifier allows itself. Rates sit just under Telegram's published limits."""
 
+    # Under Telegram's figures with room for the time a request takes to arrive: Telegram
+    # counts arrivals, the notifier can only count departures (sandbox/flood.py's model).
     global_per_second: float = 29.0
     chat_per_second: float = 1.0
-    group_per_minute: float = 20.0
+    group_per_minute: float = 19.0
     max_in_flight: int = 8
     max_attempts: int = 8
     base_backoff: float = 1.0
@@ -262,6 +264,7 @@ class OutboxNotifier:
 
     def __post_init__(self) -> None:
         self._global = TokenBucket(self.limits.global_per_second)
+        self._gate = asyncio.Lock()  # one call at a time takes its turn under the rate limits
         self._chats: dict[int, TokenBucket] = {}
         self._groups: dict[int, TokenBucket] = {}
         self._paused_until = 0.0
@@ -392,10 +395,6 @@ class OutboxNotifier:
             if self._paused_until > now:
                 await self.timer.sleep(self._paused_until - now)
                 continue
-            wait_global = self._global.wait(now)
-            if wait_global > 0:
-                await self.timer.sleep(wait_global)
-                continue
             chosen: _Row | None = None
             soonest = math.inf
             held: set[int] = set()  # chats whose earlier row waits: keep each chat in order
@@ -432,10 +431,8 @@ class OutboxNotifier:
                 await self.timer.sleep(soonest)
                 continue
             rows.remove(chosen)
-            self._global.take(now)
-            self._chat_bucket(chosen.chat_id).take(now)
-            if is_group_chat(chosen.chat_id):
-                self._group_bucket(chosen.chat_id).take(now)
+            # The chat's tokens are there now and stay there (the chat is busy until this
+            # send ends); `_take_turn` takes them with the global one as the call leaves.
             while len(self._in_flight) >= self.limits.max_in_flight:
                 await asyncio.wait(
                     list(self._in_flight.values()), return_when=asyncio.FIRST_COMPLETED
@@ -482,8 +479,25 @@ class OutboxNotifier:
             self._in_flight.pop(row.id, None)
             self._busy_chats.discard(row.chat_id)
 
+    async def _take_turn(self, chat_id: int) -> None:
+        """Wait for a global token and take it with the chat's (and group's), just before the
+        call. Taken when the row was picked instead, sends queued behind slow status writes
+        would leave bunched together, and Telegram counts them as they arrive."""
+        async with self._gate:
+            while True:
+                now = self.timer.monotonic()
+                wait = max(self._paused_until - now, self._global.wait(now))
+                if wait <= 0:
+                    break
+                await self.timer.sleep(wait)
+            self._global.take(now)
+            self._chat_bucket(chat_id).take(now)
+            if is_group_chat(chat_id):
+                self._group_bucket(chat_id).take(now)
+
     async def _attempt(self, row: _Row, target: _EditTarget | None) -> None:
         await self._set_status(row, SENDING)
+        await self._take_turn(row.chat_id)
         try:
             message_id = await self._send(row, target)
         except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:

@@ -22,6 +22,7 @@ from sandbox.errors import ApiError, bad_request
 from sandbox.html_text import HtmlParseError, parse_html, strip_text, utf16_len
 from sandbox.images import image_size, sniff_mime
 from sandbox.world import (
+    CALLBACK_ANSWER_WINDOW,
     DEFAULT_UPDATE_TYPES,
     MEMBER_STATUSES,
     MESSAGE_AGE_LIMIT,
@@ -1060,6 +1061,8 @@ class BotApi:
     async def answer_callback_query(self, bot: BotRecord, p: Params) -> Any:
         press = bot.callbacks.get(p.get_str("callback_query_id") or "")
         if press is None or press.answered:
+            raise bad_request(errors.QUERY_TOO_OLD)
+        if self.world.clock.monotonic() - press.pressed_at > CALLBACK_ANSWER_WINDOW:
             raise bad_request(errors.QUERY_TOO_OLD)
         text = p.get_str("text")
         if text is not None and len(text) > 200:

@@ -41,8 +41,9 @@ class PressError(LookupError):
 class Emulator(UserSide):
     """A Telegram Bot API emulator on 127.0.0.1 (a free port unless ``port`` is given).
 
-    ``limits`` defaults to FloodLimits.relaxed() (the global 30/s still holds);
-    pass FloodLimits.telegram() for the strict per-chat and per-group limits.
+    ``limits`` defaults to Telegram's (FloodLimits.telegram(), see sandbox/flood.py); a test
+    that needs FloodLimits.relaxed() says why. People are created not started: the bot may
+    not write first to someone until they have written to it in private.
     """
 
     def __init__(

@@ -38,7 +38,6 @@ class UserSide(World):
     ) -> Chat:
         """The chat a person acts in: their private chat with the bot, or a group."""
         if chat_id is None or chat_id == user.id:
-            user.started = True
             return self.private_chat(bot or self.bot, user)
         chat = self.groups.get(chat_id)
         if chat is None:
@@ -226,6 +225,12 @@ class UserSide(World):
             fields["sender_chat"] = chat.as_dict()
         else:
             sender = user.as_dict()
+        album = fields.get("media_group_id")
+        if album is None or album != self.last_album:
+            self.person_acts()  # an album's items arrive together
+        self.last_album = album
+        if chat.type == "private":
+            user.started = True  # a bot may write first to whoever has written to it
         message = self.new_message(chat, sender, **fields)
         if reply_to is not None:
             snap = self.reply_snapshot(chat, reply_to)
@@ -423,8 +428,14 @@ class UserSide(World):
         if stored is None:
             raise LookupError(f"no message {message_id} in chat {chat.id}")
         owner = self.bot_by_id(stored.bot_id) if stored.bot_id else (bot or self.bot)
+        self.person_acts()
         press = CallbackPress(
-            str(secrets.randbits(62) + 10**17), user.id, chat.id, message_id, data
+            str(secrets.randbits(62) + 10**17),
+            user.id,
+            chat.id,
+            message_id,
+            data,
+            pressed_at=self.clock.monotonic(),
         )
         owner.callbacks[press.id] = press
         too_old = self.now() - int(stored.data.get("date") or 0) >= MESSAGE_AGE_LIMIT

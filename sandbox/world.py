@@ -60,6 +60,10 @@ MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
 # message arrive as an InaccessibleMessage: Telegram publishes no figure for that (reports range
 # from hours to weeks, tdlib/telegram-bot-api#401), so the emulator uses the one it knows.
 MESSAGE_AGE_LIMIT = 48 * 3600
+# answerCallbackQuery after this many seconds from the press answers 400 "query is too old and
+# response timeout expired or query ID is invalid": the client stops waiting (its spinner) and
+# the server forgets the query. Telegram gives no figure; reports put it at about 15 s.
+CALLBACK_ANSWER_WINDOW = 15.0
 
 
 class Notifier:
@@ -97,7 +101,7 @@ class UserRecord:
     last_name: str | None = None
     username: str | None = None
     language_code: str | None = None
-    started: bool = True  # has pressed Start, so bots may write first
+    started: bool = False  # has written to a bot in private (/start), so bots may write first
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
@@ -133,6 +137,7 @@ class CallbackPress:
     chat_id: int
     message_id: int
     data: str
+    pressed_at: float = 0.0  # the emulator's monotonic clock: the answer's window starts here
     answered: bool = False
     text: str | None = None
     show_alert: bool = False
@@ -309,7 +314,7 @@ class World:
 
     def __init__(self, clock: Clock | None = None, limits: FloodLimits | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
-        self.flood = FloodControl(limits or FloodLimits.relaxed())
+        self.flood = FloodControl(limits or FloodLimits.telegram())
         self.faults = Faults()
         self.stats = Stats()
         self.bots: dict[str, BotRecord] = {}
@@ -325,6 +330,11 @@ class World:
         # driver: what else must be finished before a negative check reads the transcript
         # (a bot's own outbox, whose pushes are no part of handling an update)
         self.settlers: list[Callable[[], Awaitable[object]]] = []
+        # Seconds a person takes before each message or press (reading, typing) on a
+        # ManualClock: people do not write at machine speed, and Telegram's per-chat limits
+        # assume they do not. 0: the clock moves only when a test moves it.
+        self.think_time = 0.0
+        self.last_album: str | None = None
         self._ids = itertools.count(1)
         self._group_ids = itertools.count(4_200_000_001)
         self._supergroup_ids = itertools.count(1_002_200_000_001)
@@ -336,6 +346,12 @@ class World:
 
     def next_id(self) -> int:
         return next(self._ids)
+
+    def person_acts(self) -> None:
+        """A person is about to write or press: ``think_time`` passes on a manual clock."""
+        advance = getattr(self.clock, "advance", None)
+        if self.think_time > 0 and advance is not None:
+            advance(self.think_time)
 
     # -- bots and users ---------------------------------------------------
     def add_bot(self, token: str, username: str = "gridbot_test_bot", first_name: str = "网格通",
@@ -369,7 +385,9 @@ class World:
         language_code: str | None = None,
         started: bool | None = None,
     ) -> UserRecord:
-        """Create the user, or update the fields given. New users default to zh-hans."""
+        """Create the user, or update the fields given. New users default to zh-hans and have
+        not started the bot: a bot may not write first to them until they write to it in
+        private (or ``started=True``)."""
         user = self.users.get(tg_id)
         if user is None:
             user = UserRecord(
@@ -378,7 +396,7 @@ class World:
                 last_name,
                 username,
                 language_code if language_code is not None else "zh-hans",
-                True if started is None else started,
+                bool(started),
             )
             self.users[tg_id] = user
             return user
@@ -434,13 +452,13 @@ class World:
             user = self.users.get(cid)
             if user is None:
                 raise errors.chat_not_found()
-            found = self.privates.get((bot.id, cid))
-            if found is None:
-                if not user.started:
-                    if sending:
-                        raise errors.forbidden("bot can't initiate conversation with a user")
-                    raise errors.chat_not_found()
-                found = self.private_chat(bot, user)
+            # Whether the person has written to a bot, not whether the emulator holds a Chat
+            # object for them (reading a transcript makes one).
+            if not user.started:
+                if sending:
+                    raise errors.forbidden("bot can't initiate conversation with a user")
+                raise errors.chat_not_found()
+            found = self.private_chat(bot, user)
             if sending:
                 if cid in self.faults.deactivated:
                     raise errors.forbidden("user is deactivated")

@@ -172,7 +172,7 @@ async def test_sigkill_mid_digests_then_restart(
     by_chat = {d.chat_id: d for d in queued.values()}
     assert len(by_chat) == n  # one digest per leader, each in its own chat
     for chat_id in by_chat:
-        emu.ensure_user(chat_id)
+        emu.ensure_user(chat_id, started=True)
 
     def sent_calls() -> int:
         return emu.stats.count("sendMessage")

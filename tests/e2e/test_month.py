@@ -94,7 +94,7 @@ async def test_a_month_of_chasing(fast_notifier: None, world: World) -> None:
     for ps in who.values():
         for p in ps:
             assert p.tg_id is not None
-            world.emu.ensure_user(p.tg_id)
+            world.emu.ensure_user(p.tg_id, started=True)  # all have opened the bot
 
     def one(code: str, role: str, i: int = 0) -> Person:
         return who[(code, role)][i]

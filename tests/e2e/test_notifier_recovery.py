@@ -32,7 +32,7 @@ async def emu() -> AsyncIterator[Emulator]:
     async with Emulator(limits=FloodLimits.telegram()) as emulator:
         emulator.add_bot(TOKEN, "gridbot_recovery_bot")
         for uid in USERS:
-            emulator.ensure_user(uid)
+            emulator.ensure_user(uid, started=True)
         yield emulator
 
 

@@ -23,11 +23,16 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def emu(clock: ManualClock) -> AsyncIterator[Emulator]:
+    # Relaxed: these tests check each method's answers and send many messages to one chat on
+    # a clock that does not move; Telegram's limits have their own tests (test_faults.py,
+    # test_timing.py).
     async with Emulator(clock=clock, limits=FloodLimits.relaxed()) as emulator:
         emulator.add_bot(TOKEN, BOT_USERNAME, "网格通")
-        emulator.ensure_user(ALICE, "Alice", username="alice")
-        emulator.ensure_user(BOB, "Bob")
-        emulator.ensure_user(CAROL, "Carol")
+        # People who have opened the bot: these tests are about the methods, not about who
+        # may be written to first (test_botapi.py and test_timing.py walk that).
+        emulator.ensure_user(ALICE, "Alice", username="alice", started=True)
+        emulator.ensure_user(BOB, "Bob", started=True)
+        emulator.ensure_user(CAROL, "Carol", started=True)
         yield emulator
 
 

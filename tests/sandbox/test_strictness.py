@@ -415,6 +415,9 @@ async def test_a_press_on_an_old_or_deleted_message_arrives_inaccessible(
         assert isinstance(query.message, InaccessibleMessage)
         assert query.message.date == 0
         assert query.message.message_id == mid and query.message.chat.id == ALICE
-        assert await bot.answer_callback_query(query.id, text="该消息已过期")
+    # The press on the deleted message was made two days ago: far too late to answer it.
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_callback_query(queries[1].id, text="该消息已过期")
+    assert await bot.answer_callback_query(queries[2].id, text="该消息已过期")
     answer = await alice.expect_answer()
     assert answer.text == "该消息已过期"

@@ -51,23 +51,24 @@ def test_sending_at_the_bucket_rate_is_steady() -> None:
     assert stamps[-1] == pytest.approx(58 / 29.0)  # 58 gaps of 1/29 s: 2 s for 59 messages
 
 
-def test_group_bucket_rate_is_twenty_a_minute() -> None:
+def test_group_bucket_rate_is_under_twenty_a_minute() -> None:
     lim = Limits()
     b = TokenBucket(lim.group_per_minute / 60.0)
     b.take(0.0)
-    assert b.wait(0.0) == pytest.approx(3.0)
+    # Twenty in any minute is Telegram's; a little under leaves room for arrival jitter.
+    assert 3.0 < b.wait(0.0) <= 3.3
 
 
 def test_limits_sit_under_telegrams() -> None:
     lim = Limits()
-    assert lim.global_per_second < 30 and lim.chat_per_second <= 1 and lim.group_per_minute <= 20
+    assert lim.global_per_second < 30 and lim.chat_per_second <= 1 and lim.group_per_minute < 20
 
 
 def test_scaled_multiplies_every_rate_and_nothing_else() -> None:
     lim = Limits().scaled(0.5)
     assert lim.global_per_second == pytest.approx(14.5)
     assert lim.chat_per_second == pytest.approx(0.5)
-    assert lim.group_per_minute == pytest.approx(10.0)
+    assert lim.group_per_minute == pytest.approx(9.5)
     assert lim.max_in_flight == Limits().max_in_flight
 
 
