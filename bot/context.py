@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.i18n import Translator
 from bot.settings import Settings
+from domain.calendar import ChinaWorkCalendar, WorkCalendar
 from domain.clock import Clock, SystemClock
 from storage.db import Database
 
@@ -20,6 +21,8 @@ class AppContext:
     db: Database
     translator: Translator
     clock: Clock = field(default_factory=SystemClock)
+    calendar: WorkCalendar = field(default_factory=ChinaWorkCalendar)
+    """The working days deadlines and overdue cases are counted in."""
     bot_username: str = ""
     notifier: Notifier | None = None
     extras: dict[str, Any] = field(default_factory=dict)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from services.chasing import Outcome, load_rules, run_daily, run_sweep
+from bot.render.cases import CaseRender
+from services.chasing import ChasingTexts, Outcome, load_rules, run_daily, run_sweep
 from services.digest import DigestRun, run_digests
 from storage.housekeeping import forget_old_updates
 
@@ -34,12 +36,14 @@ def unbind(key: str) -> None:
     _APPS.pop(key, None)
 
 
-def _case_texts(app: AppContext, tz: Any) -> Any:
-    try:
-        from bot.render.cases import CaseRender
-    except ImportError:  # pragma: no cover
-        return None
-    return CaseRender(app.translator, app.settings.default_language, tz)
+def _texts(app: AppContext, tz: ZoneInfo) -> ChasingTexts:
+    """What the chasing says, built as the handlers build theirs."""
+    language = app.settings.default_language
+    return ChasingTexts(
+        t=app.translator.t,
+        default_language=language,
+        cases=CaseRender(app.translator, language, tz),
+    )
 
 
 def _wake(app: AppContext) -> None:
@@ -67,15 +71,8 @@ async def digest_now(app: AppContext, now: datetime | None = None) -> DigestRun:
 async def nag_now(app: AppContext, now: datetime | None = None) -> Outcome:
     now = now or app.clock.now()
     async with app.db.session() as session:
-        rules = await load_rules(session)
-        outcome = await run_daily(
-            session,
-            now=now,
-            rules=rules,
-            t=app.translator.t,
-            default_language=app.settings.default_language,
-            case_texts=_case_texts(app, rules.tz),
-        )
+        rules = await load_rules(session, calendar=app.calendar)
+        outcome = await run_daily(session, now=now, rules=rules, texts=_texts(app, rules.tz))
     log.info("nags: %s queued, %s escalated", len(outcome.queued), len(outcome.escalated))
     _wake(app)
     return outcome
@@ -84,15 +81,8 @@ async def nag_now(app: AppContext, now: datetime | None = None) -> Outcome:
 async def sweep_now(app: AppContext, now: datetime | None = None) -> Outcome:
     now = now or app.clock.now()
     async with app.db.session() as session:
-        rules = await load_rules(session)
-        outcome = await run_sweep(
-            session,
-            now=now,
-            rules=rules,
-            t=app.translator.t,
-            default_language=app.settings.default_language,
-            case_texts=_case_texts(app, rules.tz),
-        )
+        rules = await load_rules(session, calendar=app.calendar)
+        outcome = await run_sweep(session, now=now, rules=rules, texts=_texts(app, rules.tz))
         await forget_old_updates(session, now=now)
     _wake(app)
     return outcome

@@ -13,7 +13,7 @@ from sqlmodel import select as sm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import UNDER_DEADLINE, CaseStatus
-from storage.models import Case, CaseEvent, Department, Person
+from storage.models import Case, CaseEvent, Department, Grid, Person
 
 
 @dataclass(frozen=True)
@@ -126,3 +126,13 @@ async def department_chats(session: AsyncSession, ids: Iterable[int]) -> dict[in
         col(Department.id).in_(wanted), col(Department.chat_id).is_not(None)
     )
     return {int(r[0]): int(r[1]) for r in (await session.execute(query)).all()}
+
+
+async def roll_call_grids(session: AsyncSession) -> list[Grid]:
+    """Live grids whose bound group opted in to the daily roll call."""
+    query = sm_select(Grid).where(
+        col(Grid.roll_call).is_(True),
+        col(Grid.group_chat_id).is_not(None),
+        col(Grid.archived_at).is_(None),
+    )
+    return list((await session.exec(query)).all())

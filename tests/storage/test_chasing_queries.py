@@ -15,11 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.i18n import Translator
 from domain.cases import CaseStatus
 from domain.digest import QuietHours
-from services.chasing import Rules, run_sweep
+from services.chasing import ChasingTexts, Rules, run_sweep
 from storage import chasing as cq
 from storage.db import Database
 from storage.models import Case, CaseEvent, Delivery, Department, Grid, Person
-from tests.storage.case_world import NOW, SHANGHAI, fire
+from tests.storage.case_world import NOW, SHANGHAI, PlainTexts, fire
 
 __all__ = ["fire"]  # the fixture, imported for pytest
 
@@ -169,11 +169,11 @@ async def test_the_sweep_holds_reminders_in_quiet_hours_but_not_for_critical(
             )
         )  # fmt: skip
     rules = Rules(tz=SHANGHAI, quiet=QuietHours.parse("22:00-07:00"))
-    t = Translator("zh").t
+    texts = ChasingTexts(t=Translator("zh").t, default_language="zh", cases=PlainTexts())
     async with fire.session() as s:
-        outcome = await run_sweep(s, now=late, rules=rules, t=t, default_language="zh")
+        outcome = await run_sweep(s, now=late, rules=rules, texts=texts)
     async with fire.session() as s:
-        again = await run_sweep(s, now=late, rules=rules, t=t, default_language="zh")
+        again = await run_sweep(s, now=late, rules=rules, texts=texts)
     assert outcome.queued and not outcome.escalated
     assert again.queued == []  # keyed: a second sweep queues nothing
     async with fire.reading() as s:
