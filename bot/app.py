@@ -13,6 +13,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot.callback_answers import EarlyAnswer
 from bot.context import AppContext
 from bot.i18n import Translator
 from bot.intake import GridDispatcher, Intake
@@ -68,6 +69,7 @@ def create_dispatcher(
     dp.update.outer_middleware(UnitOfWork(app))
     dp.update.outer_middleware(Identify(app))
     AnsweringUpdate(app).setup(dp)
+    EarlyAnswer(app).setup(dp)
     PersonLanguage(app.translator).setup(dp)
     dp.include_routers(*feature_routers())
     return dp

@@ -83,6 +83,11 @@ class Identify(BaseMiddleware):
                 if user.username and person.username != user.username:
                     person.username = user.username
                     data["session"].add(person)
+                chat = data.get("event_chat")
+                if not person.reachable and chat is not None and chat.type == "private":
+                    # They wrote to the bot in private: it may write to them again.
+                    person.reachable = True
+                    data["session"].add(person)
                 if self._is_placeholder(person.name, user.id):  # added by id before they came
                     person.name = user.full_name
                     data["session"].add(person)
@@ -101,7 +106,6 @@ class Identify(BaseMiddleware):
         )
         data["language"] = language
         return await handler(event, data)
-
 
     def _is_placeholder(self, name: str, tg_id: int) -> bool:
         return any(

@@ -45,6 +45,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import Bot
@@ -260,6 +261,8 @@ class OutboxNotifier:
     timer: Timer = field(default_factory=RealTimer)
     lock: Any = None  # a SingletonLock (scheduler/lock.py); None: always allowed to send
     on_migrate: Callable[[int, int], Awaitable[None]] | None = None
+    # (person id, the failed row's key) for each person a 403 has just made unreachable
+    on_unreachable: Callable[[int, str], Awaitable[None]] | None = None
     stats: NotifierStats = field(default_factory=NotifierStats)
 
     def __post_init__(self) -> None:
@@ -625,13 +628,24 @@ class OutboxNotifier:
                 .where(col(Delivery.id) == row.id)
                 .values(status=UNDELIVERABLE, attempts=row.attempts + 1, last_error=error[:500])
             )
+            newly: list[int] = []
             if row.chat_id > 0:
                 who = col(Person.tg_id) == row.chat_id
                 if row.person_id is not None:
                     who = who | (col(Person.id) == row.person_id)
+                newly = [
+                    int(pid)
+                    for pid in (
+                        await session.exec(select(Person.id).where(who, col(Person.reachable)))
+                    ).all()
+                    if pid is not None
+                ]
                 await session.exec(update(Person).where(who).values(reachable=False))
         self._retry_at.pop(row.id, None)
         log.info("notifier: %s undeliverable (%s); person marked unreachable", row.key, error)
+        if self.on_unreachable is not None:
+            for person_id in newly:  # told once when they become unreachable, not per row
+                await self.on_unreachable(person_id, row.key)
 
     async def _migrate(self, old: int, new: int) -> None:
         """A group became a supergroup: rebind it, move its pending rows, send again."""
@@ -653,6 +667,21 @@ class OutboxNotifier:
         log.info("notifier: chat %s migrated to %s; rebound and resending", old, new)
 
 
+async def _tell_unreachable(app: AppContext, person_id: int, cause: str) -> None:
+    from services.groups import tell_unreachable
+
+    async with app.db.session() as session:
+        await tell_unreachable(
+            session,
+            person_id=person_id,
+            cause=cause,
+            t=app.t,
+            language=app.settings.default_language,
+            deep_link=app.deep_link("open"),
+            now=app.clock.now(),
+        )
+
+
 async def start_notifier(app: AppContext, bot: Bot) -> Callable[[], Awaitable[None]]:
     """Background starter (bot/background.py): one notifier per process, one sender at a time."""
     from scheduler.lock import lock_for
@@ -667,6 +696,7 @@ async def start_notifier(app: AppContext, bot: Bot) -> Callable[[], Awaitable[No
         timer=timer,
         lock=lock_for(app.db, "notifier"),
     )
+    notifier.on_unreachable = partial(_tell_unreachable, app)
     app.notifier = notifier
     await notifier.start()
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from aiogram import Bot, F, Router, html
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -41,6 +41,7 @@ from domain.cases import CaseAction, Rating, RejectReason, allowed_actions
 from domain.identity import Identity
 from domain.visibility import listed_subtrees, may_see
 from services import cases as svc
+from services import groups as groups_svc
 from services.case_notify import build_view, department_actions, ordered
 from services.cases import Done, Refused, StepInput
 from storage import cases as q
@@ -130,6 +131,25 @@ async def _private_state(
     return FSMContext(storage=fsm_storage, key=key)
 
 
+async def _ask_to_open_bot(
+    session: AsyncSession, app: AppContext, query: CallbackQuery, chat_id: int, exc: Exception
+) -> None:
+    """A press in a group by someone the bot may not write to: asked there, with a deep link
+    (an alert alone is gone in a moment and cannot carry the link)."""
+    if chat_id < 0 and isinstance(exc, TelegramForbiddenError):
+        await groups_svc.ask_to_open_bot(
+            session,
+            chat_id=chat_id,
+            tg_id=query.from_user.id,
+            name=query.from_user.full_name,
+            cause=f"press:{query.id}",
+            t=app.t,
+            language=app.settings.default_language,
+            deep_link=app.deep_link("open"),
+            now=app.clock.now(),
+        )
+
+
 # --- presses on a card ----------------------------------------------------------------
 
 
@@ -164,7 +184,7 @@ async def card_press(
         return
     if callback_data.a == CHANGE_DEADLINE:
         await _start_new_deadline(
-            query, callback_data, loaded, actor, bot, fsm_storage, app, texts, language
+            query, callback_data, loaded, actor, bot, session, fsm_storage, app, texts, language
         )
         return
     if callback_data.a == "cm":
@@ -225,9 +245,10 @@ async def card_press(
             language,
             group=in_dept_chat,
         )
-    except TelegramAPIError:
+    except TelegramAPIError as exc:
         await state.clear()
         await query.answer(app.t("cases.start_private_first", language), show_alert=True)
+        await _ask_to_open_bot(session, app, query, chat_id, exc)
         return
     await query.answer(app.t("cases.continue_private", language) if flow_chat != chat_id else None)
 
@@ -390,6 +411,7 @@ async def _start_new_deadline(
     loaded: svc.Loaded,
     actor: Any,
     bot: Bot,
+    session: AsyncSession,
     fsm_storage: BaseStorage,
     app: AppContext,
     texts: CaseRender,
@@ -413,9 +435,10 @@ async def _start_new_deadline(
     try:
         text, markup = _new_deadline_view(app, texts, loaded.case, current, language)
         await bot.send_message(flow_chat, text, reply_markup=markup)
-    except TelegramAPIError:
+    except TelegramAPIError as exc:
         await state.clear()
         await query.answer(app.t("cases.start_private_first", language), show_alert=True)
+        await _ask_to_open_bot(session, app, query, chat_id, exc)
         return
     await query.answer(app.t("cases.continue_private", language) if flow_chat != chat_id else None)
 

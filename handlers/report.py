@@ -26,6 +26,7 @@ from aiogram.types import (
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
+from bot.group_replies import reply_in_group
 from bot.keyboards import Callback, main_menu
 from bot.render.cases import CaseRender, rows_of
 from domain.identity import Identity
@@ -87,11 +88,12 @@ async def report_in_group(
     grid = await grid_by_chat(session, message.chat.id)
     payload = f"report_{grid.id}" if grid is not None else "report"
     link = app.deep_link(payload)
-    await message.reply(
+    await reply_in_group(
+        message,
+        session,
+        app,
         app.t("report.open_private", language),
-        reply_markup=_kb(
-            [[InlineKeyboardButton(text=app.t("report.open_button", language), url=link)]]
-        ),
+        _kb([[InlineKeyboardButton(text=app.t("report.open_button", language), url=link)]]),
     )
 
 

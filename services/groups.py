@@ -23,15 +23,20 @@ logged and audited so an admin can see which bound groups the bot can no longer 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from aiogram import html
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import admin as q
+from storage import cases as cases_q
 from storage import grids as tree
+from storage import people
 from storage.audit import record_audit
-from storage.models import Department, Grid
+from storage.models import Department, Grid, Person
+from storage.outbox import enqueue
 
 BIND_CODE_TTL = timedelta(minutes=15)
 BIND_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -249,3 +254,88 @@ async def migrate_chat(session: AsyncSession, *, old_chat_id: int, new_chat_id: 
         )
     await session.flush()
     return grids + depts
+
+
+Translate = Callable[..., str]  # app.t(key, language, **params)
+
+
+async def ask_to_open_bot(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    tg_id: int | None,
+    name: str,
+    cause: str,
+    t: Translate,
+    language: str,
+    deep_link: str,
+    now: datetime,
+) -> bool:
+    """Ask a person, in a group, to open their private chat with the bot (a deep link): the
+    bot may not write first to someone who never has. Through the outbox, so the group's
+    20 a minute are kept. False when this `cause` asked already."""
+    quoted = html.quote(name)
+    mention = f'<a href="tg://user?id={tg_id}">{quoted}</a>' if tg_id is not None else quoted
+    button = {"text": t("groups.open_bot_button", language), "url": deep_link}
+    return await enqueue(
+        session,
+        key=f"open_bot:{chat_id}:{cause}",
+        kind="open_bot",
+        chat_id=chat_id,
+        text=t("groups.open_bot_please", language, name=mention),
+        reply_markup={"inline_keyboard": [[button]]},
+        now=now,
+    )
+
+
+async def tell_unreachable(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    cause: str,
+    t: Translate,
+    language: str,
+    deep_link: str,
+    now: datetime,
+) -> int:
+    """The bot could not write to a person (they never opened it, or blocked it): each bound
+    group of their grids is asked to have them open the bot, with a deep link, and each of
+    those grids' leaders is told in private. `cause` (the failed delivery's key) keeps each
+    occasion's notices apart. Returns how many notices were queued."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return 0
+    holdings = await people.holdings_of(session, person_id)
+    grid_ids = sorted({h.grid_id for h in holdings})
+    if not grid_ids:
+        return 0
+    name = html.quote(person.name)
+    queued = 0
+    grids = await cases_q.grids_by_id(session, grid_ids)
+    for chat_id in sorted({g.group_chat_id for g in grids.values() if g.group_chat_id}):
+        queued += await ask_to_open_bot(
+            session,
+            chat_id=chat_id,
+            tg_id=person.tg_id,
+            name=person.name,
+            cause=f"{person_id}:{cause}",
+            t=t,
+            language=language,
+            deep_link=deep_link,
+            now=now,
+        )
+    leaders = {p.id: p for _g, p in await cases_q.leaders_of(session, grid_ids)}
+    for leader in leaders.values():
+        if leader.id == person_id or leader.tg_id is None or not leader.reachable:
+            continue
+        lang = leader.language or language
+        queued += await enqueue(
+            session,
+            key=f"unreachable:{person_id}:{cause}:leader:{leader.id}",
+            kind="unreachable_leader",
+            chat_id=leader.tg_id,
+            person_id=leader.id,
+            text=t("groups.unreachable_to_leader", lang, name=name),
+            now=now,
+        )
+    return queued

@@ -9,8 +9,10 @@ from aiogram import F, Router, html
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
+from bot.group_replies import reply_in_group
 from bot.keyboards import menu_texts
 from bot.render.patrol import PatrolMode, PatrolPick, location_keyboard
 from domain.identity import Holding, Identity
@@ -23,11 +25,16 @@ router: Final[Router] = Router(name=__name__)
 
 
 @router.message(Command("patrol"), F.chat.type != "private", StateFilter("*"))
-async def patrol_in_group(message: Message, app: AppContext, language: str) -> None:
+async def patrol_in_group(
+    message: Message, session: AsyncSession, app: AppContext, language: str
+) -> None:
     link = app.deep_link(DEEP_LINK)
-    await message.reply(
+    await reply_in_group(
+        message,
+        session,
+        app,
         app.t("patrol.go_private", language),
-        reply_markup=InlineKeyboardMarkup(
+        InlineKeyboardMarkup(
             inline_keyboard=[
                 [InlineKeyboardButton(text=app.t("patrol.btn_open_private", language), url=link)]
             ]

@@ -13,6 +13,7 @@ import pytest
 
 from domain.clock import ManualClock
 from domain.scenario import parse_scenario
+from sandbox.clock import ManualClock as EmuManualClock
 from sandbox.emulator import Emulator
 from storage.db import Database
 from storage.importer import apply_import
@@ -76,9 +77,17 @@ def world_db_url(
     return f"sqlite+aiosqlite:///{target}"
 
 
+# People read a reply and tap or type the next step in a few seconds at best; Telegram's
+# per-chat limits are made for people, not for a test driver acting at machine speed.
+THINK_TIME = 3.0
+
+
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator() as emu:
+    # Telegram's limits (the emulator's default) on the emulator's own manual clock, which
+    # people's acts and the bot's waits move: strict, and nothing waits in real time.
+    async with Emulator(clock=EmuManualClock(DEFAULT_NOW)) as emu:
+        emu.think_time = THINK_TIME
         emu.add_bot(TOKEN, BOT_USERNAME)
         yield emu
 

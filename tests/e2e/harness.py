@@ -29,15 +29,37 @@ from sqlmodel import col, select
 from bot.app import create_app
 from bot.context import AppContext
 from bot.notifier import PENDING, SENDING, Limits, OutboxNotifier
+from bot.telegram_calls import TIMER_KEY
 from bot.runners import build
 from bot.settings import load_settings
 from domain.clock import ManualClock
+from sandbox.clock import ManualClock as EmuManualClock
 from sandbox.emulator import Emulator
 from storage.models import Delivery
 
 TOKEN = "7000000001:TEST-gridbot-e2e"
 BOT_USERNAME = "gridbot_test_bot"
 ADMIN_TG_ID = 800000001  # 区长 of fire-safety-5-level.yaml
+
+
+class EmulatorTimer:
+    """The bot's waits on the emulator's clock: Telegram's limits are kept in its time, and a
+    wait moves a manual clock at once instead of sleeping (a real clock is slept on)."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+
+    def monotonic(self) -> float:
+        return self.emu.clock.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        clock = self.emu.clock
+        if isinstance(clock, EmuManualClock):
+            if seconds > 0:
+                clock.advance(seconds)
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(max(seconds, 0.0))
 
 
 class World:
@@ -81,10 +103,13 @@ class World:
             **self.settings_overrides,
         )
         self.app = create_app(settings, clock=self.clock)
-        # Conversations run far faster than people type: the notifier's per-chat pace is
-        # scaled up here (the emulator's relaxed limits allow it); the notifier's own tests
-        # hold it to Telegram's real limits.
-        self.app.extras["notifier_limits"] = self.notifier_limits or Limits().scaled(30)
+        # Telegram's own limits on both sides. Waiting them out (the notifier's pace, a
+        # handler's retry after a 429) moves the emulator's clock instead of real time.
+        timer = EmulatorTimer(self.emu)
+        self.app.extras["notifier_timer"] = timer
+        self.app.extras[TIMER_KEY] = timer
+        if self.notifier_limits is not None:
+            self.app.extras["notifier_limits"] = self.notifier_limits
         self.bot = Bot(
             TOKEN,
             session=self.emu.bot_session(),

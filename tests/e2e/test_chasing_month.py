@@ -48,7 +48,7 @@ async def test_a_week_of_chasing(world: World) -> None:
             grids[g.code] = g
     everyone = {p.tg_id for ps in who.values() for p in ps if p.tg_id}
     for tg in everyone:
-        world.emu.ensure_user(tg)
+        world.emu.ensure_user(tg, started=True)  # everyone here has opened the bot
 
     guard_x = who[("LH-01-1", "guard")][0]
     guard_y = who[("ZJ-01-1", "guard")][0]

@@ -118,7 +118,7 @@ async def test_back_after_the_digest_time_sends_that_digest_once(world: World) -
     async with world.db.session() as s:
         for person in (await s.exec(select(Person))).all():
             if person.tg_id:
-                world.emu.ensure_user(person.tg_id)
+                world.emu.ensure_user(person.tg_id, started=True)  # all use the bot
     world.at(datetime(2026, 3, 10, 19, 30, tzinfo=SHANGHAI))
     for _ in range(2):  # two starts: a crash loop, or a second process after the first
         live = Runner(app, mode=Mode.LIVE)

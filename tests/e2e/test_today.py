@@ -70,6 +70,7 @@ async def test_today_is_the_scheduled_digest_with_working_buttons(world: World) 
     assert app is not None
     await seed(world)
     world.at(DIGEST_AT)
+    world.emu.ensure_user(LEADER, started=True)  # a leader who uses the bot gets the digest
     leader = world.user(LEADER)
 
     await jobs.digest_now(app)
