@@ -90,6 +90,8 @@ async def run_demo(
         settings = settings.model_copy(update={"telegram_api_base": emu.base_url})
         app = create_app(settings)
         await prepare_database(app.db, parsed, app.clock.now())
+        # As on Telegram: Telegram's flood limits (the emulator's default), and nobody has
+        # opened the bot yet; the bot may write to a person once they have written to it.
         for person in parsed.people:
             emu.ensure_user(person.tg_id, person.name)
         groups = await bind_demo_groups(app.db, emu)
