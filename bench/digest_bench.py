@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event  # noqa: E402
 
 from bot.i18n import Translator  # noqa: E402
+from bot.render.digest import DigestButtonData  # noqa: E402
 from services.digest import compute_and_render  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -219,7 +220,12 @@ async def main(scale: float, fresh: bool, repeat: int) -> None:
         started = time.perf_counter()
         async with db.reading() as session:
             computed, rendered = await compute_and_render(
-                session, now=NOW, tz=TZ, t=translator.t, default_language="zh"
+                session,
+                now=NOW,
+                tz=TZ,
+                t=translator.t,
+                buttons=DigestButtonData(),
+                default_language="zh",
             )
         return time.perf_counter() - started, computed, rendered
 

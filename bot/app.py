@@ -34,11 +34,13 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> AppContext:
+    """The app on the system clock, or on `clock` (tests): then its scheduler never fires."""
     return AppContext(
         settings=settings,
         db=Database(settings.database_url),
         translator=Translator(settings.default_language),
         clock=clock or SystemClock(),
+        jobs_fire=clock is None,
     )
 
 

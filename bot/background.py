@@ -1,36 +1,21 @@
-"""Long-running services beside the update handlers (the notifier, the scheduler).
-
-Each feature adds a starter to `STARTERS`; start-up runs them in order and shut-down stops
-them in reverse.
-"""
+"""Long-running services beside the update handlers: the notifier, then the scheduler.
+Start-up runs `STARTERS` in order and shut-down stops them in reverse."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from aiogram import Bot
 
 from bot.context import AppContext
+from bot.notifier import start_notifier
+from scheduler.runner import start as start_scheduler
 
 Stopper = Callable[[], Awaitable[None]]
 Starter = Callable[[AppContext, Bot], Awaitable[Stopper | None]]
 
-STARTERS: list[Starter] = []
-
-
-async def _start_notifier(app: AppContext, bot: Bot) -> Stopper | None:
-    from bot.notifier import start_notifier
-
-    return await start_notifier(app, bot)
-
-
-async def _start_scheduler(app: AppContext, bot: Bot) -> Stopper | None:
-    from scheduler import start_scheduler
-
-    return await start_scheduler(app, bot)
-
-
-STARTERS.extend([_start_notifier, _start_scheduler])
+STARTERS: Final[tuple[Starter, ...]] = (start_notifier, start_scheduler)
 
 
 async def start_background(app: AppContext, bot: Bot) -> None:

@@ -23,6 +23,10 @@ class AppContext:
     clock: Clock = field(default_factory=SystemClock)
     calendar: WorkCalendar = field(default_factory=ChinaWorkCalendar)
     """The working days deadlines and overdue cases are counted in."""
+    jobs_fire: bool = True
+    """Whether the scheduler's jobs fire at their times (`scheduler.runner.mode_for`).
+    APScheduler reads the wall clock, not `clock`: an app on an injected clock (tests) keeps
+    its scheduler paused, and the tests call the jobs with the clock set."""
     bot_username: str = ""
     notifier: Notifier | None = None
     extras: dict[str, Any] = field(default_factory=dict)

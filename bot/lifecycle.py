@@ -6,6 +6,7 @@ import logging
 
 from aiogram import Bot, Dispatcher
 
+from bot.background import start_background, stop_background
 from bot.commands import set_command_menus
 from bot.context import AppContext
 from storage.migrate import ensure_current
@@ -19,15 +20,11 @@ async def startup(app: AppContext, bot: Bot) -> None:
     me = await bot.get_me()
     app.bot_username = me.username or ""
     await set_command_menus(bot, app.translator, app.settings.admin_ids)
-    from bot.background import start_background
-
     await start_background(app, bot)
     log.info("gridbot started as @%s", app.bot_username)
 
 
 async def shutdown(app: AppContext, bot: Bot) -> None:
-    from bot.background import stop_background
-
     await stop_background(app)
     await app.db.dispose()
 

@@ -10,11 +10,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
+from bot.render.digest import DigestButtonData, DigestCB
 from domain.identity import Identity
 from services import digest as service
 from services.cases import cases_led_in_status
 from services.chasing import load_rules
-from services.digest import DigestCB
 from storage.outbox import enqueue
 
 router: Final[Router] = Router(name=__name__)
@@ -36,6 +36,7 @@ async def today(
         now=app.clock.now(),
         tz=rules.tz,
         t=app.translator.t,
+        buttons=DigestButtonData(),
         lang=language,
     )
     if rendered is None:

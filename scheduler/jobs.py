@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.render.cases import CaseRender
+from bot.render.digest import DigestButtonData
 from services.chasing import ChasingTexts, Outcome, load_rules, run_daily, run_sweep
 from services.digest import DigestRun, run_digests
 from storage.housekeeping import forget_old_updates
@@ -60,6 +61,7 @@ async def digest_now(app: AppContext, now: datetime | None = None) -> DigestRun:
         now=now,
         tz=rules.tz,
         t=app.translator.t,
+        buttons=DigestButtonData(),
         default_language=app.settings.default_language,
         quiet=rules.quiet,
     )

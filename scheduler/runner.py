@@ -19,9 +19,11 @@ When jobs fire (`mode_for`, the one rule):
 
 - `RUN_SCHEDULER=false`: no scheduler in this process (a second webhook instance, a one-off
   process, the SIGKILL test); `/schedule` still saves the times for the process that runs it.
-- the system clock: LIVE, jobs fire at the deployment's times, with the catch-up above.
-- an injected clock (tests, always a `ManualClock`): PAUSED. APScheduler reads the real wall
-  clock, not ours, so its jobs would fire at real instants that mean nothing to the test.
+- the system clock (`AppContext.jobs_fire`, set by `bot.app.create_app`): LIVE, jobs fire at
+  the deployment's times, with the catch-up above.
+- an injected clock (tests, always a `ManualClock`; `jobs_fire` false): PAUSED. APScheduler
+  reads the real wall clock, not ours, so its jobs would fire at real instants that mean
+  nothing to the test.
   The scheduler is built and configured exactly as in LIVE (ids, triggers, options, so
   `/schedule` can be checked on it) but started paused: nothing ever fires, no lock is taken,
   no catch-up runs. Tests call the job functions (`scheduler.jobs.digest_now(app, now)`, ...)
@@ -41,13 +43,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from domain.clock import Clock, SystemClock
 from domain.digest import parse_hhmm
 from scheduler import jobs
 from scheduler.lock import SingletonLock, lock_for
 from services.chasing import Rules, load_rules
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from aiogram import Bot
 
     from bot.context import AppContext
@@ -67,11 +70,12 @@ class Mode(StrEnum):
     PAUSED = "paused"
 
 
-def mode_for(settings: Settings, clock: Clock) -> Mode:
-    """Whether this process schedules, and whether its jobs may fire (see the module doc)."""
+def mode_for(settings: Settings, *, jobs_fire: bool) -> Mode:
+    """Whether this process schedules, and whether its jobs may fire (`AppContext.jobs_fire`,
+    decided where the clock is chosen; see the module doc)."""
     if not settings.run_scheduler:
         return Mode.OFF
-    return Mode.LIVE if isinstance(clock, SystemClock) else Mode.PAUSED
+    return Mode.LIVE if jobs_fire else Mode.PAUSED
 
 
 def job_options() -> dict[str, Any]:
@@ -136,7 +140,7 @@ class Runner:
         self, app: AppContext, *, lock: SingletonLock | None = None, mode: Mode | None = None
     ) -> None:
         self.app = app
-        self.mode = mode or mode_for(app.settings, app.clock)
+        self.mode = mode or mode_for(app.settings, jobs_fire=app.jobs_fire)
         self.lock = lock or lock_for(app.db, "scheduler")
         self.key = jobs.bind(app)
         self.scheduler: AsyncIOScheduler | None = None
@@ -214,8 +218,9 @@ class Runner:
         self.app.extras.pop("scheduler", None)
 
 
-async def start(app: AppContext, bot: Bot) -> Any:
-    mode = mode_for(app.settings, app.clock)
+async def start(app: AppContext, bot: Bot) -> Callable[[], Awaitable[None]] | None:
+    """Background starter (bot/background.py): the scheduler in the mode `mode_for` says."""
+    mode = mode_for(app.settings, jobs_fire=app.jobs_fire)
     if mode is Mode.OFF:
         return None
     runner = Runner(app, mode=mode)

@@ -19,11 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.keyboards import Callback
 from domain.cases import Severity
 from domain.digest import (
     CASE_FIELDS,
@@ -48,11 +47,17 @@ Texts = Callable[..., str]
 """`t(key, language, **params) -> str` (the translator)."""
 
 
-class DigestCB(Callback, prefix="dg"):
-    """Digest buttons: `what` is "w" (cases waiting, `status`) or "full" (the full lists)."""
+class DigestButtons(Protocol):
+    """The callback data of a digest's buttons (drawn by the bot layer, which handles their
+    presses: `bot/render/digest.py`)."""
 
-    what: str
-    status: str = ""
+    def waiting(self, status: str) -> str:
+        """The cases waiting in `status` in the leader's grids."""
+        ...
+
+    def full_lists(self) -> str:
+        """The lists the digest cut short, in full."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ def render(
     snapshot: Snapshot,
     *,
     t: Texts,
+    buttons: DigestButtons,
     lang: str,
     day: str,
     cap: int = 10,
@@ -135,7 +141,8 @@ def render(
             break
     if len(text) > MAX_TEXT:  # pragma: no cover - only with absurd grid names
         text, truncated = text[: MAX_TEXT - 1] + "…", True
-    return Rendered(text, _markup(d, t=t, lang=lang, truncated=truncated), truncated)
+    markup = _markup(d, t=t, buttons=buttons, lang=lang, truncated=truncated)
+    return Rendered(text, markup, truncated)
 
 
 def _render_text(
@@ -251,17 +258,9 @@ def _grid(d: LeaderDigest, grid_id: int) -> Any:
     return None
 
 
-_PACKED: dict[tuple[str, str], str] = {}
-
-
-def _packed(what: str, status: str = "") -> str:
-    packed = _PACKED.get((what, status))
-    if packed is None:
-        packed = _PACKED[(what, status)] = DigestCB(what=what, status=status).pack()
-    return packed
-
-
-def _markup(d: LeaderDigest, *, t: Texts, lang: str, truncated: bool) -> dict[str, Any] | None:
+def _markup(
+    d: LeaderDigest, *, t: Texts, buttons: DigestButtons, lang: str, truncated: bool
+) -> dict[str, Any] | None:
     row: list[dict[str, str]] = []
     for status, key in (
         ("reported", "digest.btn_reported"),
@@ -273,12 +272,12 @@ def _markup(d: LeaderDigest, *, t: Texts, lang: str, truncated: bool) -> dict[st
             row.append(
                 {
                     "text": t(key, lang, n=n),
-                    "callback_data": _packed("w", status),
+                    "callback_data": buttons.waiting(status),
                 }
             )
     rows = [row] if row else []
     if truncated:
-        rows.append([{"text": t("digest.btn_full", lang), "callback_data": _packed("full")}])
+        rows.append([{"text": t("digest.btn_full", lang), "callback_data": buttons.full_lists()}])
     return {"inline_keyboard": rows} if rows else None
 
 
@@ -293,6 +292,25 @@ class Computed:
     rollup_seconds: float
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during the roll-up, which is synchronous: no other task
+    runs while it is off.
+
+    The roll-up makes a few hundred thousand small objects in one go, beside the snapshot's;
+    each time the allocation counters trip, CPython's collector walks every live object
+    again (about half the roll-up's time at a city's scale, bench/digest_bench.py). Nothing
+    built here forms a cycle that needs collecting early; reference counting frees the rest,
+    and the collector runs again as soon as the block ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 async def compute(
     session: AsyncSession, *, now: datetime, tz: tzinfo, paths: Sequence[str] | None = None
 ) -> Computed:
@@ -300,7 +318,8 @@ async def compute(
     started = _time.perf_counter()
     snapshot = await q.load_snapshot(session, windows=windows, now=now, paths=paths)
     queried = _time.perf_counter()
-    rolled = roll_up(snapshot, windows, now, tz)
+    with gc_paused():
+        rolled = roll_up(snapshot, windows, now, tz)
     return Computed(snapshot, rolled, queried - started, _time.perf_counter() - queried)
 
 
@@ -312,33 +331,20 @@ def digest_key(person_id: int, day: str) -> str:
     return f"digest:{person_id}:{day}"
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a city's snapshot is built and rendered.
-
-    The snapshot is a few hundred thousand small objects made in one go; each time the
-    allocation counters trip, CPython's collector walks every live object again (about a
-    third of the roll-up's and rendering's time). Nothing built here forms a cycle that
-    needs collecting early; reference counting frees the rest, and the collector runs again
-    as soon as the block ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 async def compute_and_render(
-    session: AsyncSession, *, now: datetime, tz: tzinfo, t: Texts, default_language: str
+    session: AsyncSession,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    t: Texts,
+    buttons: DigestButtons,
+    default_language: str,
 ) -> tuple[Computed, list[tuple[int, Rendered]]]:
     """Every leader's digest for the day at `now`: what the digest job sends."""
-    with gc_paused():
-        computed = await compute(session, now=now, tz=tz)
-        rendered = render_all(
-            computed, t=t, default_language=default_language, day=day_label(now, tz)
-        )
+    computed = await compute(session, now=now, tz=tz)
+    rendered = render_all(
+        computed, t=t, buttons=buttons, default_language=default_language, day=day_label(now, tz)
+    )
     return computed, rendered
 
 
@@ -365,7 +371,7 @@ def memoized(t: Texts) -> Texts:
 
 
 def render_all(
-    computed: Computed, *, t: Texts, default_language: str, day: str
+    computed: Computed, *, t: Texts, buttons: DigestButtons, default_language: str, day: str
 ) -> list[tuple[int, Rendered]]:
     out = []
     t = memoized(t)
@@ -377,7 +383,8 @@ def render_all(
         if d is None or person is None:
             continue
         lang = person.language or default_language
-        out.append((person_id, render(d, snap, t=t, lang=lang, day=day, memo=memo)))
+        rendered = render(d, snap, t=t, buttons=buttons, lang=lang, day=day, memo=memo)
+        out.append((person_id, rendered))
     return out
 
 
@@ -387,6 +394,7 @@ async def run_digests(
     now: datetime,
     tz: tzinfo,
     t: Texts,
+    buttons: DigestButtons,
     default_language: str,
     quiet: QuietHours | None = None,
 ) -> DigestRun:
@@ -396,7 +404,7 @@ async def run_digests(
     hold the write lock that handlers need; only queueing the results writes."""
     async with db.reading() as reader:
         computed, rendered = await compute_and_render(
-            reader, now=now, tz=tz, t=t, default_language=default_language
+            reader, now=now, tz=tz, t=t, buttons=buttons, default_language=default_language
         )
     async with db.session() as session:
         queued = await queue_digests(
@@ -448,6 +456,7 @@ async def digest_of(
     now: datetime,
     tz: tzinfo,
     t: Texts,
+    buttons: DigestButtons,
     lang: str,
 ) -> Rendered | None:
     """One leader's digest on demand (`/today`): the same figures, over their subtrees only."""
@@ -458,7 +467,7 @@ async def digest_of(
     d = digest_for(computed.rolled, computed.snapshot, person_id)
     if d is None:
         return None
-    return render(d, computed.snapshot, t=t, lang=lang, day=day_label(now, tz))
+    return render(d, computed.snapshot, t=t, buttons=buttons, lang=lang, day=day_label(now, tz))
 
 
 async def full_lists(

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
+from bot.render.digest import DigestButtonData
 from domain.digest import DoneCounts, windows_at
 from domain.scenario import parse_scenario
 from services.digest import compute, digest_of, render_all
@@ -33,6 +34,8 @@ from tests.conftest import scenario_path
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 12, 18, 0, tzinfo=TZ)
 WINDOWS = windows_at(NOW, TZ)
+
+BUTTONS = DigestButtonData()
 
 
 def local(month: int, day: int, hh: int, mm: int = 0) -> datetime:
@@ -264,7 +267,9 @@ async def test_case_figures_per_grid_and_severity(fire: Database) -> None:
     async with fire.reading() as s:
         q_leader = (await s.exec(select(Person).where(Person.tg_id == 800000001))).one()
         assert q_leader.id is not None
-        text = await digest_of(s, person_id=q_leader.id, now=NOW, tz=TZ, t=t, lang="zh")  # type: ignore[union-attr]
+        text = await digest_of(
+            s, person_id=q_leader.id, now=NOW, tz=TZ, t=t, buttons=BUTTONS, lang="zh"
+        )  # type: ignore[union-attr]
     assert text is not None
     assert "今日新增 1，立案 1，结案 1，上报 1；当前逾期 2" in text.text  # D004 and D009
     assert "D009 &lt;燃气泄漏&gt;（已逾期）" in text.text
@@ -308,7 +313,9 @@ async def _count_statements(db: Database) -> tuple[int, int, int]:
         with statements(db) as seen:
             computed = await compute(s, now=NOW, tz=TZ)
         n_all = len(seen)
-        rendered = render_all(computed, t=t, default_language="zh", day="2026-03-12")
+        rendered = render_all(
+            computed, t=t, buttons=BUTTONS, default_language="zh", day="2026-03-12"
+        )
         root = (
             await s.exec(
                 select(Person)
@@ -319,7 +326,9 @@ async def _count_statements(db: Database) -> tuple[int, int, int]:
         ).first()
         assert root is not None and root.id is not None
         with statements(db) as seen:
-            await digest_of(s, person_id=root.id, now=NOW, tz=TZ, t=t, lang="zh")
+            await digest_of(
+                s, person_id=root.id, now=NOW, tz=TZ, t=t, buttons=BUTTONS, lang="zh"
+            )
         return n_all, len(seen), len(rendered)
 
 
@@ -346,7 +355,9 @@ async def test_rendered_digests_are_one_per_leader(fire: Database) -> None:
     t = Translator("zh").t
     async with fire.reading() as s:
         computed = await compute(s, now=NOW, tz=TZ)
-    rendered = render_all(computed, t=t, default_language="zh", day="2026-03-12")
+    rendered = render_all(
+        computed, t=t, buttons=BUTTONS, default_language="zh", day="2026-03-12"
+    )
     leaders = {h.person_id for h in computed.snapshot.holdings if h.is_leader}
     assert sorted(pid for pid, _ in rendered) == sorted(leaders)
     first_lines = {r.text.splitlines()[0] for _, r in rendered}

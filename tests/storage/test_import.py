@@ -17,6 +17,7 @@ from bot.app import create_app
 from bot.commands_cli import import_file
 from bot.context import AppContext
 from bot.i18n import Translator
+from bot.render.digest import DigestButtonData
 from bot.settings import load_settings
 from domain.cases import CaseAction
 from domain.clock import ManualClock
@@ -247,7 +248,12 @@ async def digest_recipients(app: AppContext, at: datetime) -> set[int]:
     """The people the digest job would send today's digest to."""
     async with app.db.reading() as s:
         _, rendered = await compute_and_render(
-            s, now=at, tz=SHANGHAI, t=app.translator.t, default_language="zh"
+            s,
+            now=at,
+            tz=SHANGHAI,
+            t=app.translator.t,
+            buttons=DigestButtonData(),
+            default_language="zh",
         )
     return {person_id for person_id, _ in rendered}
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.render.digest import DigestButtonData, DigestCB
 from domain.cases import Severity
 from domain.digest import (
     SAMPLE,
@@ -33,13 +34,14 @@ from domain.digest import (
     roll_up,
     windows_at,
 )
-from services.digest import MAX_TEXT, DigestCB, render, render_all
+from services.digest import MAX_TEXT, render, render_all
 from services.digest import Computed as _Computed
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 12, 18, 0, tzinfo=TZ)
 WINDOWS = windows_at(NOW, TZ)
 T = Translator("zh").t
+BUTTONS = DigestButtonData()
 
 LEADER, DAILY, MONTHLY = 1, 2, 3  # role ids
 
@@ -144,7 +146,7 @@ def test_names_for_direct_children_counts_further_down() -> None:
     assert {line.grid.code: line.behind_deeper for line in a.children} == {"A1": 2, "A2": 0}
     assert digest_for(rolled, snap, 21) is None  # not a leader
 
-    text = render(root, snap, t=T, lang="zh", day="2026-03-12").text
+    text = render(root, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12").text
     assert "人21（A街道 社区消防专管员）" in text
     assert "人31（B街道 保安巡查员）" in text
     assert "人41" not in text and "人61" not in text
@@ -178,7 +180,7 @@ def test_cases_roll_up_by_severity_with_critical_ones_named() -> None:
     assert root.critical == 15 and len(root.critical_sample) == SAMPLE
     d = digest_for(rolled, snap, 101)
     assert d is not None
-    text = render(d, snap, t=T, lang="zh", day="2026-03-12").text
+    text = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12").text
     assert "今日新增 5，立案 1，结案 1，上报 1；当前逾期 4" in text
     assert "一般：新增 2 · 立案 1 · 结案 1 · 逾期 3 · 上报 0" in text
     assert "⚠️ 未结重大隐患 15 件：" in text
@@ -207,7 +209,7 @@ def test_children_ranked_by_on_time_closure_then_patrol_completion() -> None:
     # B 100% on time; A and C 50%: A wins on the code after equal completion; D unknown: last
     assert [line.grid.code for line in d.children] == ["B", "A", "C", "D"]
     assert [line.stats.on_time_rate for line in d.children] == [1.0, 0.5, 0.5, None]
-    text = render(d, snap, t=T, lang="zh", day="2026-03-12").text
+    text = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12").text
     assert "1. 街道B：巡查 0/1（应 0），按期结案率 100%，逾期 0，落后 1 人" in text
     assert "4. 街道D：巡查 1/1（应 0），按期结案率 —，逾期 0，落后 0 人" in text
     # completion breaks a tie on the closure rate
@@ -229,7 +231,7 @@ def test_one_message_with_more_and_the_full_list_button() -> None:
     snap = b.snapshot(waiting={(1, "reported"): 2, (1, "feedback"): 1})
     d = digest_for(roll_up(snap, WINDOWS, NOW, TZ), snap, 101)
     assert d is not None and len(d.behind_named) == n
-    r = render(d, snap, t=T, lang="zh", day="2026-03-12")
+    r = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12")
     assert r.truncated
     assert r.text.count("……另有 20 项") == 2  # 10 of 30 children, 10 of 30 names
     assert r.markup is not None
@@ -250,7 +252,7 @@ def test_one_message_with_more_and_the_full_list_button() -> None:
     snap = b.snapshot()
     d = digest_for(roll_up(snap, WINDOWS, NOW, TZ), snap, 101)
     assert d is not None
-    r = render(d, snap, t=T, lang="zh", day="2026-03-12")
+    r = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12")
     assert len(r.text) <= MAX_TEXT
     assert r.truncated and "……另有" in r.text
     assert r.markup is not None and r.markup["inline_keyboard"][-1][0]["text"] == "完整列表"
@@ -261,7 +263,7 @@ def test_one_message_with_more_and_the_full_list_button() -> None:
     snap = small.snapshot()
     d = digest_for(roll_up(snap, WINDOWS, NOW, TZ), snap, 101)
     assert d is not None
-    r = render(d, snap, t=T, lang="zh", day="2026-03-12")
+    r = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12")
     assert not r.truncated and r.markup is None
     assert "……另有" not in r.text and "【待我处理】暂无" in r.text
 
@@ -287,7 +289,7 @@ def test_a_leader_of_several_grids_gets_one_digest() -> None:
     assert nested.waiting == {"reported": 1, "accepted": 0, "feedback": 0}
 
     computed = _Computed(snap, rolled, 0.0, 0.0)
-    rendered = render_all(computed, t=T, default_language="zh", day="2026-03-12")
+    rendered = render_all(computed, t=T, buttons=BUTTONS, default_language="zh", day="2026-03-12")
     ids = [pid for pid, _ in rendered]
     assert len(ids) == len(set(ids)) == 6  # six leaders, one digest each
     text = dict(rendered)[104].text
@@ -303,7 +305,7 @@ def test_render_escapes_names() -> None:
     snap = b.snapshot()
     d = digest_for(roll_up(snap, WINDOWS, NOW, TZ), snap, 101)
     assert d is not None
-    text = render(d, snap, t=T, lang="en", day="2026-03-12").text
+    text = render(d, snap, t=T, buttons=BUTTONS, lang="en", day="2026-03-12").text
     assert "&lt;b&gt;某区&lt;/b&gt;" in text and "A&amp;B" in text
     assert "&lt;i&gt;张&lt;/i&gt;" in text and "保安&lt;巡查&gt;" in text
     assert "<i>" not in text

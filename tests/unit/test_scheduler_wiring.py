@@ -12,8 +12,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.app import create_app
 from bot.settings import load_settings
-from domain.clock import ManualClock, SystemClock
+from domain.clock import Clock, ManualClock
 from scheduler import jobs
 from scheduler.lock import AlwaysHeld, FileLock, lock_for
 from scheduler.runner import (
@@ -40,13 +41,19 @@ def local(d: int, hh: int, mm: int = 0, tz: ZoneInfo = SH) -> datetime:
 # -- when jobs may fire -----------------------------------------------------------------------
 
 
+def fires(clock: Clock | None) -> bool:
+    """What `create_app` decides for an app on the system clock (None) or on `clock`."""
+    return create_app(load_settings(), clock=clock).jobs_fire
+
+
 def test_only_the_system_clock_fires_jobs() -> None:
     on = load_settings(run_scheduler=True)
     off = load_settings(run_scheduler=False)
-    assert mode_for(on, SystemClock()) is Mode.LIVE
-    assert mode_for(on, ManualClock(local(10, 9))) is Mode.PAUSED  # tests: never fire
-    assert mode_for(off, SystemClock()) is Mode.OFF
-    assert mode_for(off, ManualClock(local(10, 9))) is Mode.OFF
+    system, manual = fires(None), fires(ManualClock(local(10, 9)))
+    assert mode_for(on, jobs_fire=system) is Mode.LIVE
+    assert mode_for(on, jobs_fire=manual) is Mode.PAUSED  # tests: never fire
+    assert mode_for(off, jobs_fire=system) is Mode.OFF
+    assert mode_for(off, jobs_fire=manual) is Mode.OFF
 
 
 def test_run_scheduler_from_the_environment(
@@ -55,7 +62,7 @@ def test_run_scheduler_from_the_environment(
     monkeypatch.chdir(tmp_path)
     assert load_settings().run_scheduler is True
     monkeypatch.setenv("RUN_SCHEDULER", "false")
-    assert mode_for(load_settings(), SystemClock()) is Mode.OFF
+    assert mode_for(load_settings(), jobs_fire=fires(None)) is Mode.OFF
 
 
 # -- jobs, triggers, options ------------------------------------------------------------------
