@@ -29,9 +29,9 @@ from sqlmodel import col, select
 from bot.app import create_app
 from bot.context import AppContext
 from bot.notifier import PENDING, SENDING, Limits, OutboxNotifier
-from bot.telegram_calls import TIMER_KEY
 from bot.runners import build
 from bot.settings import load_settings
+from bot.telegram_calls import TIMER_KEY
 from domain.clock import ManualClock
 from sandbox.clock import ManualClock as EmuManualClock
 from sandbox.emulator import Emulator
