@@ -73,7 +73,6 @@ then the actor (`not_allowed`, `not_assignee`, `not_department`, `handler_cannot
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
@@ -201,6 +200,7 @@ class RefusalReason(StrEnum):
 
 
 TERMINAL: Final[frozenset[CaseStatus]] = frozenset({CaseStatus.REJECTED, CaseStatus.RATED})
+"""Nothing but comments can happen any more."""
 
 OPEN: Final[frozenset[CaseStatus]] = frozenset(
     {
@@ -219,16 +219,6 @@ UNDER_DEADLINE: Final[frozenset[CaseStatus]] = frozenset(
     {CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.TRANSFERRED}
 )
 """Statuses in which the rectification deadline (限期整改) runs against the assignee."""
-
-
-def is_open(status: CaseStatus) -> bool:
-    """True while the hazard is not verified fixed (not CLOSED, RATED or REJECTED)."""
-    return status in OPEN
-
-
-def is_terminal(status: CaseStatus) -> bool:
-    """True for REJECTED and RATED: nothing but comments can happen any more."""
-    return status in TERMINAL
 
 
 @dataclass(frozen=True)
@@ -250,6 +240,10 @@ class CaseFacts:
     rework_count: int = 0
     escalation_count: int = 0
 
+    def __post_init__(self) -> None:
+        if not self.grid_path:
+            raise ValueError("a case needs a grid")
+
     @property
     def grid_id(self) -> int:
         """The grid that owns the case now."""
@@ -258,14 +252,6 @@ class CaseFacts:
     @property
     def held_by_department(self) -> bool:
         return self.assignee_department_id is not None
-
-
-def new_case(*, grid_path: Iterable[int], reporter_id: int) -> CaseFacts:
-    """A freshly reported case (信息收集). Raises ValueError on an empty grid path."""
-    path = tuple(grid_path)
-    if not path:
-        raise ValueError("a case needs a grid")
-    return CaseFacts(status=CaseStatus.REPORTED, grid_path=path, reporter_id=reporter_id)
 
 
 @dataclass(frozen=True)

@@ -140,10 +140,3 @@ def extend_deadline(
     _require_aware("deadline", deadline)
     _require_aware("now", now)
     return deadline_for(max(deadline, now), hours, tz, calendar)
-
-
-def is_overdue(deadline: datetime, now: datetime) -> bool:
-    """The deadline has passed."""
-    _require_aware("deadline", deadline)
-    _require_aware("now", now)
-    return now > deadline

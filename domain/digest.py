@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from domain.cases import SEVERITY_BY_ZH, Severity
 from domain.pacing import Pace, pace
-from domain.periods import PeriodWindow, QuotaPeriod
+from domain.periods import PeriodWindow, QuotaPeriod, window_at
 
 SAMPLE = 12
 """How many names a capped list keeps (the digest shows fewer; the rest is "+N more")."""
@@ -153,23 +153,6 @@ class _Paces:
         if p is None:
             p = self.cache[key] = pace(h.quota_count, done, self.windows[period], self.now, self.tz)
         return p
-
-
-def holding_paces(
-    snapshot: Snapshot,
-    windows: Mapping[str, PeriodWindow],
-    now: datetime,
-    tz: tzinfo,
-) -> list[Laggard]:
-    """The pace of every quota holding (laggards or not), in holding order."""
-    paces = _Paces(windows, now, tz)
-    return [
-        Laggard(
-            h.person_id, h.grid_id, h.role_label, paces.of(snapshot, h), windows[h.quota_period]
-        )
-        for h in snapshot.holdings
-        if h.quota_period and h.quota_count
-    ]
 
 
 @dataclass(slots=True)
@@ -416,8 +399,6 @@ def digest_for(rolled: RolledUp, snapshot: Snapshot, person_id: int) -> LeaderDi
 
 
 def windows_at(now: datetime, tz: tzinfo) -> dict[str, PeriodWindow]:
-    from domain.periods import window_at
-
     return {p.value: window_at(p, now, tz) for p in QuotaPeriod}
 
 

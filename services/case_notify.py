@@ -174,7 +174,7 @@ async def announce(
     existing = await q.card_chats(session, case.id)
     # People with a card already keep getting it edited.
     by_chat_person: dict[int, Person] = {}
-    known_people = await _people_by_tg(session, existing.keys())
+    known_people = await q.people_by_chat(session, existing.keys())
     for p in [*persons.values(), *known_people]:
         if p.tg_id is not None and p.reachable:
             by_chat_person[p.tg_id] = p
@@ -265,15 +265,6 @@ async def announce(
             now=now,
             urgent=True,
         )
-
-
-async def _people_by_tg(session: AsyncSession, chat_ids: Any) -> list[Person]:
-    from sqlmodel import col, select
-
-    ids = [c for c in chat_ids if c > 0]
-    if not ids:
-        return []
-    return list(await session.exec(select(Person).where(col(Person.tg_id).in_(ids))))
 
 
 async def _pass_on_comment(

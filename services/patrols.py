@@ -8,11 +8,12 @@ in between. A flagged patrol is kept in the ledger but does not count.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import col, select
@@ -29,14 +30,14 @@ from domain.patrols import (
     default_checklist,
 )
 from domain.periods import PeriodWindow, QuotaPeriod, local_day_count, window_at
+from services import reporting
+from services.case_notify import CaseTexts
+from services.case_rules import Config
 from storage.audit import record_audit
+from storage.grids import children as child_grids
 from storage.grids import grid_by_code
-from storage.models import Deployment, Grid, Patrol, Role
+from storage.models import Deployment, Grid, Patrol, Person, Role
 from storage.outbox import enqueue
-
-if TYPE_CHECKING:
-    from services.case_notify import CaseTexts
-    from services.case_rules import Config
 from storage.patrols import (
     DONE,
     OPEN,
@@ -353,10 +354,8 @@ async def add_photo(session: AsyncSession, patrol: Patrol, file_id: str) -> int:
 
 async def finding_severities(session: AsyncSession) -> list[str]:
     """The severities a finding may be reported with (the deployment's, in rising order)."""
-    from services.reporting import severities_offered
-
     dep = await session.get(Deployment, 1)
-    return [str(s.value) for s in severities_offered(dep.severities if dep else None)]
+    return [str(s.value) for s in reporting.severities_offered(dep.severities if dep else None)]
 
 
 async def report_finding(
@@ -373,8 +372,6 @@ async def report_finding(
 ) -> str | None:
     """Open the hazard case for a checklist problem, prefilled with the patrol's grid, place
     and the item as category; linked to the patrol (its finding). The case code, or None."""
-    from services import reporting
-
     draft = reporting.Draft(
         grid_id=patrol.grid_id,
         category=category,
@@ -469,8 +466,6 @@ async def toggle_companion(session: AsyncSession, patrol: Patrol, person_id: int
 
 def parse_companion_names(text: str) -> list[str] | None:
     """Typed names, separated by commas, 、 or new lines; None when unusable."""
-    import re
-
     names = [n.strip() for n in re.split(r"[,，、;；\n]+", text) if n.strip()]
     if not names or any(len(n) > MAX_COMPANION_NAME for n in names):
         return None
@@ -594,8 +589,6 @@ async def ledger_all(
 
 
 async def ledger_entry_of(session: AsyncSession, patrol: Patrol) -> LedgerEntry:
-    from storage.models import Person
-
     grid = await session.get(Grid, patrol.grid_id)
     person = await session.get(Person, patrol.person_id)
     assert grid is not None and person is not None
@@ -838,8 +831,6 @@ async def subtree_stats(
     """Done vs quota per child grid and per person of a subtree, for one window.
 
     Two grouped queries (memberships, patrol tallies) and a roll-up in memory."""
-    from storage.grids import children as child_grids
-
     window = window_at(period, now, tz)
     members = await memberships_under(session, path_prefix=grid.path, with_quota_only=False)
     tallies = await tallies_under(

@@ -107,6 +107,14 @@ async def people_by_id(session: AsyncSession, ids: Iterable[int | None]) -> dict
     return {p.id: p for p in rows if p.id is not None}
 
 
+async def people_by_chat(session: AsyncSession, chat_ids: Iterable[int]) -> list[Person]:
+    """The people whose private chats are among `chat_ids` (group chats are skipped)."""
+    ids = [c for c in chat_ids if c > 0]
+    if not ids:
+        return []
+    return list(await session.exec(select(Person).where(col(Person.tg_id).in_(ids))))
+
+
 async def leaders_of(session: AsyncSession, grid_ids: Iterable[int]) -> list[tuple[int, Person]]:
     """(grid id, person) for every leader of the given grids."""
     wanted = set(grid_ids)

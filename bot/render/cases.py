@@ -6,8 +6,10 @@ every press is re-authorised by `services.cases.perform`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,9 +36,6 @@ UNDER_DEADLINE_VALUES = frozenset(s.value for s in UNDER_DEADLINE)
 
 def _shown_length(html_text: str) -> int:
     """Length of an HTML-mode text as Telegram counts it: tags out, entities as one."""
-    import re
-    from html import unescape
-
     return len(unescape(re.sub(r"<[^>]+>", "", html_text)))
 
 

@@ -7,6 +7,8 @@ handlers against the presser and the patrol as it is now.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, tzinfo
 
 from aiogram import html
@@ -415,9 +417,6 @@ def ledger_document(
     app: AppContext, language: str, grid_name: str, entries: list[svc.LedgerEntry], tz: tzinfo
 ) -> str:
     """The month's ledger as a CSV (UTF-8 with BOM so spreadsheet programs read it)."""
-    import csv
-    import io
-
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,7 +28,6 @@ from domain.cases import (
     allowed_actions,
     decide,
     is_involved,
-    new_case,
     waiting_for,
 )
 
@@ -60,6 +61,11 @@ params = st.fixed_dictionaries(
         "rating": st.sampled_from(Rating),
     },
 )
+
+
+def reported(grid_path: Iterable[int]) -> CaseFacts:
+    """A freshly reported case (信息收集) on `grid_path`."""
+    return CaseFacts(status=S.REPORTED, grid_path=tuple(grid_path), reporter_id=101)
 
 
 def good_params(action: CaseAction, case: CaseFacts, pick: int) -> dict[str, object]:
@@ -114,7 +120,7 @@ class CaseMachine(RuleBasedStateMachine):
 
     @initialize(depth=st.sampled_from((4, 3, 2, 1)))
     def report(self, depth: int) -> None:
-        self.case = new_case(grid_path=range(1, depth + 1), reporter_id=101)
+        self.case = reported(range(1, depth + 1))
 
     def _apply(self, result: Transition | Refusal, actor: Actor, action: CaseAction) -> None:
         before = self.case
@@ -168,7 +174,7 @@ TestCaseMachine = CaseMachine.TestCase
 def test_random_presses_never_break_a_case(
     steps: list[tuple[Actor, CaseAction, dict[str, object]]],
 ) -> None:
-    case = new_case(grid_path=(1, 2, 3, 4), reporter_id=101)
+    case = reported((1, 2, 3, 4))
     for actor, action, kwargs in steps:
         result = decide(case, actor, action, **kwargs)  # type: ignore[arg-type]
         if isinstance(result, Transition):
@@ -184,7 +190,7 @@ def test_the_walk_reaches_every_status() -> None:
     @settings(max_examples=100, deadline=None, database=None)
     @given(st.data())
     def walk(data: st.DataObject) -> None:
-        case = new_case(grid_path=(1, 2, 3, 4), reporter_id=101)
+        case = reported((1, 2, 3, 4))
         for _ in range(30):
             seen.add(case.status)
             candidates = [(a, x) for a in ACTORS for x in sorted(allowed_actions(case, a))]
@@ -227,7 +233,7 @@ VARIANTS = {action: _variants(action) for action in CaseAction}
 
 def test_every_reachable_case_is_valid() -> None:
     """Every case reachable in the small world, explored exhaustively (rework capped at 1)."""
-    start = [new_case(grid_path=range(1, depth + 1), reporter_id=101) for depth in (1, 2, 3, 4)]
+    start = [reported(range(1, depth + 1)) for depth in (1, 2, 3, 4)]
     seen: set[CaseFacts] = set(start)
     frontier = list(start)
     while frontier:

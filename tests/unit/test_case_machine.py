@@ -7,7 +7,9 @@ from dataclasses import replace
 import pytest
 
 from domain.cases import (
+    OPEN,
     SYSTEM,
+    TERMINAL,
     Actor,
     CaseAction,
     CaseFacts,
@@ -20,9 +22,6 @@ from domain.cases import (
     Transition,
     allowed_actions,
     decide,
-    is_open,
-    is_terminal,
-    new_case,
     waiting_for,
 )
 
@@ -183,11 +182,11 @@ def _refused(result: Transition | Refusal) -> RefusalReason:
 
 
 def test_new_case_starts_reported() -> None:
-    case = new_case(grid_path=[1, 2, 3], reporter_id=REPORTER)
+    case = CaseFacts(status=S.REPORTED, grid_path=(1, 2, 3), reporter_id=REPORTER)
     assert case == _BASE
     assert case.grid_id == 3
     with pytest.raises(ValueError):
-        new_case(grid_path=[], reporter_id=REPORTER)
+        CaseFacts(status=S.REPORTED, grid_path=(), reporter_id=REPORTER)
 
 
 def test_accept_and_reject() -> None:
@@ -454,8 +453,8 @@ def test_admin_who_also_leads_has_leader_rights() -> None:
 
 
 def test_status_helpers() -> None:
-    assert {s for s in CaseStatus if is_terminal(s)} == {S.REJECTED, S.RATED}
-    assert {s for s in CaseStatus if not is_open(s)} == {S.REJECTED, S.CLOSED, S.RATED}
+    assert {s for s in CaseStatus if s in TERMINAL} == {S.REJECTED, S.RATED}
+    assert {s for s in CaseStatus if s not in OPEN} == {S.REJECTED, S.CLOSED, S.RATED}
 
 
 def test_values_fit_in_callback_data() -> None:

@@ -15,7 +15,6 @@ from domain.deadlines import (
     DEFAULT_DEADLINE_HOURS,
     deadline_for,
     extend_deadline,
-    is_overdue,
     working_days_overdue,
     working_time_between,
 )
@@ -251,8 +250,6 @@ def test_not_overdue_is_zero() -> None:
     deadline = local(2025, 3, 17, 15)
     assert overdue(deadline, local(2025, 3, 17, 14)) == 0
     assert overdue(deadline, deadline) == 0
-    assert not is_overdue(deadline, deadline)
-    assert is_overdue(deadline, deadline + timedelta(seconds=1))
 
 
 def test_overdue_across_a_weekend() -> None:
