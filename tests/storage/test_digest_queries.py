@@ -326,9 +326,7 @@ async def _count_statements(db: Database) -> tuple[int, int, int]:
         ).first()
         assert root is not None and root.id is not None
         with statements(db) as seen:
-            await digest_of(
-                s, person_id=root.id, now=NOW, tz=TZ, t=t, buttons=BUTTONS, lang="zh"
-            )
+            await digest_of(s, person_id=root.id, now=NOW, tz=TZ, t=t, buttons=BUTTONS, lang="zh")
         return n_all, len(seen), len(rendered)
 
 
@@ -355,9 +353,7 @@ async def test_rendered_digests_are_one_per_leader(fire: Database) -> None:
     t = Translator("zh").t
     async with fire.reading() as s:
         computed = await compute(s, now=NOW, tz=TZ)
-    rendered = render_all(
-        computed, t=t, buttons=BUTTONS, default_language="zh", day="2026-03-12"
-    )
+    rendered = render_all(computed, t=t, buttons=BUTTONS, default_language="zh", day="2026-03-12")
     leaders = {h.person_id for h in computed.snapshot.holdings if h.is_leader}
     assert sorted(pid for pid, _ in rendered) == sorted(leaders)
     first_lines = {r.text.splitlines()[0] for _, r in rendered}
