@@ -113,6 +113,12 @@ class CaseAction(StrEnum):
     DEPT_RETURN = "dret"  # 部门退回
     COMMENT = "cmt"  # 留言
 
+    @property
+    def by_department(self) -> bool:
+        """A step the department holding a transferred case takes (签收, 反馈, 退回): it is
+        taken in the department's name, from the department's chat."""
+        return self in _DEPT_HOLDER_ACTIONS
+
 
 class EventKind(StrEnum):
     """What the ledger (台账) records for a step (`storage.models.CaseEvent.kind`). Stored:
@@ -447,6 +453,14 @@ def allowed_actions(case: CaseFacts, actor: Actor) -> frozenset[CaseAction]:
     succeeds, and every action not listed is refused.
     """
     return frozenset(a for a in _ALL_ACTIONS if _refusal_reason(case, actor, a) is None)
+
+
+def step_taken(action: CaseAction, *, department_id: int | None) -> CaseAction:
+    """The step a leader's choice amounts to: a case assigned to a department is transferred
+    (移交, with its written record), not assigned."""
+    if action is _A.ASSIGN and department_id is not None:
+        return _A.TRANSFER
+    return action
 
 
 def decide(
