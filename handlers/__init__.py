@@ -30,7 +30,7 @@ def routers() -> list[Router]:
         patrol_admin.router,
         patrol.router,
         report.router,
-        cases.router,
+        cases.router(),
         my.router,
         digest.router,
         schedule_admin.router,

@@ -101,6 +101,12 @@ def group_actions(facts: CaseFacts) -> frozenset[CaseAction]:
     return found - _DEPT_ACTIONS - {CaseAction.COMMENT}
 
 
+def person_actions(facts: CaseFacts, who: Actor) -> list[CaseAction]:
+    """A person's buttons on a card: their next steps in button order (a department's steps
+    are taken from its chat; a comment has a button of its own)."""
+    return ordered(allowed_actions(facts, who) - _DEPT_ACTIONS - {CaseAction.COMMENT})
+
+
 def department_actions(facts: CaseFacts) -> frozenset[CaseAction]:
     if facts.assignee_department_id is None:
         return frozenset()
@@ -183,10 +189,7 @@ async def announce(
     targets: dict[int, tuple[list[CaseAction], str]] = {}
     for chat_id, p in by_chat_person.items():
         who = Actor(person_id=p.id, led_grid_ids=led.get(p.id or 0, frozenset()))
-        targets[chat_id] = (
-            ordered(allowed_actions(facts, who) - _DEPT_ACTIONS - {CaseAction.COMMENT}),
-            _language(p, texts),
-        )
+        targets[chat_id] = (person_actions(facts, who), _language(p, texts))
     group_chats = set()
     if grid.group_chat_id is not None:
         group_chats.add(grid.group_chat_id)

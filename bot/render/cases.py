@@ -1,7 +1,7 @@
 """Case cards, notices, transfer records and the case keyboards.
 
-Callback data carry ids only (`CaseBtn`: case id, action, card version), well under 64 bytes;
-every press is re-authorised by `services.cases.perform`.
+The buttons' callback data are in `bot/render/case_buttons.py`; every press is re-authorised
+by `services.cases.perform`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
-from bot.keyboards import Callback
+from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
 from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus, EventKind
 from services.case_notify import CaseView
 from storage.models import Case, CaseEvent
@@ -26,9 +26,6 @@ CARD_DESCRIPTION_CHARS = 300
 CARD_ADDRESS_CHARS = 80
 CAPTION_LIMIT = 1024
 """Telegram's limit for a photo caption; a card goes out as one when the case has photos."""
-CHANGE_DEADLINE = "dl"
-"""`CaseBtn.a` of the "change the deadline" button (not a `CaseAction`: a leader's edit of a
-case being handled, see `services.cases.change_deadline`)."""
 
 
 UNDER_DEADLINE_VALUES = frozenset(s.value for s in UNDER_DEADLINE)
@@ -37,29 +34,6 @@ UNDER_DEADLINE_VALUES = frozenset(s.value for s in UNDER_DEADLINE)
 def _shown_length(html_text: str) -> int:
     """Length of an HTML-mode text as Telegram counts it: tags out, entities as one."""
     return len(unescape(re.sub(r"<[^>]+>", "", html_text)))
-
-
-class CaseBtn(Callback, prefix="c"):
-    """A button on a card: `a` is a CaseAction value, "h" (history) or "cm" (comment)."""
-
-    id: int
-    a: str
-    v: int = 0
-
-
-class CasePick(Callback, prefix="cp"):
-    """A choice inside a step (a target, a reason, a rating, a deadline change, done)."""
-
-    id: int
-    k: str
-    x: int = 0
-
-
-class CaseList(Callback, prefix="cl"):
-    """/cases: a filter and a page."""
-
-    f: str
-    p: int = 0
 
 
 def markup_dict(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
@@ -216,7 +190,7 @@ class CaseRender:
         buttons = [
             InlineKeyboardButton(
                 text=self.t(f"cases.btn.{a.value}", language),
-                callback_data=CaseBtn(id=case_id, a=a.value, v=view.version).pack(),
+                callback_data=CaseBtn(id=case_id, a=a, v=view.version).pack(),
             )
             for a in actions
         ]
@@ -225,7 +199,9 @@ class CaseRender:
             buttons.append(
                 InlineKeyboardButton(
                     text=self.t("cases.btn.dl", language),
-                    callback_data=CaseBtn(id=case_id, a=CHANGE_DEADLINE, v=view.version).pack(),
+                    callback_data=CaseTool(
+                        id=case_id, a=CardTool.CHANGE_DEADLINE, v=view.version
+                    ).pack(),
                 )
             )
         rows = rows_of(buttons)
@@ -233,11 +209,11 @@ class CaseRender:
             [
                 InlineKeyboardButton(
                     text=self.t("cases.btn.cmt", language),
-                    callback_data=CaseBtn(id=case_id, a="cm", v=view.version).pack(),
+                    callback_data=CaseBtn(id=case_id, a=CaseAction.COMMENT, v=view.version).pack(),
                 ),
                 InlineKeyboardButton(
                     text=self.t("cases.btn.history", language),
-                    callback_data=CaseBtn(id=case_id, a="h", v=view.version).pack(),
+                    callback_data=CaseTool(id=case_id, a=CardTool.HISTORY, v=view.version).pack(),
                 ),
             ]
         )

@@ -30,11 +30,11 @@ async def _dump(world: World) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.mark.parametrize(
     "data",
     [
-        f"c:{HUGE}:h:0",  # a case card's 台账
+        f"ct:{HUGE}:h:0",  # a case card's 台账
         f"c:{HUGE}:acc:0",  # a case card's 立案
         f"cl:all:{HUGE}",  # a /cases page
         f"pl:{HUGE}:202603:0:0",  # a page of a grid's patrol ledger
-        f"c:-{HUGE}:o:0",  # below -2**63 as well
+        f"ct:-{HUGE}:o:0",  # below -2**63 as well
     ],
 )
 async def test_a_press_carrying_a_number_beyond_64_bits_is_a_stale_button(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import col, select
 
-from bot.render.cases import CaseBtn
+from bot.render.case_buttons import CardTool, CaseTool
 from storage.models import Delivery, Grid, Membership, Person, Role
 from tests.e2e.case_steps import (
     GUARD,
@@ -27,7 +27,7 @@ from tests.e2e.harness import World
 OUTSIDER = 700000001  # on nobody's roster
 OTHER_STREET_LEADER = 800000040  # 珠玑街道主任
 REFUSED = "找不到该隐患，或您无权查看"
-VIEW_BUTTONS = ("h", "o")  # 台账 (the ledger), open the card
+VIEW_BUTTONS = (CardTool.HISTORY, CardTool.OPEN)  # 台账 (the ledger), open the card
 
 
 async def _tg_of(world: World, grid_code: str, role_key: str) -> int:
@@ -70,7 +70,7 @@ async def test_people_who_may_not_see_a_case_get_a_refusal_and_nothing_else(
         on = await u.expect_reply()
         queued = await _outbox_for(world, tg_id)
         for a in VIEW_BUTTONS:
-            happened = await crafted_press(world, u, on, CaseBtn(id=case_id, a=a).pack())
+            happened = await crafted_press(world, u, on, CaseTool(id=case_id, a=a).pack())
             kinds = [e.kind for e in happened]
             assert kinds == ["press", "callback_answer"], (tg_id, a, u.transcript_text())
             answer = happened[-1].detail
@@ -85,15 +85,15 @@ async def test_people_who_may_not_see_a_case_get_a_refusal_and_nothing_else(
     await card(leader, code, "已上报")  # the notice of the new case, pushed through the outbox
     await leader.send("/help")
     on = await leader.expect_reply()
-    for a, shows in (("h", "台账"), ("o", "状态：已上报")):
-        happened = await crafted_press(world, leader, on, CaseBtn(id=case_id, a=a).pack())
+    for a, shows in ((CardTool.HISTORY, "台账"), (CardTool.OPEN, "状态：已上报")):
+        happened = await crafted_press(world, leader, on, CaseTool(id=case_id, a=a).pack())
         sent = [e for e in happened if e.kind == "sent"]
         assert len(sent) == 1 and code in (sent[0].text or "") and shows in (sent[0].text or "")
 
 
 @pytest.mark.parametrize("a", VIEW_BUTTONS)
 async def test_a_press_for_a_case_that_does_not_exist_looks_like_any_refusal(
-    world: World, a: str
+    world: World, a: CardTool
 ) -> None:
     """Sequential ids make existence itself a leak: a missing case is refused in the same words
     as a hidden one."""
@@ -101,6 +101,6 @@ async def test_a_press_for_a_case_that_does_not_exist_looks_like_any_refusal(
     u = world.user(OTHER_STREET_LEADER)
     await u.send("/help")
     on = await u.expect_reply()
-    happened = await crafted_press(world, u, on, CaseBtn(id=987654, a=a).pack())
+    happened = await crafted_press(world, u, on, CaseTool(id=987654, a=a).pack())
     assert [e.kind for e in happened] == ["press", "callback_answer"]
     assert REFUSED in (happened[-1].detail.get("text") or "")

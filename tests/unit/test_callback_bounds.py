@@ -6,7 +6,7 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 
 from bot.keyboards import BIGINT_MAX, BIGINT_MIN, Callback
-from bot.render.cases import CaseBtn, CaseList, CasePick
+from bot.render.case_buttons import CardTool, CaseBtn, CaseList, CasePick, CaseTool
 from bot.render.patrol import PatrolLog
 
 
@@ -29,9 +29,9 @@ def test_every_buttons_callback_data_is_parsed_through_the_bounded_base() -> Non
 @pytest.mark.parametrize(
     "packed",
     [
-        f"c:{BIGINT_MAX + 1}:h:0",
+        f"ct:{BIGINT_MAX + 1}:h:0",
         f"c:1:acc:{BIGINT_MAX + 1}",
-        f"c:{BIGINT_MIN - 1}:o:0",
+        f"ct:{BIGINT_MIN - 1}:o:0",
         "cp:99999999999999999999:rj:0",
         "cl:all:99999999999999999999",
         "pl:1:202603:99999999999999999999:0",
@@ -40,6 +40,7 @@ def test_every_buttons_callback_data_is_parsed_through_the_bounded_base() -> Non
 def test_a_number_beyond_64_bits_does_not_parse(packed: str) -> None:
     classes: dict[str, type[Callback]] = {
         "c": CaseBtn,
+        "ct": CaseTool,
         "cp": CasePick,
         "cl": CaseList,
         "pl": PatrolLog,
@@ -50,7 +51,7 @@ def test_a_number_beyond_64_bits_does_not_parse(packed: str) -> None:
 
 
 def test_the_extremes_of_64_bits_still_parse() -> None:
-    assert CaseBtn.unpack(f"c:{BIGINT_MAX}:h:{BIGINT_MIN}") == CaseBtn(
-        id=BIGINT_MAX, a="h", v=BIGINT_MIN
+    assert CaseTool.unpack(f"ct:{BIGINT_MAX}:h:{BIGINT_MIN}") == CaseTool(
+        id=BIGINT_MAX, a=CardTool.HISTORY, v=BIGINT_MIN
     )
     assert CasePick.unpack("cp:7:dd:-1").x == -1

@@ -55,12 +55,12 @@ def test_severities_offered_follow_the_deployment() -> None:
 
 
 def test_callback_data_stays_under_64_bytes() -> None:
-    from bot.render.cases import CaseBtn, CaseList, CasePick
+    from bot.render.case_buttons import CaseBtn, CaseList, CasePick, ListFilter, StepChoice
 
     big = 10**12
     for data in (
-        CaseBtn(id=big, a=A.APPROVE_EXTENSION.value, v=big),
-        CasePick(id=big, k="done", x=-(10**12)),
-        CaseList(f="critical", p=99999),
+        CaseBtn(id=big, a=A.APPROVE_EXTENSION, v=big),
+        CasePick(id=big, k=StepChoice.DONE, x=-(10**12)),
+        CaseList(f=ListFilter.CRITICAL, p=99999),
     ):
         assert len(data.pack().encode()) < 64

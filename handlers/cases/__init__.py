@@ -1,0 +1,27 @@
+"""Case cards and every step of the closed loop; /case and /cases. One module per job,
+composed by `router()` in the order they claim updates:
+
+- ``card``: presses on a card (a step of the loop; the ledger, the card anew);
+- ``deadline``: a leader moves the deadline of a case being handled;
+- ``steps``: steps that need more than a press (a reason, a target, a note, photos);
+- ``reading``: /case, /cases and its pages, the cases part of /my.
+
+Texts and keyboards are in ``bot/render/cases.py``, ``case_steps.py`` and ``case_lists.py``;
+the buttons' callback data in ``bot/render/case_buttons.py``; the rules in ``services.cases``.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers.cases import card, deadline, reading, steps
+from handlers.cases.reading import filter_of, render_waiting
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.include_routers(card.router(), deadline.router(), steps.router(), reading.router())
+    return r
+
+
+__all__ = ["filter_of", "render_waiting", "router"]

@@ -1,0 +1,131 @@
+"""Presses on a case card. A step of the loop is handed to `services.cases.perform`, which
+re-authorises it against the presser and the case as it is now; a step that needs more
+(a reason, a target, a note ...) goes on as a conversation (steps.py). The card's other
+buttons show its ledger, send the card anew, or move the deadline (deadline.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import Bot, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import CallbackQuery
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import AppContext
+from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
+from domain.cases import Actor, CaseAction, allowed_actions
+from domain.identity import Identity
+from handlers.cases import deadline, steps
+from handlers.cases.common import actor_in, answer_result, press_chat, refusal, tools, visible
+from handlers.cases.reading import history, send_card
+from services import cases as svc
+
+PARAMLESS: Final = frozenset(
+    {
+        CaseAction.ACCEPT,
+        CaseAction.ACKNOWLEDGE,
+        CaseAction.VERIFY_PASS,
+        CaseAction.APPROVE_EXTENSION,
+        CaseAction.REFUSE_EXTENSION,
+        CaseAction.DEPT_ACKNOWLEDGE,
+        CaseAction.DEPT_RETURN,
+    }
+)
+
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(step_pressed, CaseBtn.filter(), StateFilter("*"))
+    r.callback_query.register(tool_pressed, CaseTool.filter(), StateFilter("*"))
+    return r
+
+
+def _refused(
+    app: AppContext, language: str, loaded: svc.Loaded | None, actor: Actor, press: CaseBtn
+) -> str | None:
+    """Why the press is refused, in words; None when the step may go ahead."""
+    if loaded is None:
+        return app.t("cases.refused.not_visible", language)
+    if press.a is not CaseAction.COMMENT and press.v != loaded.version:
+        return app.t("cases.refused.stale", language)
+    if press.a not in allowed_actions(loaded.facts, actor):
+        return refusal(app, language, svc.decide_reason(loaded.facts, actor, press.a))
+    return None
+
+
+async def step_pressed(
+    query: CallbackQuery,
+    callback_data: CaseBtn,
+    session: AsyncSession,
+    app: AppContext,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    me: Identity | None,
+    language: str,
+) -> None:
+    actor, depts = await actor_in(session, me, *press_chat(query))
+    loaded = await visible(session, callback_data.id, me, depts)
+    refused = _refused(app, language, loaded, actor, callback_data)
+    if refused is not None or loaded is None:
+        await query.answer(refused, show_alert=True)
+        return
+    action = callback_data.a
+    acting_dept = loaded.case.assignee_department_id if action.by_department else None
+    if action not in PARAMLESS:
+        await steps.begin(
+            query,
+            bot,
+            session,
+            app,
+            fsm_storage,
+            loaded,
+            action,
+            departments=depts,
+            acting_department=acting_dept,
+            language=language,
+        )
+        return
+    cfg, texts = await tools(session, app)
+    result = await svc.perform(
+        session,
+        case_id=loaded.case.id or 0,
+        actor=actor,
+        action=action,
+        now=app.clock.now(),
+        texts=texts,
+        cfg=cfg,
+        version=callback_data.v,
+        acting_department_id=acting_dept,
+    )
+    await answer_result(query, app, language, result)
+
+
+async def tool_pressed(
+    query: CallbackQuery,
+    callback_data: CaseTool,
+    session: AsyncSession,
+    app: AppContext,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    me: Identity | None,
+    language: str,
+) -> None:
+    actor, depts = await actor_in(session, me, *press_chat(query))
+    loaded = await visible(session, callback_data.id, me, depts)
+    if loaded is None:
+        await query.answer(app.t("cases.refused.not_visible", language), show_alert=True)
+        return
+    if callback_data.a is CardTool.CHANGE_DEADLINE:
+        await deadline.begin(
+            query, callback_data.v, loaded, actor, bot, session, fsm_storage, app, language
+        )
+        return
+    await query.answer()
+    _cfg, texts = await tools(session, app)
+    if callback_data.a is CardTool.HISTORY:
+        text = await history(session, texts, loaded.case, language)
+        await bot.send_message(query.from_user.id, text)
+    else:
+        await send_card(bot, session, texts, loaded.case, query.from_user.id, me, language)
