@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import select
 
 from domain.clock import ManualClock
 from domain.scenario import parse_scenario
@@ -17,6 +18,7 @@ from sandbox.clock import ManualClock as EmuManualClock
 from sandbox.emulator import Emulator
 from storage.db import Database
 from storage.importer import apply_import
+from storage.models import Person
 from tests.conftest import scenario_path
 from tests.e2e.harness import BOT_USERNAME, TOKEN, World
 
@@ -94,9 +96,24 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 async def world(emulator: Emulator, world_db_url: str) -> AsyncIterator[World]:
+    await _roster_on_telegram(emulator, world_db_url)
     w = World(emulator, world_db_url, ManualClock(DEFAULT_NOW))
     await w.start()
     try:
         yield w
     finally:
         await w.stop()
+
+
+async def _roster_on_telegram(emu: Emulator, db_url: str) -> None:
+    """Everyone on the imported roster has a Telegram account, as in life, and none of them
+    has opened the bot yet: a push to them meets Telegram's 403, not "chat not found"."""
+    db = Database(db_url)
+    try:
+        async with db.reading() as session:
+            people = (await session.exec(select(Person.tg_id, Person.name))).all()
+    finally:
+        await db.dispose()
+    for tg_id, name in people:
+        if tg_id is not None and tg_id not in emu.users:
+            emu.ensure_user(tg_id, first_name=name)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -69,7 +70,7 @@ class World:
         db_url: str,
         clock: ManualClock,
         *,
-        extra_routers: tuple[Router, ...] = (),
+        extra_routers: tuple[Callable[[], Router], ...] = (),
         notifier_limits: Limits | None = None,
         **settings: Any,
     ) -> None:
@@ -88,6 +89,12 @@ class World:
     def user(self, tg_id: int, **profile: Any) -> Any:
         """The conversation driver for a person (see sandbox/driver.py)."""
         return self.emu.user(tg_id, **profile)
+
+    def everyone_opened_the_bot(self) -> None:
+        """Every person on the roster has pressed Start (by default nobody has, as on the
+        day of an import): for tests about something else than reaching people."""
+        for tg_id in list(self.emu.users):
+            self.emu.ensure_user(tg_id, started=True)
 
     @property
     def db(self) -> Any:
@@ -115,11 +122,8 @@ class World:
             session=self.emu.bot_session(),
             default=DefaultBotProperties(parse_mode=ParseMode.HTML),
         )
-        self.dp = build(self.app)
-        for router in self.extra_routers:  # test-only routers, claimed after the features
-            router._parent_router = None
-            self.dp.sub_routers.insert(len(self.dp.sub_routers) - 1, router)
-            router._parent_router = self.dp
+        # Test-only routers, built afresh for this Dispatcher, claim updates after the features.
+        self.dp = build(self.app, extra_routers=[make() for make in self.extra_routers])
         started = asyncio.Event()
 
         async def mark_started() -> None:

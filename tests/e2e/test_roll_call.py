@@ -18,10 +18,9 @@ GUARD_1, GUARD_2 = 810000001, 810000002  # the two guards of LH-01-1 (林和东�
 
 async def test_roll_call_names_laggards_and_overdue_cases_once(world: World) -> None:
     emu = world.emu
-    # Everyone here has opened the bot: their nags reach them, so the groups carry only the
-    # roll call (asking people who never did is test_telegram_strict.py's).
-    for tg_id in (810000000, GUARD_1, GUARD_2, 810000003):
-        emu.ensure_user(tg_id, started=True)
+    # Everyone has opened the bot: their nags reach them, so the groups carry only the roll
+    # call (asking people who never did is test_telegram_strict.py's).
+    world.everyone_opened_the_bot()
     group = emu.create_group("林和东第1片区网格群", members=[810000000, GUARD_1, GUARD_2])
     quiet_group = emu.create_group("林和东第2片区网格群", members=[810000003])
     monday_0930 = datetime(2026, 3, 9, 9, 30, tzinfo=SHANGHAI)

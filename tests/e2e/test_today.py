@@ -70,7 +70,9 @@ async def test_today_is_the_scheduled_digest_with_working_buttons(world: World) 
     assert app is not None
     await seed(world)
     world.at(DIGEST_AT)
-    world.emu.ensure_user(LEADER, started=True)  # a leader who uses the bot gets the digest
+    # Every leader uses the bot: a digest that meets a 403 would make its leader unreachable
+    # and change the subtree's digest between the push and /today.
+    world.everyone_opened_the_bot()
     leader = world.user(LEADER)
 
     await jobs.digest_now(app)
