@@ -5,6 +5,8 @@ Tests, the demo and the runners all call these same factories.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -21,6 +23,7 @@ from bot.middlewares import Identify, PersonLanguage, UnitOfWork
 from bot.settings import Settings
 from bot.telegram_calls import AnsweringUpdate
 from domain.clock import Clock, SystemClock
+from handlers import routers
 from storage.db import Database
 from storage.fsm import DatabaseStorage
 
@@ -44,24 +47,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> AppContext:
     )
 
 
-def feature_routers() -> list[Router]:
-    """Every feature's router, in the order they claim updates; the fallback comes last.
-
-    Routers live at module level (one per feature module). A process may build more than
-    one Dispatcher (a restart in tests, the demo), so a router is released from the
-    previous one before it is attached to the next.
-    """
-    from handlers import routers
-
-    found = routers()
-    for router in found:
-        router._parent_router = None
-    return found
-
-
 def create_dispatcher(
-    app: AppContext, *, events_isolation: BaseEventIsolation | None = None
+    app: AppContext,
+    *,
+    events_isolation: BaseEventIsolation | None = None,
+    extra_routers: Sequence[Router] = (),
 ) -> Dispatcher:
+    """Everything an update meets, freshly built; `extra_routers` (tests) claim updates after
+    the features and before the fallback."""
     dp = GridDispatcher(
         Intake(app),
         storage=DatabaseStorage(app.db),
@@ -73,5 +66,5 @@ def create_dispatcher(
     AnsweringUpdate(app).setup(dp)
     EarlyAnswer(app).setup(dp)
     PersonLanguage(app.translator).setup(dp)
-    dp.include_routers(*feature_routers())
+    dp.include_routers(*routers(extra=extra_routers))
     return dp

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
@@ -18,8 +19,8 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-def build(app: AppContext) -> Dispatcher:
-    dp = create_dispatcher(app)
+def build(app: AppContext, *, extra_routers: Sequence[Router] = ()) -> Dispatcher:
+    dp = create_dispatcher(app, extra_routers=extra_routers)
     wire(dp, app)
     return dp
 

@@ -1,39 +1,44 @@
-"""aiogram Routers, one module per feature. `routers()` gives them in matching order."""
+"""aiogram Routers, one module per feature, each built by its `router()`. `routers()` builds
+them all, in matching order: every Dispatcher (a restart in tests, the demo) gets its own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram import Router
 
+from handlers import (
+    admin,
+    cases,
+    common,
+    digest,
+    errors,
+    fallback,
+    groups,
+    my,
+    patrol,
+    patrol_admin,
+    report,
+    schedule_admin,
+    start,
+)
 
-def routers() -> list[Router]:
-    from handlers import (
-        admin,
-        cases,
-        common,
-        digest,
-        errors,
-        fallback,
-        groups,
-        my,
-        patrol,
-        patrol_admin,
-        report,
-        schedule_admin,
-        start,
-    )
 
+def routers(*, extra: Sequence[Router] = ()) -> list[Router]:
+    """`extra` (test-only routers) claim updates after the features, before the fallback."""
     return [
-        errors.router,
-        common.router,
-        admin.router,
-        groups.router,
-        patrol_admin.router,
-        patrol.router,
-        report.router,
+        errors.router(),
+        common.router(),
+        admin.router(),
+        groups.router(),
+        patrol_admin.router(),
+        patrol.router(),
+        report.router(),
         cases.router(),
-        my.router,
-        digest.router,
-        schedule_admin.router,
-        start.router,
-        fallback.router,
+        my.router(),
+        digest.router(),
+        schedule_admin.router(),
+        start.router(),
+        *extra,
+        fallback.router(),
     ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import Bot, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -15,14 +13,20 @@ from bot.i18n import LANGUAGES
 from bot.keyboards import Callback, main_menu
 from storage.models import Person
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(cancel, Command("cancel"), StateFilter("*"))
+    r.message.register(show_help, Command("help"), StateFilter("*"))
+    r.message.register(choose_language, Command("lang"), StateFilter("*"))
+    r.callback_query.register(set_language, LanguageChoice.filter(), StateFilter("*"))
+    return r
 
 
 class LanguageChoice(Callback, prefix="lang"):
     code: str
 
 
-@router.message(Command("cancel"), StateFilter("*"))
 async def cancel(message: Message, state: FSMContext, app: AppContext, language: str) -> None:
     if await state.get_state() is None:
         await message.answer(app.t("cancel.nothing", language))
@@ -32,7 +36,6 @@ async def cancel(message: Message, state: FSMContext, app: AppContext, language:
     await message.answer(app.t("cancel.done", language), reply_markup=markup)
 
 
-@router.message(Command("help"), StateFilter("*"))
 async def show_help(message: Message, app: AppContext, language: str, is_admin: bool) -> None:
     text = app.t("help.text", language)
     if is_admin:
@@ -40,7 +43,6 @@ async def show_help(message: Message, app: AppContext, language: str, is_admin: 
     await message.answer(text)
 
 
-@router.message(Command("lang"), StateFilter("*"))
 async def choose_language(message: Message, app: AppContext, language: str) -> None:
     buttons = [
         InlineKeyboardButton(
@@ -53,7 +55,6 @@ async def choose_language(message: Message, app: AppContext, language: str) -> N
     )
 
 
-@router.callback_query(LanguageChoice.filter(), StateFilter("*"))
 async def set_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,

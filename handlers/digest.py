@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -17,12 +15,18 @@ from services.cases import cases_led_in_status
 from services.chasing import load_rules
 from storage.outbox import enqueue
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(today, Command("today"))
+    r.callback_query.register(waiting, DigestCB.filter(F.what == "w"))
+    r.callback_query.register(full, DigestCB.filter(F.what == "full"))
+    return r
+
 
 WAITING = ("reported", "accepted", "feedback")
 
 
-@router.message(Command("today"))
 async def today(
     message: Message, session: AsyncSession, app: AppContext, me: Identity | None, language: str
 ) -> None:
@@ -46,7 +50,6 @@ async def today(
     await message.answer(rendered.text, reply_markup=markup)
 
 
-@router.callback_query(DigestCB.filter(F.what == "w"))
 async def waiting(
     query: CallbackQuery,
     callback_data: DigestCB,
@@ -69,7 +72,6 @@ async def waiting(
         await query.bot.send_message(query.from_user.id, "\n".join(lines))  # type: ignore[union-attr]
 
 
-@router.callback_query(DigestCB.filter(F.what == "full"))
 async def full(
     query: CallbackQuery,
     session: AsyncSession,

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
-from typing import Final
 
 from aiogram import Router
 from aiogram.types import ErrorEvent
 
 from bot.context import AppContext
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.errors.register(on_error)
+    return r
+
+
 log = logging.getLogger("gridbot.errors")
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, app: AppContext) -> bool:
     update = event.update
     log.error("update %s failed: %r", update.update_id, event.exception, exc_info=event.exception)

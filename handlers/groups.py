@@ -27,10 +27,20 @@ from bot.context import AppContext
 from services import groups
 from services.groups import GroupError, Target
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type.in_(GROUP_TYPES))
+    r.my_chat_member.filter(F.chat.type.in_(GROUP_TYPES))
+    r.message.register(bind, Command("bind"))
+    r.my_chat_member.register(bot_added, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER))
+    r.my_chat_member.register(bot_removed, ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER))
+    r.message.register(migrated_away, F.migrate_to_chat_id)
+    r.message.register(migrated_here, F.migrate_from_chat_id)
+    return r
+
+
 GROUP_TYPES: Final = frozenset({"group", "supergroup"})
-router.message.filter(F.chat.type.in_(GROUP_TYPES))
-router.my_chat_member.filter(F.chat.type.in_(GROUP_TYPES))
 log = logging.getLogger(__name__)
 
 GROUP_ADMIN_STATUSES: Final = frozenset({ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR})
@@ -53,7 +63,6 @@ async def _is_group_admin(bot: Bot, chat_id: int, user_id: int) -> bool | None:
     return member.status in GROUP_ADMIN_STATUSES
 
 
-@router.message(Command("bind"))
 async def bind(
     message: Message,
     command: CommandObject,
@@ -113,7 +122,6 @@ async def bind(
     await message.reply(text)
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER))
 async def bot_added(
     event: ChatMemberUpdated, bot: Bot, session: AsyncSession, app: AppContext
 ) -> None:
@@ -133,7 +141,6 @@ async def bot_added(
         log.warning("could not greet chat %s: %s", chat.id, exc)
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER))
 async def bot_removed(event: ChatMemberUpdated, session: AsyncSession) -> None:
     chat = event.chat
     targets = await groups.note_membership(
@@ -147,7 +154,6 @@ async def bot_removed(event: ChatMemberUpdated, session: AsyncSession) -> None:
     log.warning("removed from chat %s (%s); it stays bound to %s", chat.id, chat.title, bound)
 
 
-@router.message(F.migrate_to_chat_id)
 async def migrated_away(message: Message, session: AsyncSession) -> None:
     """The old group's last word: it is now the supergroup `migrate_to_chat_id`."""
     assert message.migrate_to_chat_id is not None
@@ -159,7 +165,6 @@ async def migrated_away(message: Message, session: AsyncSession) -> None:
     )
 
 
-@router.message(F.migrate_from_chat_id)
 async def migrated_here(message: Message, bot: Bot, session: AsyncSession, app: AppContext) -> None:
     """The new supergroup's first word: bindings of the old group follow it here."""
     assert message.migrate_from_chat_id is not None

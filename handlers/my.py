@@ -19,7 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from domain.identity import Identity
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(show_my, _is_menu_my, F.chat.type == "private", StateFilter("*"))
+    r.message.register(show_my, Command("my"), StateFilter("*"))
+    return r
+
 
 Section = Callable[
     [AsyncSession, AppContext, Identity, str, datetime],
@@ -53,8 +59,6 @@ async def _is_menu_my(message: Message, app: AppContext) -> bool:
     return message.text is not None and message.text in menu_texts(app.translator, "menu.my")
 
 
-@router.message(Command("my"), StateFilter("*"))
-@router.message(_is_menu_my, F.chat.type == "private", StateFilter("*"))
 async def show_my(
     message: Message,
     session: AsyncSession,

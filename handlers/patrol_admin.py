@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import Router, html
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -20,27 +18,33 @@ from bot.render.patrol import PatrolLog, ledger_document, render_ledger_page
 from domain.geo import CircleFence
 from domain.identity import Identity
 from domain.periods import QuotaPeriod
+from handlers.admin_only import guarded
 from services import patrols as svc
 from storage.grids import grid_by_code
 from storage.models import Grid
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    admin = Router(name=f"{__name__}.admin_only")
+    admin.message.register(quota, Command("quota"), StateFilter("*"))
+    admin.message.register(geofence, Command("geofence"), StateFilter("*"))
+    r = guarded(__name__, admin, commands=("quota", "geofence"))
+    r.message.register(patrols, Command("patrols"), StateFilter("*"))
+    r.message.register(patrol_log, Command("patrol_log"), StateFilter("*"))
+    r.callback_query.register(patrol_log_page, PatrolLog.filter(), StateFilter("*"))
+    return r
+
 
 MAX_PEOPLE_SHOWN = 40
 
 
-@router.message(Command("quota"), StateFilter("*"))
 async def quota(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
     app: AppContext,
-    is_admin: bool,
     language: str,
 ) -> None:
-    if not is_admin:
-        await message.answer(app.t("admin.refused", language))
-        return
     parts = (command.args or "").split()
     if len(parts) != 3 or not parts[2].isdigit():
         await message.answer(app.t("patrol.quota_usage", language))
@@ -80,18 +84,13 @@ def _parse_fence(parts: list[str]) -> CircleFence:
     return CircleFence(lat=lat, lon=lon, radius_m=radius)
 
 
-@router.message(Command("geofence"), StateFilter("*"))
 async def geofence(
     message: Message,
     command: CommandObject,
     session: AsyncSession,
     app: AppContext,
-    is_admin: bool,
     language: str,
 ) -> None:
-    if not is_admin:
-        await message.answer(app.t("admin.refused", language))
-        return
     parts = (command.args or "").split()
     actor = message.from_user.id if message.from_user else None
     if len(parts) == 2 and parts[1].lower() == "off":
@@ -125,7 +124,6 @@ async def geofence(
     )
 
 
-@router.message(Command("patrols"), StateFilter("*"))
 async def patrols(
     message: Message,
     command: CommandObject,
@@ -229,7 +227,6 @@ def _may_see(me: Identity | None, is_admin: bool, grid: Grid) -> bool:
     return is_admin or (me is not None and me.leads_over(tuple(grid.ancestor_ids())))
 
 
-@router.message(Command("patrol_log"), StateFilter("*"))
 async def patrol_log(
     message: Message,
     command: CommandObject,
@@ -266,7 +263,6 @@ async def patrol_log(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(PatrolLog.filter(), StateFilter("*"))
 async def patrol_log_page(
     query: CallbackQuery,
     callback_data: PatrolLog,

@@ -36,7 +36,38 @@ from services.reporting import Draft, DraftProblem
 from storage.grids import grid_by_chat
 from storage.models import Deployment
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(report_in_group, Command("report"), F.chat.type.in_({"group", "supergroup"}))
+    r.message.register(
+        report_from_link,
+        CommandStart(deep_link=True, magic=F.args.startswith("report")),
+        F.chat.type == "private",
+    )
+    r.message.register(report_command, _is_menu_report, F.chat.type == "private", StateFilter("*"))
+    r.message.register(
+        report_command, Command("report"), F.chat.type == "private", StateFilter("*")
+    )
+    r.callback_query.register(chose_grid, ReportCb.filter(F.k == "grid"), Report.grid)
+    r.callback_query.register(chose_category, ReportCb.filter(F.k == "cat"), Report.category)
+    r.message.register(got_description, Report.description, F.text)
+    r.message.register(description_not_text, Report.description)
+    r.message.register(got_photo, Report.photos, F.photo)
+    r.message.register(photos_wrong, Report.photos)
+    r.callback_query.register(photos_done, ReportCb.filter(F.k == "done"), Report.photos)
+    r.message.register(got_location, Report.location, F.location)
+    r.message.register(got_address, Report.location, F.text, ~F.text.startswith("/"))
+    r.message.register(location_wrong, Report.location)
+    r.callback_query.register(chose_severity, ReportCb.filter(F.k == "sev"), Report.severity)
+    r.message.register(press_a_button, Report.confirm)
+    r.message.register(press_a_button, Report.severity)
+    r.message.register(press_a_button, Report.category)
+    r.message.register(press_a_button, Report.grid)
+    r.callback_query.register(go_back, ReportCb.filter(F.k == "back"), StateFilter(Report))
+    r.callback_query.register(edit_field, ReportCb.filter(F.k == "edit"), Report.confirm)
+    r.callback_query.register(submit, ReportCb.filter(F.k.in_({"ok", "dup"})), Report.confirm)
+    return r
 
 
 class Report(StatesGroup):
@@ -81,7 +112,6 @@ async def _is_menu_report(message: Message, app: AppContext) -> bool:
 # --- entry points -----------------------------------------------------------------------
 
 
-@router.message(Command("report"), F.chat.type.in_({"group", "supergroup"}))
 async def report_in_group(
     message: Message, session: AsyncSession, app: AppContext, language: str
 ) -> None:
@@ -97,9 +127,6 @@ async def report_in_group(
     )
 
 
-@router.message(
-    CommandStart(deep_link=True, magic=F.args.startswith("report")), F.chat.type == "private"
-)
 async def report_from_link(
     message: Message,
     command: CommandObject,
@@ -116,8 +143,6 @@ async def report_from_link(
     await _begin(message, state, session, app, me, language, grid_id)
 
 
-@router.message(Command("report"), F.chat.type == "private", StateFilter("*"))
-@router.message(_is_menu_report, F.chat.type == "private", StateFilter("*"))
 async def report_command(
     message: Message,
     state: FSMContext,
@@ -311,7 +336,6 @@ def _msg(query: CallbackQuery) -> Message | None:
     return query.message if isinstance(query.message, Message) else None
 
 
-@router.callback_query(ReportCb.filter(F.k == "grid"), Report.grid)
 async def chose_grid(
     query: CallbackQuery,
     callback_data: ReportCb,
@@ -336,7 +360,6 @@ async def chose_grid(
     await _ask(message, state, session, app, language, "category")
 
 
-@router.callback_query(ReportCb.filter(F.k == "cat"), Report.category)
 async def chose_category(
     query: CallbackQuery,
     callback_data: ReportCb,
@@ -357,7 +380,6 @@ async def chose_category(
     await _next(message, state, session, app, language, "category")
 
 
-@router.message(Report.description, F.text)
 async def got_description(
     message: Message, state: FSMContext, session: AsyncSession, app: AppContext, language: str
 ) -> None:
@@ -378,12 +400,10 @@ async def got_description(
     await _next(message, state, session, app, language, "description")
 
 
-@router.message(Report.description)
 async def description_not_text(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("report.description_not_text", language))
 
 
-@router.message(Report.photos, F.photo)
 async def got_photo(message: Message, state: FSMContext, app: AppContext, language: str) -> None:
     assert message.photo
     data = await state.get_data()
@@ -405,7 +425,6 @@ async def got_photo(message: Message, state: FSMContext, app: AppContext, langua
         )
 
 
-@router.message(Report.photos)
 async def photos_wrong(message: Message, app: AppContext, language: str) -> None:
     await message.answer(
         app.t("report.photos_wrong", language),
@@ -413,7 +432,6 @@ async def photos_wrong(message: Message, app: AppContext, language: str) -> None
     )
 
 
-@router.callback_query(ReportCb.filter(F.k == "done"), Report.photos)
 async def photos_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, app: AppContext, language: str
 ) -> None:
@@ -424,7 +442,6 @@ async def photos_done(
         await _next(message, state, session, app, language, "photos")
 
 
-@router.message(Report.location, F.location)
 async def got_location(
     message: Message, state: FSMContext, session: AsyncSession, app: AppContext, language: str
 ) -> None:
@@ -438,7 +455,6 @@ async def got_location(
     await _next(message, state, session, app, language, "location")
 
 
-@router.message(Report.location, F.text, ~F.text.startswith("/"))
 async def got_address(
     message: Message, state: FSMContext, session: AsyncSession, app: AppContext, language: str
 ) -> None:
@@ -457,12 +473,10 @@ async def got_address(
     await _next(message, state, session, app, language, "location")
 
 
-@router.message(Report.location)
 async def location_wrong(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("report.location_wrong", language))
 
 
-@router.callback_query(ReportCb.filter(F.k == "sev"), Report.severity)
 async def chose_severity(
     query: CallbackQuery,
     callback_data: ReportCb,
@@ -484,15 +498,10 @@ async def chose_severity(
     await _next(message, state, session, app, language, "severity")
 
 
-@router.message(Report.grid)
-@router.message(Report.category)
-@router.message(Report.severity)
-@router.message(Report.confirm)
 async def press_a_button(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("report.use_buttons", language))
 
 
-@router.callback_query(ReportCb.filter(F.k == "back"), StateFilter(Report))
 async def go_back(
     query: CallbackQuery,
     state: FSMContext,
@@ -521,7 +530,6 @@ async def go_back(
     await _ask(message, state, session, app, language, ORDER[index - 1])
 
 
-@router.callback_query(ReportCb.filter(F.k == "edit"), Report.confirm)
 async def edit_field(
     query: CallbackQuery,
     callback_data: ReportCb,
@@ -544,7 +552,6 @@ async def edit_field(
     await _ask(message, state, session, app, language, field)
 
 
-@router.callback_query(ReportCb.filter(F.k.in_({"ok", "dup"})), Report.confirm)
 async def submit(
     query: CallbackQuery,
     callback_data: ReportCb,

@@ -7,7 +7,7 @@ database within a few minutes (its `refresh` job). Anyone else gets the admin re
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from aiogram import Router, html
 from aiogram.filters import Command, CommandObject
@@ -15,14 +15,14 @@ from aiogram.types import Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from handlers.admin import IsAdmin
+from handlers.admin_only import guarded
 from services.chasing import SCHEDULE_FIELDS, Rules, ScheduleError, load_rules, update_schedule
 
-router: Final[Router] = Router(name=__name__)
-admin_only: Final[Router] = Router(name=f"{__name__}.admin_only")
-refused: Final[Router] = Router(name=f"{__name__}.refused")
-router.include_routers(admin_only, refused)
-admin_only.message.filter(IsAdmin())
+
+def router() -> Router:
+    admin = Router(name=f"{__name__}.admin_only")
+    admin.message.register(schedule, Command("schedule"))
+    return guarded(__name__, admin, commands=("schedule",))
 
 
 def _show(app: AppContext, rules: Rules, language: str) -> dict[str, Any]:
@@ -38,7 +38,6 @@ def _show(app: AppContext, rules: Rules, language: str) -> dict[str, Any]:
     }
 
 
-@admin_only.message(Command("schedule"))
 async def schedule(
     message: Message,
     command: CommandObject,
@@ -60,8 +59,3 @@ async def schedule(
     if runner is not None:
         await runner.reschedule(rules)
     await message.answer(app.t("schedule.done", language, **_show(app, rules, language)))
-
-
-@refused.message(Command("schedule"))
-async def refuse(message: Message, app: AppContext, language: str) -> None:
-    await message.answer(app.t("admin.refused", language))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
@@ -16,8 +14,13 @@ from domain.identity import Identity
 from services.invites import InviteProblem, Redeemed, redeem_invite
 from storage.people import identity_of
 
-router: Final[Router] = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.filter(F.chat.type == "private")
+    r.message.register(follow_invite, CommandStart(deep_link=True, magic=F.args.startswith("inv_")))
+    r.message.register(start, CommandStart())
+    return r
 
 
 def render_greeting(app: AppContext, me: Identity, language: str) -> str:
@@ -41,7 +44,6 @@ def render_greeting(app: AppContext, me: Identity, language: str) -> str:
     return "\n".join(lines)
 
 
-@router.message(CommandStart(deep_link=True, magic=F.args.startswith("inv_")))
 async def follow_invite(
     message: Message,
     command: CommandObject,
@@ -85,7 +87,6 @@ async def _welcome(
     )
 
 
-@router.message(CommandStart())
 async def start(
     message: Message, app: AppContext, me: Identity | None, language: str, is_admin: bool
 ) -> None:

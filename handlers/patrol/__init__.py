@@ -15,8 +15,6 @@ Texts and keyboards are in ``bot/render/patrol.py``; the rules in ``services/pat
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import Router
 
 from bot.render.patrol import PatrolItem, PatrolMate, PatrolSeverity, PatrolStep
@@ -25,10 +23,13 @@ from handlers.patrol.common import is_forwarded
 from handlers.patrol.quota import quota_section
 from handlers.patrol.states import REPORT_PREFILL_KEY, PatrolFlow
 
-router: Final[Router] = Router(name=__name__)
-router.include_routers(
-    entry.router, checkin.router, live.router, checklist.router, finding.router, notes.router
-)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    steps = (entry, checkin, live, checklist, finding, notes)
+    r.include_routers(*(step.router() for step in steps))
+    return r
+
 
 __all__ = [
     "REPORT_PREFILL_KEY",

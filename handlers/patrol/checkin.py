@@ -3,8 +3,6 @@ the checklist. A forwarded location is refused and the attempt kept, flagged."""
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
@@ -18,10 +16,14 @@ from handlers.patrol.common import holding_of, is_forwarded
 from handlers.patrol.states import PatrolFlow
 from services import patrols as svc
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(got_location, PatrolFlow.location, F.location)
+    r.message.register(location_expected, PatrolFlow.location)
+    return r
 
 
-@router.message(PatrolFlow.location, F.location)
 async def got_location(
     message: Message,
     state: FSMContext,
@@ -87,7 +89,6 @@ async def got_location(
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(PatrolFlow.location)
 async def location_expected(message: Message, app: AppContext, language: str) -> None:
     await message.answer(
         app.t("patrol.location_expected", language),

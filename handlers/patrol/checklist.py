@@ -3,8 +3,6 @@ are fine", then on to the notes."""
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -18,10 +16,15 @@ from handlers.patrol.common import own_patrol
 from handlers.patrol.states import REPORT_PREFILL_KEY, PatrolFlow
 from services import patrols as svc
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.callback_query.register(item_pressed, PatrolItem.filter(), StateFilter("*"))
+    r.callback_query.register(all_ok, PatrolStep.filter(F.a == "all_ok"), StateFilter("*"))
+    r.callback_query.register(to_notes, PatrolStep.filter(F.a == "next"), StateFilter("*"))
+    return r
 
 
-@router.callback_query(PatrolItem.filter(), StateFilter("*"))
 async def item_pressed(
     query: CallbackQuery,
     callback_data: PatrolItem,
@@ -67,7 +70,6 @@ async def item_pressed(
     )
 
 
-@router.callback_query(PatrolStep.filter(F.a == "all_ok"), StateFilter("*"))
 async def all_ok(
     query: CallbackQuery,
     callback_data: PatrolStep,
@@ -86,7 +88,6 @@ async def all_ok(
     await message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(PatrolStep.filter(F.a == "next"), StateFilter("*"))
 async def to_notes(
     query: CallbackQuery,
     callback_data: PatrolStep,

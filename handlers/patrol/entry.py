@@ -3,8 +3,6 @@ person holds several) and, for a daily role, quick check-in or a full patrol."""
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -21,10 +19,27 @@ from handlers.patrol.common import holding_of
 from handlers.patrol.states import DEEP_LINK, PatrolFlow
 from services import patrols as svc
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(
+        patrol_in_group, Command("patrol"), F.chat.type != "private", StateFilter("*")
+    )
+    r.message.register(
+        patrol_start, F.chat.type == "private", F.text, _is_patrol_button, StateFilter("*")
+    )
+    r.message.register(patrol_start, F.chat.type == "private", Command("patrol"), StateFilter("*"))
+    r.message.register(
+        patrol_start,
+        F.chat.type == "private",
+        CommandStart(deep_link=True, magic=F.args == DEEP_LINK),
+        StateFilter("*"),
+    )
+    r.callback_query.register(picked_grid, PatrolPick.filter(), PatrolFlow.grid)
+    r.callback_query.register(picked_mode, PatrolMode.filter(), PatrolFlow.mode)
+    return r
 
 
-@router.message(Command("patrol"), F.chat.type != "private", StateFilter("*"))
 async def patrol_in_group(
     message: Message, session: AsyncSession, app: AppContext, language: str
 ) -> None:
@@ -46,13 +61,6 @@ def _is_patrol_button(message: Message, app: AppContext) -> bool:
     return message.text is not None and message.text in menu_texts(app.translator, "menu.patrol")
 
 
-@router.message(
-    F.chat.type == "private",
-    CommandStart(deep_link=True, magic=F.args == DEEP_LINK),
-    StateFilter("*"),
-)
-@router.message(F.chat.type == "private", Command("patrol"), StateFilter("*"))
-@router.message(F.chat.type == "private", F.text, _is_patrol_button, StateFilter("*"))
 async def patrol_start(
     message: Message, state: FSMContext, app: AppContext, me: Identity | None, language: str
 ) -> None:
@@ -78,7 +86,6 @@ async def patrol_start(
     )
 
 
-@router.callback_query(PatrolPick.filter(), PatrolFlow.grid)
 async def picked_grid(
     query: CallbackQuery,
     callback_data: PatrolPick,
@@ -122,7 +129,6 @@ async def _after_pick(
     await _ask_location(message, state, app, holding, svc.FULL, language)
 
 
-@router.callback_query(PatrolMode.filter(), PatrolFlow.mode)
 async def picked_mode(
     query: CallbackQuery,
     callback_data: PatrolMode,

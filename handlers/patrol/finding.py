@@ -4,8 +4,6 @@ checklist. "跳过" records the problem on the item without a case."""
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router, html
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -21,12 +19,20 @@ from services import patrols as svc
 from services.cases import load_config
 from storage.models import Grid, Patrol
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(got_finding, PatrolFlow.finding, F.text)
+    r.callback_query.register(got_severity, PatrolSeverity.filter(), PatrolFlow.severity)
+    r.message.register(severity_expected, PatrolFlow.severity)
+    r.message.register(finding_expected, PatrolFlow.finding)
+    r.callback_query.register(skip_finding, PatrolStep.filter(F.a == "skip"), PatrolFlow.finding)
+    return r
+
 
 MAX_FINDING = 1000
 
 
-@router.message(PatrolFlow.finding, F.text)
 async def got_finding(
     message: Message,
     state: FSMContext,
@@ -49,7 +55,6 @@ async def got_finding(
     )
 
 
-@router.callback_query(PatrolSeverity.filter(), PatrolFlow.severity)
 async def got_severity(
     query: CallbackQuery,
     callback_data: PatrolSeverity,
@@ -89,17 +94,14 @@ async def got_severity(
     )
 
 
-@router.message(PatrolFlow.severity)
 async def severity_expected(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("patrol.severity_expected", language))
 
 
-@router.message(PatrolFlow.finding)
 async def finding_expected(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("patrol.finding_expected", language))
 
 
-@router.callback_query(PatrolStep.filter(F.a == "skip"), PatrolFlow.finding)
 async def skip_finding(
     query: CallbackQuery,
     state: FSMContext,

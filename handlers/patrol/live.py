@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.types import Message
@@ -15,10 +13,20 @@ from handlers.patrol.common import is_forwarded
 from handlers.patrol.states import PatrolFlow
 from services import patrols as svc
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.edited_message.register(live_location_moved, F.location, F.chat.type == "private")
+    r.message.register(
+        live_location_started_late,
+        F.location,
+        F.location.live_period,
+        F.chat.type == "private",
+        StateFilter(None, PatrolFlow.checklist, PatrolFlow.notes),
+    )
+    return r
 
 
-@router.edited_message(F.location, F.chat.type == "private")
 async def live_location_moved(
     message: Message, session: AsyncSession, app: AppContext, me: Identity | None
 ) -> None:
@@ -33,12 +41,6 @@ async def live_location_moved(
     )
 
 
-@router.message(
-    F.location,
-    F.location.live_period,
-    F.chat.type == "private",
-    StateFilter(None, PatrolFlow.checklist, PatrolFlow.notes),
-)
 async def live_location_started_late(
     message: Message, session: AsyncSession, app: AppContext, me: Identity | None, language: str
 ) -> None:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -26,10 +24,24 @@ from handlers.patrol.common import own_patrol, stale, state_patrol
 from handlers.patrol.states import PatrolFlow
 from services import patrols as svc
 
-router: Final[Router] = Router(name=__name__)
+
+def router() -> Router:
+    r = Router(name=__name__)
+    r.message.register(got_photo, PatrolFlow.notes, F.photo)
+    r.message.register(got_note, PatrolFlow.notes, F.text)
+    r.message.register(notes_expected, PatrolFlow.notes)
+    r.callback_query.register(ask_measures, PatrolStep.filter(F.a == "measures"), StateFilter("*"))
+    r.message.register(got_measures, PatrolFlow.measures, F.text, ~F.text.startswith("/"))
+    r.message.register(measures_expected, PatrolFlow.measures)
+    r.callback_query.register(ask_people, PatrolStep.filter(F.a == "people"), StateFilter("*"))
+    r.callback_query.register(toggle_mate, PatrolMate.filter(), StateFilter("*"))
+    r.message.register(typed_companions, PatrolFlow.companions, F.text, ~F.text.startswith("/"))
+    r.message.register(companions_expected, PatrolFlow.companions)
+    r.callback_query.register(back_to_notes, PatrolStep.filter(F.a == "back"), StateFilter("*"))
+    r.callback_query.register(finish, PatrolStep.filter(F.a == "finish"), StateFilter("*"))
+    return r
 
 
-@router.message(PatrolFlow.notes, F.photo)
 async def got_photo(
     message: Message,
     state: FSMContext,
@@ -51,7 +63,6 @@ async def got_photo(
     )
 
 
-@router.message(PatrolFlow.notes, F.text)
 async def got_note(
     message: Message,
     state: FSMContext,
@@ -71,7 +82,6 @@ async def got_note(
     )
 
 
-@router.message(PatrolFlow.notes)
 async def notes_expected(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("patrol.notes_expected", language))
 
@@ -79,7 +89,6 @@ async def notes_expected(message: Message, app: AppContext, language: str) -> No
 # --- measures taken (措施) -------------------------------------------------------------------
 
 
-@router.callback_query(PatrolStep.filter(F.a == "measures"), StateFilter("*"))
 async def ask_measures(
     query: CallbackQuery,
     callback_data: PatrolStep,
@@ -99,7 +108,6 @@ async def ask_measures(
     await message.answer(app.t("patrol.ask_measures", language, limit=svc.MAX_MEASURES))
 
 
-@router.message(PatrolFlow.measures, F.text, ~F.text.startswith("/"))
 async def got_measures(
     message: Message,
     state: FSMContext,
@@ -123,7 +131,6 @@ async def got_measures(
     )
 
 
-@router.message(PatrolFlow.measures)
 async def measures_expected(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("patrol.measures_expected", language, limit=svc.MAX_MEASURES))
 
@@ -131,7 +138,6 @@ async def measures_expected(message: Message, app: AppContext, language: str) ->
 # --- companions (同行人员) -------------------------------------------------------------------
 
 
-@router.callback_query(PatrolStep.filter(F.a == "people"), StateFilter("*"))
 async def ask_people(
     query: CallbackQuery,
     callback_data: PatrolStep,
@@ -154,7 +160,6 @@ async def ask_people(
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(PatrolMate.filter(), StateFilter("*"))
 async def toggle_mate(
     query: CallbackQuery,
     callback_data: PatrolMate,
@@ -177,7 +182,6 @@ async def toggle_mate(
     await message.edit_text(text, reply_markup=markup)
 
 
-@router.message(PatrolFlow.companions, F.text, ~F.text.startswith("/"))
 async def typed_companions(
     message: Message,
     state: FSMContext,
@@ -199,12 +203,10 @@ async def typed_companions(
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(PatrolFlow.companions)
 async def companions_expected(message: Message, app: AppContext, language: str) -> None:
     await message.answer(app.t("patrol.people_expected", language))
 
 
-@router.callback_query(PatrolStep.filter(F.a == "back"), StateFilter("*"))
 async def back_to_notes(
     query: CallbackQuery,
     callback_data: PatrolStep,
@@ -231,7 +233,6 @@ async def back_to_notes(
 # --- finish ----------------------------------------------------------------------------------
 
 
-@router.callback_query(PatrolStep.filter(F.a == "finish"), StateFilter("*"))
 async def finish(
     query: CallbackQuery,
     callback_data: PatrolStep,

@@ -16,12 +16,15 @@ from sandbox.emulator import Emulator
 from tests.e2e.conftest import DEFAULT_NOW
 from tests.e2e.harness import World
 
-boom = Router(name="boom")
 
-
-@boom.message(Command("boom"))
 async def explode(message: Message) -> None:
     raise RuntimeError("a bug in a handler")
+
+
+def boom() -> Router:
+    r = Router(name="boom")
+    r.message.register(explode, Command("boom"))
+    return r
 
 
 @pytest.fixture

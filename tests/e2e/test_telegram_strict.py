@@ -59,12 +59,10 @@ async def test_a_busy_group_gets_a_reply_to_each_of_30_commands_in_a_minute(
 
 # --- a callback's answer window -----------------------------------------------------------
 
-slow = Router(name="slow-press")
 released = asyncio.Event()
 EMU_CLOCKS: list[EmuClock] = []  # the running emulator's clock, for the handlers below
 
 
-@slow.message(Command("slowcard"))
 async def slow_card(message: Message) -> None:
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
@@ -75,7 +73,6 @@ async def slow_card(message: Message) -> None:
     await message.answer("测试按钮", reply_markup=markup)
 
 
-@slow.callback_query(F.data == "slow:flood")
 async def slow_flood(query: CallbackQuery, bot: Bot) -> None:
     # A send that meets flood control, then database work that takes a while: the handling
     # outlasts the press's window on Telegram's clock.
@@ -84,10 +81,17 @@ async def slow_flood(query: CallbackQuery, bot: Bot) -> None:
     await query.answer("已处理")  # too late to be shown: dropped, not an error
 
 
-@slow.callback_query(F.data == "slow:stuck")
 async def slow_stuck(query: CallbackQuery) -> None:
     await released.wait()  # the test lets it go once the press was answered
     await query.answer("迟到的回答")
+
+
+def slow() -> Router:
+    r = Router(name="slow-press")
+    r.message.register(slow_card, Command("slowcard"))
+    r.callback_query.register(slow_flood, F.data == "slow:flood")
+    r.callback_query.register(slow_stuck, F.data == "slow:stuck")
+    return r
 
 
 @pytest.fixture
