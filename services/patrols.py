@@ -354,8 +354,7 @@ async def add_photo(session: AsyncSession, patrol: Patrol, file_id: str) -> int:
 
 async def finding_severities(session: AsyncSession) -> list[str]:
     """The severities a finding may be reported with (the deployment's, in rising order)."""
-    dep = await session.get(Deployment, 1)
-    return [str(s.value) for s in reporting.severities_offered(dep.severities if dep else None)]
+    return [str(s.value) for s in await reporting.offered_severities(session)]
 
 
 async def report_finding(

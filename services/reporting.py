@@ -109,6 +109,27 @@ def severities_offered(d_severities: dict[str, Any] | None) -> list[Severity]:
     return [s for s in SEVERITIES if s in named] or list(SEVERITIES)
 
 
+async def offered_severities(session: AsyncSession) -> list[Severity]:
+    """The severities a report or a patrol's finding may take: the deployment's, rising."""
+    dep = await session.get(Deployment, 1)
+    return severities_offered(dep.severities if dep else None)
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the summary before submitting shows besides the draft itself."""
+
+    grid_name: str
+    duplicates: list[Case]
+
+
+async def review(session: AsyncSession, draft: Draft, now: datetime) -> Review:
+    grid = await session.get(Grid, draft.grid_id) if draft.grid_id else None
+    return Review(
+        grid_name=grid.name if grid else "", duplicates=await duplicates(session, draft, now)
+    )
+
+
 async def duplicates(session: AsyncSession, draft: Draft, now: datetime) -> list[Case]:
     assert draft.grid_id is not None and draft.category is not None
     return await q.possible_duplicates(

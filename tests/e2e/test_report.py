@@ -3,7 +3,7 @@ restart in the middle of the flow (fire-safety-5-level.yaml)."""
 
 from __future__ import annotations
 
-from handlers.report import ReportCb
+from bot.render.report import ReportCb, ReportPress
 from tests.e2e.case_steps import (
     GUARD,
     GUARD2,
@@ -145,7 +145,9 @@ async def test_a_forged_add_to_button_joins_no_case_that_was_not_offered(world: 
     await tap(u, "一般")
     summary = await u.expect_reply(contains="请确认隐患信息")
     assert "可能已有相同隐患" not in summary.text
-    seen = await crafted_press(world, u, summary.entry, ReportCb(k="dup", x=target.id or 0).pack())
+    seen = await crafted_press(
+        world, u, summary.entry, ReportCb(k=ReportPress.ADD_TO, x=target.id or 0).pack()
+    )
     assert [e.kind for e in seen] == ["press", "callback_answer"], u.transcript_text()
     assert "无法补充到该隐患" in (seen[-1].detail.get("text") or "")
     assert await events(world, code) == ["reported"]

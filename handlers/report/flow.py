@@ -1,0 +1,174 @@
+"""The report's steps in order: starting it, asking each step, moving on."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiogram import F
+from aiogram.filters import CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.context import AppContext
+from bot.group_replies import reply_in_group
+from bot.keyboards import menu_texts
+from bot.render import report as render
+from bot.render.report import Question
+from domain.identity import Identity
+from services import reporting
+from services.reporting import Draft
+from storage.grids import grid_by_chat
+
+
+class Report(StatesGroup):
+    grid = State()
+    category = State()
+    description = State()
+    photos = State()
+    location = State()
+    severity = State()
+    confirm = State()
+
+
+ORDER: Final = ("grid", "category", "description", "photos", "location", "severity", "confirm")
+PRIVATE: Final = F.chat.type == "private"
+
+
+def is_menu_report(message: Message, app: AppContext) -> bool:
+    return message.text is not None and message.text in menu_texts(app.translator, "menu.report")
+
+
+# --- entry points -----------------------------------------------------------------------
+
+
+async def report_in_group(
+    message: Message, session: AsyncSession, app: AppContext, language: str
+) -> None:
+    grid = await grid_by_chat(session, message.chat.id)
+    link = app.deep_link(f"report_{grid.id}" if grid is not None else "report")
+    markup = render.open_private_button(app, language, link)
+    await reply_in_group(message, session, app, app.t("report.open_private", language), markup)
+
+
+async def report_from_link(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    tail = (command.args or "").removeprefix("report").removeprefix("_")
+    grid_id = int(tail) if tail.isdigit() else None
+    await begin(message, state, session, app, me, language, grid_id)
+
+
+async def report_command(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    await begin(message, state, session, app, me, language, None)
+
+
+async def begin(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+    grid_id: int | None,
+) -> None:
+    if me is None or not me.holdings:
+        await message.answer(app.t("report.not_member", language))
+        return
+    grids = reporting.reportable_grids(me)
+    ids = [g for g, _ in grids]
+    draft = Draft()
+    if grid_id in ids:
+        draft.grid_id = grid_id
+    elif len(ids) == 1:
+        draft.grid_id = ids[0]
+    await state.clear()
+    await state.update_data(draft=draft.to_data(), editing=False)
+    if draft.grid_id is None:
+        await state.set_state(Report.grid)
+        text, markup = render.grid_question(app, language, grids)
+        await message.answer(text, reply_markup=markup)
+        return
+    await ask(message, state, session, app, language, "category")
+
+
+# --- asking each step ---------------------------------------------------------------------
+
+
+async def draft_of(state: FSMContext) -> Draft:
+    return Draft.from_data((await state.get_data()).get("draft") or {})
+
+
+async def save(state: FSMContext, draft: Draft, **extra: Any) -> None:
+    await state.update_data(draft=draft.to_data(), **extra)
+
+
+async def ask(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    language: str,
+    step: str,
+) -> None:
+    """Move to `step` and ask its question (in `message`'s chat)."""
+    await state.set_state(getattr(Report, step))
+    for text, markup in await questions(state, session, app, language, step):
+        await message.answer(text, reply_markup=markup)
+
+
+async def questions(
+    state: FSMContext, session: AsyncSession, app: AppContext, language: str, step: str
+) -> list[Question]:
+    r = render
+    match step:
+        case "grid":
+            return [r.grid_again_question(app, language)]
+        case "category":
+            return [r.category_question(app, language, await reporting.categories(session))]
+        case "description":
+            return [r.description_question(app, language)]
+        case "photos":
+            return [r.photos_question(app, language, len((await draft_of(state)).photos))]
+        case "location":
+            return r.location_questions(app, language)
+        case "severity":
+            offered = await reporting.offered_severities(session)
+            return [r.severity_question(app, language, offered)]
+    await state.update_data(editing=False)
+    draft = await draft_of(state)
+    return [
+        r.summary(app, language, draft, await reporting.review(session, draft, app.clock.now()))
+    ]
+
+
+async def next_step(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    language: str,
+    current: str,
+) -> None:
+    """After a step: back to the summary when editing, else on to the next step."""
+    editing = bool((await state.get_data()).get("editing"))
+    step = "confirm" if editing else ORDER[ORDER.index(current) + 1]
+    await ask(message, state, session, app, language, step)
+
+
+def pressed(query: CallbackQuery) -> Message | None:
+    return query.message if isinstance(query.message, Message) else None
