@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.i18n import LANGUAGES
 from bot.keyboards import Callback, main_menu
+from services import people
 from storage.models import Person
 
 
@@ -70,8 +71,7 @@ async def set_language(
     if person is None:
         await query.answer(app.t("lang.not_member", language), show_alert=True)
         return
-    person.language = callback_data.code
-    session.add(person)
+    await people.set_language(session, person, callback_data.code)
     new = callback_data.code
     await query.answer(app.t("lang.set", new))
     if query.message is not None and query.message.chat.type == "private":

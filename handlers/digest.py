@@ -8,23 +8,23 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from bot.render.digest import DigestButtonData, DigestCB
+from bot.render.digest import DigestButtonData, DigestCB, DigestView
+from domain.cases import CaseStatus
 from domain.identity import Identity
 from services import digest as service
 from services.cases import cases_led_in_status
 from services.chasing import load_rules
-from storage.outbox import enqueue
 
 
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(today, Command("today"))
-    r.callback_query.register(waiting, DigestCB.filter(F.what == "w"))
-    r.callback_query.register(full, DigestCB.filter(F.what == "full"))
+    r.callback_query.register(waiting, DigestCB.filter(F.what == DigestView.WAITING))
+    r.callback_query.register(full, DigestCB.filter(F.what == DigestView.FULL))
     return r
 
 
-WAITING = ("reported", "accepted", "feedback")
+WAITING = frozenset({CaseStatus.REPORTED, CaseStatus.ACCEPTED, CaseStatus.FEEDBACK})
 
 
 async def today(
@@ -83,23 +83,18 @@ async def full(
         await query.answer(app.t("digest.not_leader", language), show_alert=True)
         return
     rules = await load_rules(session)
-    now = app.clock.now()
-    body = await service.full_lists(
-        session, person_id=me.person_id, now=now, tz=rules.tz, t=app.translator.t, lang=language
+    queued = await service.send_full_lists(
+        session,
+        person_id=me.person_id,
+        chat_id=me.tg_id,
+        cause=query.id,
+        caption=app.t("digest.full_caption", language),
+        now=app.clock.now(),
+        tz=rules.tz,
+        t=app.translator.t,
+        lang=language,
     )
-    if body is None:
+    if not queued:
         await query.answer(app.t("digest.not_leader", language), show_alert=True)
         return
-    day = service.day_label(now, rules.tz)
-    await enqueue(
-        session,
-        key=f"digest_full:{me.person_id}:{query.id}",
-        kind="document",
-        chat_id=me.tg_id,
-        person_id=me.person_id,
-        text=app.t("digest.full_caption", language),
-        document_name=f"digest-{day}.txt",
-        document_body=body,
-        now=now,
-    )
     await query.answer(app.t("digest.full_queued", language))

@@ -38,6 +38,7 @@ from domain.digest import (
 from storage import digest as q
 from storage.db import Database
 from storage.models import Delivery
+from storage.outbox import enqueue
 
 quote = partial(html.escape, quote=False)
 """aiogram's `html.quote` without its two layers of calls (digests quote 200,000 names)."""
@@ -494,3 +495,34 @@ async def full_lists(
     out += ["", t("digest.full_critical", lang)]
     out += [f"{c.code}\t{c.description}" for c in snap.critical]
     return "\n".join(out) + "\n"
+
+
+async def send_full_lists(
+    session: AsyncSession,
+    *,
+    person_id: int,
+    chat_id: int,
+    cause: str,
+    caption: str,
+    now: datetime,
+    tz: tzinfo,
+    t: Texts,
+    lang: str,
+) -> bool:
+    """Queue the full lists to the leader as a text file (once per `cause`, a press); False
+    when they lead nothing the digest covers."""
+    body = await full_lists(session, person_id=person_id, now=now, tz=tz, t=t, lang=lang)
+    if body is None:
+        return False
+    await enqueue(
+        session,
+        key=f"digest_full:{person_id}:{cause}",
+        kind="document",
+        chat_id=chat_id,
+        person_id=person_id,
+        text=caption,
+        document_name=f"digest-{day_label(now, tz)}.txt",
+        document_body=body,
+        now=now,
+    )
+    return True
