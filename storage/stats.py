@@ -1,0 +1,157 @@
+"""The grouped queries behind the scoreboard (/stats) and the export's summary sheet.
+
+A subtree's scoreboard is five statements whatever its size (grids, memberships, counted
+patrols, case tallies) plus two for the trend line: never a query per grid or per person.
+`domain/stats.py` defines every figure and rolls the rows up; `case_tallies` sums in SQL
+exactly what `domain.stats.tally_case` counts for one case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import EventKind
+from domain.stats import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    RATING_POINTS,
+    UNDER_DEADLINE_STATUSES,
+    CaseTally,
+    GridRef,
+    Post,
+    Span,
+)
+from storage.models import Case, CaseEvent, Grid, Patrol
+from storage.patrols import counted_per_membership, memberships_under
+
+
+async def _core(session: AsyncSession, query: Any) -> Any:
+    conn = await session.connection()
+    return await conn.execute(query)
+
+
+def _path_ids(path: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in path.strip("/").split("/") if p)
+
+
+async def subtree_grids(session: AsyncSession, path: str) -> list[GridRef]:
+    """The live grids of the subtree at ``path`` (itself included)."""
+    query = select(col(Grid.id), col(Grid.code), col(Grid.name), col(Grid.path)).where(
+        col(Grid.path).startswith(path), col(Grid.archived_at).is_(None)
+    )
+    rows = (await _core(session, query)).all()
+    return [GridRef(int(r[0]), str(r[1]), str(r[2]), _path_ids(str(r[3]))) for r in rows]
+
+
+async def posts_under(session: AsyncSession, path: str) -> list[Post]:
+    rows = await memberships_under(session, path_prefix=path, with_quota_only=False)
+    return [
+        Post(m.person_id, m.person_name, m.grid_id, m.role_label, m.quota_period, m.quota_count)
+        for m in rows
+    ]
+
+
+async def done_under(session: AsyncSession, path: str, span: Span) -> dict[tuple[int, int], int]:
+    """Counted patrols per (person, grid) of the subtree within the span."""
+    rows = await counted_per_membership(session, start=span.start, end=span.end, path_prefix=path)
+    out: dict[tuple[int, int], int] = {}
+    for (person_id, grid_id, _role), n in rows.items():
+        out[(person_id, grid_id)] = out.get((person_id, grid_id), 0) + n
+    return out
+
+
+def _n(cond: Any) -> Any:
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+async def case_tallies(
+    session: AsyncSession, path: str, span: Span, now: datetime
+) -> dict[tuple[int, int | None], CaseTally]:
+    """`tally_case` summed per (grid, assigned person) over the subtree: one statement."""
+    status = col(Case.status)
+    accepted_at, closed_at, deadline = (
+        col(Case.accepted_at),
+        col(Case.closed_at),
+        col(Case.deadline_at),
+    )
+    extended_ids = select(col(CaseEvent.case_id)).where(
+        col(CaseEvent.kind) == EventKind.EXTENSION_APPROVED.value
+    )
+    extended = col(Case.id).in_(extended_ids)
+    cohort = and_(accepted_at.is_not(None), accepted_at >= span.start, accepted_at < span.end)
+    closed = and_(cohort, status.in_(sorted(CLOSED_STATUSES)))
+    is_open = status.in_(sorted(OPEN_STATUSES))
+    overdue = and_(
+        status.in_(sorted(UNDER_DEADLINE_STATUSES)), deadline.is_not(None), deadline < now
+    )
+    reworked = col(Case.rework_count) > 0
+    points = case(
+        *((col(Case.rating) == name, value) for name, value in RATING_POINTS.items()), else_=0
+    )
+    query = (
+        select(
+            col(Case.grid_id),
+            col(Case.assignee_person_id),
+            _n(cohort),
+            _n(closed),
+            _n(and_(cohort, extended)),
+            _n(and_(closed, ~extended, closed_at.is_not(None), closed_at <= deadline)),
+            _n(and_(cohort, or_(status.in_(sorted(CLOSED_STATUSES)), reworked))),
+            _n(and_(cohort, reworked)),
+            _n(and_(cohort, points > 0)),
+            func.coalesce(func.sum(case((cohort, points), else_=0)), 0),
+            _n(is_open),
+            _n(overdue),
+        )
+        .join(Grid, col(Grid.id) == col(Case.grid_id))
+        .where(col(Grid.path).startswith(path), or_(cohort, is_open))
+        .group_by(col(Case.grid_id), col(Case.assignee_person_id))
+    )
+    return {
+        (int(r[0]), None if r[1] is None else int(r[1])): CaseTally(*(int(v) for v in r[2:]))
+        for r in (await _core(session, query)).all()
+    }
+
+
+def _buckets(column: Any, buckets: Sequence[Span]) -> list[Any]:
+    return [_n(and_(column >= b.start, column < b.end)) for b in buckets]
+
+
+async def trend(
+    session: AsyncSession, path: str, buckets: Sequence[Span]
+) -> tuple[list[int], list[int]]:
+    """Counted patrols and cases closed in each bucket of the subtree: two statements."""
+    if not buckets:
+        return [], []
+    first, last = buckets[0].start, buckets[-1].end
+    started = col(Patrol.started_at)
+    patrols = (
+        select(*_buckets(started, buckets))
+        .join(Grid, col(Grid.id) == col(Patrol.grid_id))
+        .where(
+            col(Grid.path).startswith(path),
+            col(Patrol.counted).is_(True),
+            started >= first,
+            started < last,
+        )
+    )
+    closed_at = col(Case.closed_at)
+    closed = (
+        select(*_buckets(closed_at, buckets))
+        .join(Grid, col(Grid.id) == col(Case.grid_id))
+        .where(
+            col(Grid.path).startswith(path),
+            col(Case.status).in_(sorted(CLOSED_STATUSES)),
+            closed_at >= first,
+            closed_at < last,
+        )
+    )
+    p = (await _core(session, patrols)).one()
+    c = (await _core(session, closed)).one()
+    return [int(v) for v in p], [int(v) for v in c]
