@@ -407,3 +407,98 @@ def scoreboard(
         )
     )
     return Scoreboard(grid, span, total, own, child_lines, people, ranking(child_lines))
+
+
+# --- one case's timeliness, as the ledger shows it ----------------------------------------
+
+
+class Timeliness(StrEnum):
+    """The 是否按期 column of the ledger, by the same rule as `tally_case`."""
+
+    ON_TIME = "on_time"  # 按期: closed by its deadline, never extended
+    LATE = "late"  # 超期: closed after its deadline
+    EXTENDED = "extended"  # 延期: an extension was approved (not counted either way)
+    OVERDUE = "overdue"  # 逾期未结: open, its deadline passed
+    PENDING = "pending"  # 未到期: open, its deadline still ahead
+    NONE = "none"  # no deadline, or rejected
+
+
+def timeliness(case: CaseRecord, now: datetime) -> Timeliness:
+    if case.deadline_at is None or case.status == CaseStatus.REJECTED.value:
+        return Timeliness.NONE
+    if case.extended:
+        return Timeliness.EXTENDED
+    if case.status in CLOSED_STATUSES:
+        if case.closed_at is not None and case.closed_at <= case.deadline_at:
+            return Timeliness.ON_TIME
+        return Timeliness.LATE
+    return Timeliness.OVERDUE if case.deadline_at < now else Timeliness.PENDING
+
+
+# --- the export's dates ----------------------------------------------------------------------
+
+EXPORT_MAX_DAYS: Final = 366
+"""The longest export: a year, whatever the tree (a city's year streams in minutes)."""
+
+
+class ExportRangeError(ValueError):
+    """Dates an export refuses; ``key`` names the answer (the usage line goes with it)."""
+
+    def __init__(self, key: str, word: str = "") -> None:
+        super().__init__(key)
+        self.key = key
+        self.word = word
+
+
+def _read_day_or_month(word: str) -> tuple[date, date] | None:
+    """ "2026-03-05" → that day; "2026-03" → that month (first and last day)."""
+    digits = word.replace("-", "").replace("/", "").replace(".", "")
+    if not digits.isdigit():
+        return None
+    try:
+        if len(digits) == 8:
+            day = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+            return day, day
+        if len(digits) == 6:
+            first = date(int(digits[:4]), int(digits[4:]), 1)
+            return first, _add_months(first, 1) - timedelta(days=1)
+    except ValueError:
+        return None
+    return None
+
+
+def looks_like_date(word: str) -> bool:
+    return _read_day_or_month(word) is not None
+
+
+def export_span(words: Sequence[str], today: date, tz: tzinfo) -> Span:
+    """The local days an export covers, from its 0–2 date words:
+
+    none: this month up to today; a month: that month; a day: from it to today; two words:
+    from the first day of the first to the last day of the second. Days after today are
+    cut off; a start after today, a start after the end, or more than `EXPORT_MAX_DAYS`
+    days are refused.
+    """
+    if len(words) > 2:
+        raise ExportRangeError("export.usage")
+    read = [(_read_day_or_month(w), w) for w in words]
+    for found, word in read:
+        if found is None:
+            raise ExportRangeError("export.bad_date", word)
+    bounds = [found for found, _ in read if found is not None]
+    if not bounds:
+        first, last = today.replace(day=1), today
+    elif len(bounds) == 1:
+        first, last = bounds[0]
+        if first == last:  # a day: from it to today
+            last = today
+    else:
+        first, last = bounds[0][0], bounds[1][1]
+    if first > today:
+        raise ExportRangeError("export.future", first.isoformat())
+    last = min(last, today)
+    if first > last:
+        raise ExportRangeError("export.reversed")
+    if (last - first).days + 1 > EXPORT_MAX_DAYS:
+        raise ExportRangeError("export.too_long")
+    return span_of_days(first, last + timedelta(days=1), tz)

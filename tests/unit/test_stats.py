@@ -10,10 +10,13 @@ import pytest
 from domain.stats import (
     CaseRecord,
     CaseTally,
+    ExportRangeError,
     GridRef,
     PatrolTally,
     Post,
     StatsPeriod,
+    Timeliness,
+    export_span,
     figures,
     quota_target,
     ranking,
@@ -21,6 +24,7 @@ from domain.stats import (
     span_of_days,
     stats_span,
     tally_case,
+    timeliness,
     trend_buckets,
 )
 
@@ -208,3 +212,51 @@ def test_ranking_puts_unmeasured_grids_last() -> None:
         R, MARCH, TZ, grids=[R, A, B], posts=[], done={}, cases={(3, None): CaseTally()}
     )
     assert [r.code for r in quiet.ranking] == ["A", "B"]  # nothing measured: by code
+
+
+TODAY = date(2026, 3, 20)
+
+
+def test_export_dates() -> None:
+    this_month = export_span([], TODAY, TZ)
+    assert (this_month.first, this_month.stop) == (date(2026, 3, 1), date(2026, 3, 21))
+    feb = export_span(["2026-02"], TODAY, TZ)
+    assert (feb.first, feb.stop, feb.key) == (
+        date(2026, 2, 1),
+        date(2026, 3, 1),
+        "2026-02-01~2026-02-28",
+    )
+    since = export_span(["2026/03/05"], TODAY, TZ)
+    assert (since.first, since.stop) == (date(2026, 3, 5), date(2026, 3, 21))
+    year = export_span(["2025-04", "2026-03"], TODAY, TZ)
+    assert (year.first, year.stop) == (date(2025, 4, 1), date(2026, 3, 21))  # cut at today
+    assert year.start == datetime(2025, 3, 31, 16, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("words", "key"),
+    [
+        (["2026-13"], "export.bad_date"),
+        (["yesterday"], "export.bad_date"),
+        (["2026-04-01"], "export.future"),
+        (["2026-03-10", "2026-03-01"], "export.reversed"),
+        (["2025-01", "2026-03"], "export.too_long"),
+        (["2026-01", "2026-02", "2026-03"], "export.usage"),
+    ],
+)
+def test_export_dates_refused(words: list[str], key: str) -> None:
+    with pytest.raises(ExportRangeError) as refused:
+        export_span(words, TODAY, TZ)
+    assert refused.value.key == key
+
+
+def test_timeliness_follows_the_tally() -> None:
+    name = {n: timeliness(c, NOW) for n, c in CASES.items()}
+    assert name["A on time, rated good"] is Timeliness.ON_TIME
+    assert name["B late, reworked once, rated poor"] is Timeliness.LATE
+    assert name["C extended, closed by its new deadline"] is Timeliness.EXTENDED
+    assert name["D sent back, now overdue"] is Timeliness.OVERDUE
+    assert name["E assigned, not yet due"] is Timeliness.PENDING
+    assert name["H reported, not accepted"] is Timeliness.NONE
+    on_time = [c for c in CASES.values() if tally_case(c, MARCH, NOW).on_time]
+    assert all(timeliness(c, NOW) is Timeliness.ON_TIME for c in on_time)
