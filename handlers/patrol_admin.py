@@ -14,7 +14,8 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from bot.render.patrol import PatrolLog, ledger_document, render_ledger_page
+from bot.render.patrol import ledger_document, render_ledger_page
+from bot.render.patrol_buttons import PatrolLog
 from domain.geo import CircleFence
 from domain.identity import Identity
 from domain.periods import QuotaPeriod

@@ -1,8 +1,7 @@
 """Patrol texts and keyboards: the checklist, the finish message, where a person stands, the
 patrol ledger (巡查台账) and the summary posted to the grid's group.
 
-Callback data carry ids only, well under 64 bytes; every press is re-authorised by the
-handlers against the presser and the patrol as it is now.
+The buttons' callback data are in bot/render/patrol_buttons.py.
 """
 
 from __future__ import annotations
@@ -21,54 +20,17 @@ from aiogram.types import (
 
 from bot.context import AppContext
 from bot.i18n import Translator
-from bot.keyboards import Callback
+from bot.render.patrol_buttons import (
+    PatrolAct,
+    PatrolItem,
+    PatrolLog,
+    PatrolMate,
+    PatrolSeverity,
+    PatrolStep,
+)
 from domain.patrols import ChecklistResult, ItemStatus, PatrolFlag
 from services import patrols as svc
 from storage.models import Patrol
-
-# --- callback data ----------------------------------------------------------------------
-
-
-class PatrolPick(Callback, prefix="pp"):
-    m: int  # membership id
-
-
-class PatrolMode(Callback, prefix="pm"):
-    m: int
-    quick: bool
-
-
-class PatrolItem(Callback, prefix="pi"):
-    p: int  # patrol id
-    i: int  # item index
-    ok: bool
-
-
-class PatrolStep(Callback, prefix="ps"):
-    p: int
-    a: str  # all_ok | next | finish | skip | measures | people | back
-
-
-class PatrolSeverity(Callback, prefix="pv"):
-    p: int
-    s: str  # general | major | critical
-
-
-class PatrolMate(Callback, prefix="pc"):
-    """Toggle a companion (同行人员) on the patrol: a person id of the grid."""
-
-    p: int
-    x: int
-
-
-class PatrolLog(Callback, prefix="pl"):
-    """A page of the patrol ledger: grid id, month as yyyymm, page."""
-
-    g: int
-    m: int
-    n: int = 0
-    doc: bool = False
-
 
 # --- the checklist -----------------------------------------------------------------------
 
@@ -106,11 +68,11 @@ def render_checklist(
         [
             InlineKeyboardButton(
                 text=app.t("patrol.btn_all_ok", language),
-                callback_data=PatrolStep(p=patrol.id, a="all_ok").pack(),
+                callback_data=PatrolStep(p=patrol.id, a=PatrolAct.ALL_OK).pack(),
             ),
             InlineKeyboardButton(
                 text=app.t("patrol.btn_next", language),
-                callback_data=PatrolStep(p=patrol.id, a="next").pack(),
+                callback_data=PatrolStep(p=patrol.id, a=PatrolAct.NEXT).pack(),
             ),
         ]
     )
@@ -123,7 +85,7 @@ def skip_markup(app: AppContext, language: str, patrol_id: int) -> InlineKeyboar
             [
                 InlineKeyboardButton(
                     text=app.t("patrol.btn_skip", language),
-                    callback_data=PatrolStep(p=patrol_id, a="skip").pack(),
+                    callback_data=PatrolStep(p=patrol_id, a=PatrolAct.SKIP).pack(),
                 )
             ]
         ]
@@ -150,17 +112,17 @@ def finish_markup(app: AppContext, language: str, patrol_id: int) -> InlineKeybo
             [
                 InlineKeyboardButton(
                     text=app.t("patrol.btn_measures", language),
-                    callback_data=PatrolStep(p=patrol_id, a="measures").pack(),
+                    callback_data=PatrolStep(p=patrol_id, a=PatrolAct.MEASURES).pack(),
                 ),
                 InlineKeyboardButton(
                     text=app.t("patrol.btn_people", language),
-                    callback_data=PatrolStep(p=patrol_id, a="people").pack(),
+                    callback_data=PatrolStep(p=patrol_id, a=PatrolAct.PEOPLE).pack(),
                 ),
             ],
             [
                 InlineKeyboardButton(
                     text=app.t("patrol.btn_finish", language),
-                    callback_data=PatrolStep(p=patrol_id, a="finish").pack(),
+                    callback_data=PatrolStep(p=patrol_id, a=PatrolAct.FINISH).pack(),
                 )
             ],
         ]
@@ -190,7 +152,7 @@ def companions_view(
         [
             InlineKeyboardButton(
                 text=app.t("patrol.btn_back_notes", language),
-                callback_data=PatrolStep(p=patrol.id, a="back").pack(),
+                callback_data=PatrolStep(p=patrol.id, a=PatrolAct.BACK).pack(),
             )
         ]
     )

@@ -3,7 +3,9 @@ composed by `router()` in the order they claim updates:
 
 - ``card``: presses on a card (a step of the loop; the ledger, the card anew);
 - ``deadline``: a leader moves the deadline of a case being handled;
-- ``steps``: steps that need more than a press (a reason, a target, a note, photos);
+- ``steps``: a step that needs more than a press opens a conversation (``states``);
+- ``choices``: its buttons (a reason, a rating, a target, the deadline ...);
+- ``notes``: its note, and feedback's photos;
 - ``reading``: /case, /cases and its pages, the cases part of /my.
 
 Texts and keyboards are in ``bot/render/cases.py``, ``case_steps.py`` and ``case_lists.py``;
@@ -14,13 +16,15 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.cases import card, deadline, reading, steps
+from handlers.cases import card, choices, deadline, notes, reading
 from handlers.cases.reading import filter_of, render_waiting
 
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.include_routers(card.router(), deadline.router(), steps.router(), reading.router())
+    r.include_routers(
+        card.router(), deadline.router(), choices.router(), notes.router(), reading.router()
+    )
     return r
 
 

@@ -3,6 +3,9 @@ see the case, where a step's conversation runs, and the answers to a step's resu
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
@@ -12,12 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.render.cases import CaseRender
-from domain.cases import Actor
+from domain.cases import Actor, CaseAction, Rating, RejectReason, step_taken
 from domain.identity import Identity
 from domain.visibility import may_see
 from services import cases as svc
 from services import groups as groups_svc
-from services.cases import Done, Refused
+from services.cases import Done, Refused, StepInput
 from storage import cases as q
 
 
@@ -121,3 +124,51 @@ async def answer_flow_opened(
     """The press is answered; a hint when its conversation went on in private."""
     chat_id, _ = press_chat(query)
     await query.answer(app.t("cases.continue_private", language) if flow_chat != chat_id else None)
+
+
+# --- taking the step -----------------------------------------------------------------------
+
+
+def step_input(params: dict[str, Any]) -> StepInput:
+    deadline = params.get("deadline")
+    return StepInput(
+        assignee_person_id=params.get("assignee_person_id"),
+        department_id=params.get("department_id"),
+        reason=RejectReason(params["reason"]) if params.get("reason") else None,
+        rating=Rating(params["rating"]) if params.get("rating") else None,
+        note=params.get("note"),
+        photos=tuple(params.get("photos") or ()),
+        deadline_at=datetime.fromisoformat(deadline) if deadline else None,
+        extension_hours=params.get("extension_hours"),
+    )
+
+
+async def perform(
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    chat_id: int,
+    chat_type: str,
+    data: dict[str, Any],
+    params: dict[str, Any],
+) -> Done | Refused:
+    actor, _depts = await actor_in(session, me, chat_id, chat_type)
+    action = CaseAction(data["action"])
+    if action.by_department and data.get("dept") is not None:
+        # The department step began in the department's chat and continues there.
+        actor = svc.actor_of(me, department_ids=frozenset({int(data["dept"])}))
+    step = step_input(params)
+    action = step_taken(action, department_id=step.department_id)
+    cfg, texts = await tools(session, app)
+    return await svc.perform(
+        session,
+        case_id=int(data["case_id"]),
+        actor=actor,
+        action=action,
+        now=app.clock.now(),
+        texts=texts,
+        cfg=cfg,
+        params=step,
+        version=int(data["v"]) if action is not CaseAction.COMMENT else None,
+        acting_department_id=data.get("dept"),
+    )

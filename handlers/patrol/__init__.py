@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.render.patrol import PatrolItem, PatrolMate, PatrolSeverity, PatrolStep
+from bot.render.patrol_buttons import PatrolItem, PatrolMate, PatrolSeverity, PatrolStep
 from handlers.patrol import checkin, checklist, entry, finding, live, notes
 from handlers.patrol.common import is_forwarded
 from handlers.patrol.quota import quota_section

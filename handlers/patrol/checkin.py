@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.keyboards import main_menu
 from bot.render.patrol import flag_text, location_keyboard, render_checklist, render_finished
-from domain.identity import Identity
+from domain.identity import Holding, Identity
 from handlers.patrol.common import holding_of, is_forwarded
 from handlers.patrol.states import PatrolFlow
 from services import patrols as svc
@@ -73,15 +73,24 @@ async def got_location(
             reply_markup=main_menu(app.translator, language),
         )
         return
+    await _to_checklist(message, state, app, language, holding, checked)
+
+
+async def _to_checklist(
+    message: Message,
+    state: FSMContext,
+    app: AppContext,
+    language: str,
+    holding: Holding,
+    checked: svc.CheckIn,
+) -> None:
+    """A full patrol checked in: what was noticed about the check-in, then the checklist."""
     await state.update_data(patrol_id=checked.patrol.id)
     await state.set_state(PatrolFlow.checklist)
     lines = [app.t("patrol.checked_in", language, grid=html.quote(holding.grid_name))]
     if checked.flags:
-        lines.append(
-            app.t(
-                "patrol.flagged_warning", language, reasons=flag_text(app, language, checked.flags)
-            )
-        )
+        reasons = flag_text(app, language, checked.flags)
+        lines.append(app.t("patrol.flagged_warning", language, reasons=reasons))
     if checked.patrol.route is not None:
         lines.append(app.t("patrol.live_on", language))
     await message.answer("\n".join(lines), reply_markup=ReplyKeyboardRemove())

@@ -10,9 +10,10 @@ from aiogram.types import CallbackQuery
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from bot.render.patrol import PatrolItem, PatrolStep, finish_markup, render_checklist, skip_markup
+from bot.render.patrol import render_checklist, skip_markup
+from bot.render.patrol_buttons import PatrolAct, PatrolItem, PatrolStep
 from domain.identity import Identity
-from handlers.patrol.common import own_patrol
+from handlers.patrol.common import ask_notes, move_to, own_patrol
 from handlers.patrol.states import REPORT_PREFILL_KEY, PatrolFlow
 from services import patrols as svc
 
@@ -20,8 +21,8 @@ from services import patrols as svc
 def router() -> Router:
     r = Router(name=__name__)
     r.callback_query.register(item_pressed, PatrolItem.filter(), StateFilter("*"))
-    r.callback_query.register(all_ok, PatrolStep.filter(F.a == "all_ok"), StateFilter("*"))
-    r.callback_query.register(to_notes, PatrolStep.filter(F.a == "next"), StateFilter("*"))
+    r.callback_query.register(all_ok, PatrolStep.filter(F.a == PatrolAct.ALL_OK), StateFilter("*"))
+    r.callback_query.register(to_notes, PatrolStep.filter(F.a == PatrolAct.NEXT), StateFilter("*"))
     return r
 
 
@@ -97,17 +98,12 @@ async def to_notes(
     me: Identity | None,
     language: str,
 ) -> None:
-    found = await own_patrol(query, callback_data.p, session, app, me, language)
+    step = PatrolFlow.notes
+    found = await move_to(step, query, callback_data.p, state, session, app, me, language)
     if found is None:
         return
     patrol, grid, message = found
     await svc.mark_rest_ok(session, patrol)
-    await query.answer()
     text, _ = render_checklist(app, language, patrol, grid.name)
     await message.edit_text(text, reply_markup=None)
-    await state.set_state(PatrolFlow.notes)
-    await state.update_data(patrol_id=patrol.id)
-    await message.answer(
-        app.t("patrol.ask_notes", language),
-        reply_markup=finish_markup(app, language, patrol.id or 0),
-    )
+    await ask_notes(message, app, language, patrol)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.keyboards import main_menu
+from bot.render.patrol import finish_markup
 from domain.identity import Holding, Identity
 from handlers.patrol.states import REPORT_PREFILL_KEY
 from services import patrols as svc
@@ -57,6 +59,34 @@ async def own_patrol(
     grid = await session.get(Grid, patrol.grid_id)
     assert grid is not None
     return patrol, grid, query.message
+
+
+async def move_to(
+    step: State,
+    query: CallbackQuery,
+    patrol_id: int,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> tuple[Patrol, Grid, Message] | None:
+    """A press that moves the patrol's conversation to `step`: the press answered and the
+    conversation on that patrol, if it is the presser's and still open (see `own_patrol`)."""
+    found = await own_patrol(query, patrol_id, session, app, me, language)
+    if found is None:
+        return None
+    await query.answer()
+    await state.set_state(step)
+    await state.update_data(patrol_id=found[0].id)
+    return found
+
+
+async def ask_notes(message: Message, app: AppContext, language: str, patrol: Patrol) -> None:
+    await message.answer(
+        app.t("patrol.ask_notes", language),
+        reply_markup=finish_markup(app, language, patrol.id or 0),
+    )
 
 
 async def state_patrol(

@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.group_replies import reply_in_group
 from bot.keyboards import menu_texts
-from bot.render.patrol import PatrolMode, PatrolPick, location_keyboard
+from bot.render.patrol import location_keyboard
+from bot.render.patrol_buttons import PatrolMode, PatrolPick
 from domain.identity import Holding, Identity
 from domain.periods import QuotaPeriod
 from handlers.patrol.common import holding_of

@@ -11,7 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.render.cases import CaseRender
-from bot.render.patrol import PatrolSeverity, PatrolStep, render_checklist, severity_markup
+from bot.render.patrol import render_checklist, severity_markup
+from bot.render.patrol_buttons import PatrolAct, PatrolSeverity, PatrolStep
 from domain.identity import Identity
 from handlers.patrol.common import prefill_patrol, stale
 from handlers.patrol.states import REPORT_PREFILL_KEY, PatrolFlow
@@ -26,7 +27,9 @@ def router() -> Router:
     r.callback_query.register(got_severity, PatrolSeverity.filter(), PatrolFlow.severity)
     r.message.register(severity_expected, PatrolFlow.severity)
     r.message.register(finding_expected, PatrolFlow.finding)
-    r.callback_query.register(skip_finding, PatrolStep.filter(F.a == "skip"), PatrolFlow.finding)
+    r.callback_query.register(
+        skip_finding, PatrolStep.filter(F.a == PatrolAct.SKIP), PatrolFlow.finding
+    )
     return r
 
 

@@ -12,15 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.keyboards import main_menu
 from bot.render.patrol import (
-    PatrolMate,
-    PatrolStep,
     companions_view,
     finish_markup,
     group_summary,
     render_finished,
 )
+from bot.render.patrol_buttons import PatrolAct, PatrolMate, PatrolStep
 from domain.identity import Identity
-from handlers.patrol.common import own_patrol, stale, state_patrol
+from handlers.patrol.common import ask_notes, move_to, own_patrol, stale, state_patrol
 from handlers.patrol.states import PatrolFlow
 from services import patrols as svc
 
@@ -30,15 +29,21 @@ def router() -> Router:
     r.message.register(got_photo, PatrolFlow.notes, F.photo)
     r.message.register(got_note, PatrolFlow.notes, F.text)
     r.message.register(notes_expected, PatrolFlow.notes)
-    r.callback_query.register(ask_measures, PatrolStep.filter(F.a == "measures"), StateFilter("*"))
+    r.callback_query.register(
+        ask_measures, PatrolStep.filter(F.a == PatrolAct.MEASURES), StateFilter("*")
+    )
     r.message.register(got_measures, PatrolFlow.measures, F.text, ~F.text.startswith("/"))
     r.message.register(measures_expected, PatrolFlow.measures)
-    r.callback_query.register(ask_people, PatrolStep.filter(F.a == "people"), StateFilter("*"))
+    r.callback_query.register(
+        ask_people, PatrolStep.filter(F.a == PatrolAct.PEOPLE), StateFilter("*")
+    )
     r.callback_query.register(toggle_mate, PatrolMate.filter(), StateFilter("*"))
     r.message.register(typed_companions, PatrolFlow.companions, F.text, ~F.text.startswith("/"))
     r.message.register(companions_expected, PatrolFlow.companions)
-    r.callback_query.register(back_to_notes, PatrolStep.filter(F.a == "back"), StateFilter("*"))
-    r.callback_query.register(finish, PatrolStep.filter(F.a == "finish"), StateFilter("*"))
+    r.callback_query.register(
+        back_to_notes, PatrolStep.filter(F.a == PatrolAct.BACK), StateFilter("*")
+    )
+    r.callback_query.register(finish, PatrolStep.filter(F.a == PatrolAct.FINISH), StateFilter("*"))
     return r
 
 
@@ -98,14 +103,10 @@ async def ask_measures(
     me: Identity | None,
     language: str,
 ) -> None:
-    found = await own_patrol(query, callback_data.p, session, app, me, language)
-    if found is None:
-        return
-    patrol, _grid, message = found
-    await query.answer()
-    await state.set_state(PatrolFlow.measures)
-    await state.update_data(patrol_id=patrol.id)
-    await message.answer(app.t("patrol.ask_measures", language, limit=svc.MAX_MEASURES))
+    step = PatrolFlow.measures
+    found = await move_to(step, query, callback_data.p, state, session, app, me, language)
+    if found is not None:
+        await found[2].answer(app.t("patrol.ask_measures", language, limit=svc.MAX_MEASURES))
 
 
 async def got_measures(
@@ -147,13 +148,11 @@ async def ask_people(
     me: Identity | None,
     language: str,
 ) -> None:
-    found = await own_patrol(query, callback_data.p, session, app, me, language)
+    step = PatrolFlow.companions
+    found = await move_to(step, query, callback_data.p, state, session, app, me, language)
     if found is None:
         return
     patrol, _grid, message = found
-    await query.answer()
-    await state.set_state(PatrolFlow.companions)
-    await state.update_data(patrol_id=patrol.id)
     text, markup = companions_view(
         app, language, patrol, await svc.companion_candidates(session, patrol)
     )
@@ -216,18 +215,12 @@ async def back_to_notes(
     me: Identity | None,
     language: str,
 ) -> None:
-    found = await own_patrol(query, callback_data.p, session, app, me, language)
-    if found is None:
-        return
-    patrol, _grid, message = found
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
-    await state.set_state(PatrolFlow.notes)
-    await state.update_data(patrol_id=patrol.id)
-    await message.answer(
-        app.t("patrol.ask_notes", language),
-        reply_markup=finish_markup(app, language, patrol.id or 0),
-    )
+    step = PatrolFlow.notes
+    found = await move_to(step, query, callback_data.p, state, session, app, me, language)
+    if found is not None:
+        patrol, _grid, message = found
+        await message.edit_reply_markup(reply_markup=None)
+        await ask_notes(message, app, language, patrol)
 
 
 # --- finish ----------------------------------------------------------------------------------

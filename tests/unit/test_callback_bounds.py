@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.keyboards import BIGINT_MAX, BIGINT_MIN, Callback
 from bot.render.case_buttons import CardTool, CaseBtn, CaseList, CasePick, CaseTool
-from bot.render.patrol import PatrolLog
+from bot.render.patrol_buttons import PatrolLog
 
 
 def _all_subclasses(cls: type) -> set[type]:

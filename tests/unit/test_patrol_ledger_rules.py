@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.render.patrol import PatrolLog, PatrolMate, PatrolStep
+from bot.render.patrol_buttons import PatrolAct, PatrolLog, PatrolMate, PatrolStep
 from services.patrols import (
     MAX_MEASURES,
     Companion,
@@ -92,7 +92,7 @@ def test_callback_data_stays_small() -> None:
     for data in (
         PatrolMate(p=big, x=big),
         PatrolLog(g=big, m=209912, n=10_000, doc=True),
-        PatrolStep(p=big, a="measures"),
+        PatrolStep(p=big, a=PatrolAct.MEASURES),
     ):
         assert len(data.pack().encode()) < 64
 

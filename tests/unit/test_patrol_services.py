@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiogram.types import Message
 
+from bot.render.patrol_buttons import PatrolAct, PatrolItem, PatrolSeverity, PatrolStep
+from domain.cases import Severity
 from domain.periods import QuotaPeriod, window_at
-from handlers.patrol import PatrolItem, PatrolSeverity, PatrolStep, is_forwarded
+from handlers.patrol import is_forwarded
 from services.patrols import target_in_window
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -67,7 +69,7 @@ def test_callback_data_stays_small() -> None:
     big = 2**40
     for data in (
         PatrolItem(p=big, i=99, ok=False),
-        PatrolStep(p=big, a="finish"),
-        PatrolSeverity(p=big, s="critical"),
+        PatrolStep(p=big, a=PatrolAct.FINISH),
+        PatrolSeverity(p=big, s=Severity.CRITICAL),
     ):
         assert len(data.pack().encode()) < 64
