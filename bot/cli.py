@@ -79,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Deferred: the commands load the whole application (seconds); --help and a bad setting
+    # answer without it.
     from bot import commands_cli
 
     handler = getattr(commands_cli, f"cmd_{args.command}")

@@ -10,9 +10,12 @@ from sqlmodel import col, select
 
 from bot.app import create_app, create_bot
 from bot.context import AppContext
+from bot.demo import run_demo
 from bot.i18n import Translator
+from bot.runners import run_polling, run_webhook
 from bot.settings import Settings
 from domain.scenario import MAX_ERRORS, Scenario, ScenarioError, parse_scenario
+from sandbox.terminal import run_terminal_chat
 from services.roster import import_roster, left_case_lines
 from storage.audit import record_audit
 from storage.db import Database
@@ -170,8 +173,6 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("BOT_TOKEN is not set: starting the local demo instead (see README).")
         demo_args = argparse.Namespace(scenario=None, port=args.port, chat_as=None)
         return await cmd_demo(settings, demo_args)
-    from bot.runners import run_polling, run_webhook
-
     if args.webhook:
         settings.check_webhook()  # before anything listens
     app = create_app(settings)
@@ -189,15 +190,11 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
-
     await run_demo(settings, scenario=args.scenario, port=args.port, chat_as=args.chat_as)
     return 0
 
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
-    from sandbox.terminal import run_terminal_chat
-
     url = args.url
     if url is None:
         try:

@@ -23,6 +23,7 @@ from bot.runners import build
 from bot.settings import Settings
 from domain.scenario import Scenario, parse_scenario
 from sandbox.emulator import Emulator
+from sandbox.terminal import run_terminal_chat
 from storage.db import Database
 from storage.importer import apply_import
 from storage.migrate import upgrade
@@ -113,8 +114,6 @@ async def run_demo(
         print(f"admin: {parsed.people[0].tg_id} ({parsed.people[0].name}). Ctrl-C stops the demo.")
         try:
             if chat_as is not None:
-                from sandbox.terminal import run_terminal_chat
-
                 await run_terminal_chat(emu.base_url, chat_as)
             else:
                 await polling

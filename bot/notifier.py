@@ -65,6 +65,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from domain.clock import Clock, SystemClock
+from scheduler.lock import lock_for
+from services.groups import tell_unreachable
+from storage.admin import move_chat_id
 from storage.db import Database
 from storage.models import Delivery, Person
 
@@ -649,8 +652,6 @@ class OutboxNotifier:
 
     async def _migrate(self, old: int, new: int) -> None:
         """A group became a supergroup: rebind it, move its pending rows, send again."""
-        from storage.admin import move_chat_id
-
         self.stats.migrated += 1
         async with self.db.session() as session:
             await move_chat_id(session, old=old, new=new)
@@ -668,8 +669,6 @@ class OutboxNotifier:
 
 
 async def _tell_unreachable(app: AppContext, person_id: int, cause: str) -> None:
-    from services.groups import tell_unreachable
-
     async with app.db.session() as session:
         await tell_unreachable(
             session,
@@ -684,10 +683,8 @@ async def _tell_unreachable(app: AppContext, person_id: int, cause: str) -> None
 
 async def start_notifier(app: AppContext, bot: Bot) -> Callable[[], Awaitable[None]]:
     """Background starter (bot/background.py): one notifier per process, one sender at a time."""
-    from scheduler.lock import lock_for
-
-    limits = app.extras.get("notifier_limits") or Limits().scaled(app.settings.notifier_rate_scale)
-    timer = app.extras.get("notifier_timer") or RealTimer()
+    limits = app.notifier_limits or Limits().scaled(app.settings.notifier_rate_scale)
+    timer = app.timer or RealTimer()
     notifier = OutboxNotifier(
         app.db,
         bot,

@@ -13,10 +13,10 @@ Public API::
 Modules: emulator (lifecycle, facade), world (state), botapi (methods), server
 (HTTP), userside (what people do), driver (conversation driver), control (HTTP
 API for other processes), terminal (a terminal chat), flood, faults, html_text,
-images, clock, render, session, webhook.
+images, render, session, webhook. Its clocks are the application's (`domain.clock`).
 """
 
-from sandbox.clock import Clock, ManualClock, SystemClock
+from domain.clock import Clock, ManualClock, SystemClock
 from sandbox.driver import BotMessage, CallbackAnswer, DriverUser, LiveLocation
 from sandbox.emulator import Emulator, PressError
 from sandbox.errors import ApiError

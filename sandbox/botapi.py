@@ -1362,7 +1362,3 @@ def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
     if status == "restricted":
         return {"user": user, "status": "restricted", "is_member": True, "until_date": 0}
     return {"user": user, "status": status}
-
-
-def retry_after_seconds(value: float) -> int:
-    return max(1, math.ceil(value))

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from domain.clock import Clock
 from sandbox.botapi import BotApi, FileRecord
-from sandbox.clock import Clock
 from sandbox.flood import FloodLimits
 from sandbox.server import BotApiServer
 from sandbox.userside import DEFAULT_LOCATION, UserSide

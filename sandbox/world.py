@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from domain.clock import Clock, SystemClock
 from sandbox import errors
-from sandbox.clock import Clock, SystemClock
 from sandbox.faults import Faults, Stats
 from sandbox.flood import FloodControl, FloodLimits
 from sandbox.html_text import utf16_len

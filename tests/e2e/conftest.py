@@ -14,7 +14,6 @@ from sqlmodel import select
 
 from domain.clock import ManualClock
 from domain.scenario import parse_scenario
-from sandbox.clock import ManualClock as EmuManualClock
 from sandbox.emulator import Emulator
 from storage.db import Database
 from storage.importer import apply_import
@@ -88,7 +87,7 @@ THINK_TIME = 3.0
 async def emulator() -> AsyncIterator[Emulator]:
     # Telegram's limits (the emulator's default) on the emulator's own manual clock, which
     # people's acts and the bot's waits move: strict, and nothing waits in real time.
-    async with Emulator(clock=EmuManualClock(DEFAULT_NOW)) as emu:
+    async with Emulator(clock=ManualClock(DEFAULT_NOW)) as emu:
         emu.think_time = THINK_TIME
         emu.add_bot(TOKEN, BOT_USERNAME)
         yield emu

@@ -19,7 +19,6 @@ from sqlmodel import select
 
 from bot.notifier import FAILED, SENT, UNDELIVERABLE, Limits, OutboxNotifier
 from domain.clock import ManualClock
-from sandbox.clock import ManualClock as EmuClock
 from sandbox.emulator import Emulator
 from sandbox.flood import FloodLimits
 from storage.db import Database
@@ -34,7 +33,7 @@ FIRST_USER = 7_500_000_000
 class VirtualTimer:
     """The notifier's timer on the emulator's manual clock: sleeping moves the clock."""
 
-    def __init__(self, clock: EmuClock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
 
     def monotonic(self) -> float:
@@ -57,7 +56,7 @@ TELEGRAMS = {
 
 @pytest.fixture(params=list(TELEGRAMS))
 async def emu(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
-    async with Emulator(clock=EmuClock(), limits=TELEGRAMS[request.param]) as emulator:
+    async with Emulator(clock=ManualClock(), limits=TELEGRAMS[request.param]) as emulator:
         emulator.add_bot(TOKEN, "gridbot_notifier_bot")
         yield emulator
 
@@ -72,7 +71,7 @@ async def bot(emu: Emulator) -> AsyncIterator[Bot]:
 
 
 def make_notifier(db: Database, bot: Bot, emu: Emulator, **limits: float) -> OutboxNotifier:
-    assert isinstance(emu.clock, EmuClock)
+    assert isinstance(emu.clock, ManualClock)
     return OutboxNotifier(
         db,
         bot,

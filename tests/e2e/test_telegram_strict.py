@@ -13,9 +13,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlmodel import select
 
-from bot.callback_answers import BUDGET_KEY
 from domain.clock import ManualClock
-from sandbox.clock import ManualClock as EmuClock
 from sandbox.emulator import Emulator
 from sandbox.world import CALLBACK_ANSWER_WINDOW
 from storage.models import Person
@@ -60,7 +58,7 @@ async def test_a_busy_group_gets_a_reply_to_each_of_30_commands_in_a_minute(
 # --- a callback's answer window -----------------------------------------------------------
 
 released = asyncio.Event()
-EMU_CLOCKS: list[EmuClock] = []  # the running emulator's clock, for the handlers below
+EMU_CLOCKS: list[ManualClock] = []  # the running emulator's clock, for the handlers below
 
 
 async def slow_card(message: Message) -> None:
@@ -96,7 +94,7 @@ def slow() -> Router:
 
 @pytest.fixture
 async def slow_world(emulator: Emulator, world_db_url: str) -> AsyncIterator[World]:
-    assert isinstance(emulator.clock, EmuClock)
+    assert isinstance(emulator.clock, ManualClock)
     EMU_CLOCKS.append(emulator.clock)
     w = World(emulator, world_db_url, ManualClock(DEFAULT_NOW), extra_routers=(slow,))
     await w.start()
@@ -135,7 +133,7 @@ async def test_a_press_stuck_past_the_budget_still_stops_the_spinner(
     slow_world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert slow_world.app is not None
-    slow_world.app.extras[BUDGET_KEY] = 0.05
+    slow_world.app.answer_budget_s = 0.05
     released.clear()
     u = slow_world.user(GUARD)
     await u.send("/slowcard")
