@@ -24,9 +24,10 @@ async def start_background(app: AppContext, bot: Bot) -> None:
         stopper = await starter(app, bot)
         if stopper is not None:
             stoppers.append(stopper)
-    app.extras["stoppers"] = stoppers
+    app.stoppers = stoppers
 
 
 async def stop_background(app: AppContext) -> None:
-    for stopper in reversed(app.extras.pop("stoppers", [])):
+    stoppers, app.stoppers = app.stoppers, []
+    for stopper in reversed(stoppers):
         await stopper()

@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 
 # Well inside Telegram's ~15 s, with room for the update's way to the bot.
 ANSWER_BUDGET_S: Final = 8.0
-# `app.extras` key for another budget (seconds): tests make it short.
-BUDGET_KEY: Final = "callback_answer_budget"
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -136,7 +134,7 @@ class EarlyAnswer(BaseMiddleware):
             bot.session.middleware(AnswerOnce())
         press = _Press(event.id)
         token = _press.set(press)
-        budget = float(self.app.extras.get(BUDGET_KEY) or ANSWER_BUDGET_S)
+        budget = self.app.answer_budget_s or ANSWER_BUDGET_S
 
         async def watchdog() -> None:
             await asyncio.sleep(budget)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,8 @@ from domain.clock import Clock, SystemClock
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from bot.notifier import Notifier
+    from bot.notifier import Limits, Notifier, Timer
+    from scheduler.runner import Runner
 
 
 @dataclass
@@ -29,7 +31,20 @@ class AppContext:
     its scheduler paused, and the tests call the jobs with the clock set."""
     bot_username: str = ""
     notifier: Notifier | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    scheduler: Runner | None = None
+    """This process's scheduler while it runs (`scheduler.runner.Runner`), to reschedule."""
+    timer: Timer | None = None
+    """What waiting out Telegram's limits sleeps on (a retry_after, the notifier's pace);
+    None: real time. Tests put the emulator's clock behind it; it is read per use."""
+    notifier_limits: Limits | None = None
+    """The notifier's rates; None: Telegram's, scaled by settings.notifier_rate_scale."""
+    answer_budget_s: float | None = None
+    """How long a press may wait for its handler's answer (bot/callback_answers.py);
+    None: the default. Tests make it short."""
+    group_waits: dict[int, float] = field(default_factory=dict)
+    """Group chat id -> until when (on the timer's clock) Telegram said to wait."""
+    stoppers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """How to stop what runs beside the handlers (bot/background.py), in starting order."""
 
     def t(self, key: str, language: str | None = None, /, **params: Any) -> str:
         return self.translator.t(key, language or self.settings.default_language, **params)

@@ -17,12 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.notifier import RealTimer, Timer
-from bot.telegram_calls import TIMER_KEY
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
-# `app.extras` key: group chat id -> until when (the Timer's clock) Telegram said to wait.
-BLOCKED_KEY = "group_blocked_until"
 
 
 async def reply_in_group(
@@ -33,9 +30,9 @@ async def reply_in_group(
     reply_markup: InlineKeyboardMarkup | None = None,
 ) -> None:
     """Reply now, or, when the group's limit is spent, through the outbox (no reply link)."""
-    timer: Timer = app.extras.get(TIMER_KEY) or RealTimer()
+    timer: Timer = app.timer or RealTimer()
     # Calling a group again inside its retry_after makes Telegram's window longer.
-    blocked: dict[int, float] = app.extras.setdefault(BLOCKED_KEY, {})
+    blocked = app.group_waits
     if blocked.get(message.chat.id, 0.0) <= timer.monotonic():
         try:
             await message.reply(text, reply_markup=reply_markup)

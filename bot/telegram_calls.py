@@ -58,8 +58,6 @@ HARMLESS_ANSWERS: Final = (
 )
 MAX_TRIES: Final = 3
 MAX_WAIT_S: Final = 10.0  # well under the callback's life and SQLite's busy timeout (30 s)
-# `app.extras` key of the Timer the retry waits on; tests put the bot's ManualClock behind it.
-TIMER_KEY: Final = "update_calls_timer"
 
 
 def is_harmless(description: str) -> bool:
@@ -129,9 +127,8 @@ class UpdateCalls(BaseRequestMiddleware):
 
     @property
     def timer(self) -> Timer:
-        # Read per use, not at start: tests put their timer into `extras` of the running app.
-        timer: Timer = self.app.extras.get(TIMER_KEY) or RealTimer()
-        return timer
+        # Read per use, not at start: tests put their timer into the running app.
+        return self.app.timer or RealTimer()
 
     async def __call__(
         self,

@@ -55,7 +55,7 @@ async def schedule(
     except ScheduleError as exc:
         await message.answer(app.t("schedule.bad_value", language, value=html.quote(str(exc))))
         return
-    runner = app.extras.get("scheduler")
+    runner = app.scheduler
     if runner is not None:
         await runner.reschedule(rules)
     await message.answer(app.t("schedule.done", language, **_show(app, rules, language)))

@@ -105,6 +105,6 @@ async def sweep_job(app_key: str) -> None:
 async def refresh_job(app_key: str) -> None:
     """Pick up schedule changes made by another process."""
     app = _APPS[app_key]
-    runner = app.extras.get("scheduler")
+    runner = app.scheduler
     if runner is not None:
         await runner.reschedule()

@@ -152,7 +152,7 @@ class Runner:
         return self.mode is Mode.LIVE
 
     async def start(self) -> None:
-        self.app.extras["scheduler"] = self
+        self.app.scheduler = self
         if self.mode is Mode.LIVE:
             self._task = asyncio.create_task(self._take_over(), name="gridbot-scheduler")
         elif self.mode is Mode.PAUSED:
@@ -215,7 +215,7 @@ class Runner:
         if self.mode is Mode.LIVE:
             await self.lock.release()
         jobs.unbind(self.key)
-        self.app.extras.pop("scheduler", None)
+        self.app.scheduler = None
 
 
 async def start(app: AppContext, bot: Bot) -> Callable[[], Awaitable[None]] | None:

@@ -32,7 +32,6 @@ from bot.context import AppContext
 from bot.notifier import PENDING, SENDING, Limits, OutboxNotifier
 from bot.runners import build
 from bot.settings import load_settings
-from bot.telegram_calls import TIMER_KEY
 from domain.clock import ManualClock
 from sandbox.clock import ManualClock as EmuManualClock
 from sandbox.emulator import Emulator
@@ -113,10 +112,9 @@ class World:
         # Telegram's own limits on both sides. Waiting them out (the notifier's pace, a
         # handler's retry after a 429) moves the emulator's clock instead of real time.
         timer = EmulatorTimer(self.emu)
-        self.app.extras["notifier_timer"] = timer
-        self.app.extras[TIMER_KEY] = timer
+        self.app.timer = timer
         if self.notifier_limits is not None:
-            self.app.extras["notifier_limits"] = self.notifier_limits
+            self.app.notifier_limits = self.notifier_limits
         self.bot = Bot(
             TOKEN,
             session=self.emu.bot_session(),

@@ -16,7 +16,6 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest
 from sqlmodel import select
 
-from bot.telegram_calls import TIMER_KEY
 from domain.clock import ManualClock
 from storage.models import Patrol, Person, ProcessedUpdate
 from tests.e2e.harness import World
@@ -129,7 +128,7 @@ async def test_a_reply_that_meets_flood_control_arrives_after_the_wait(
 ) -> None:
     assert world.app is not None
     timer = BotClockTimer(world.clock)
-    world.app.extras[TIMER_KEY] = timer
+    world.app.timer = timer
     staff = world.user(STAFF)
     await staff.send("/patrol")
     await staff.expect_reply(contains="发送您的当前位置")
@@ -151,7 +150,7 @@ async def test_a_press_whose_answer_and_edit_meet_flood_control_is_kept(
 ) -> None:
     assert world.app is not None
     timer = BotClockTimer(world.clock)
-    world.app.extras[TIMER_KEY] = timer
+    world.app.timer = timer
     staff = world.user(STAFF)
     await start_patrol(staff)
     world.emu.faults.too_many_requests(1, retry_after=2, method="answerCallbackQuery")

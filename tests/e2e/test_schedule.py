@@ -23,7 +23,7 @@ MEMBER = 810000001  # a guard in fire-safety-5-level.yaml, no admin
 
 def runner_of(world: World) -> Runner:
     assert world.app is not None
-    runner = world.app.extras["scheduler"]
+    runner = world.app.scheduler
     assert isinstance(runner, Runner)
     return runner
 
