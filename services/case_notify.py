@@ -154,46 +154,81 @@ async def announce(
     """Queue every push the step `event` calls for."""
     assert case.id is not None and event.id is not None
     view = await build_view(session, case)
-    grid = view.grid
-    facts = facts_of(case, grid)
-    actor = (await q.people_by_id(session, [event.actor_id])).get(event.actor_id or -1)
-    actor_name = actor.name if actor else None
-    if event.actor_department_id and not actor_name:
-        dept = await session.get(Department, event.actor_department_id)
-        actor_name = dept.name if dept else None
-
+    actor_name = await _actor_name(session, event)
     if event.kind == EventKind.COMMENTED.value:
         await _pass_on_comment(
             session, view=view, event=event, now=now, texts=texts, actor_name=actor_name
         )
         return
-
-    # Who should see the card now.
     urgent_root = case.severity in cfg.notify_to_root and case.status not in (
         CaseStatus.REJECTED.value,
     )
-    leader_grids = list(grid.ancestor_ids()) if urgent_root else [grid.id or 0]
-    leaders = await q.leaders_of(session, leader_grids)
-    persons: dict[int, Person] = {p.id or 0: p for _g, p in leaders}
-    if case.assignee_person_id is not None:
-        persons.update(await q.people_by_id(session, [case.assignee_person_id]))
-    existing = await q.card_chats(session, case.id)
-    # People with a card already keep getting it edited.
-    by_chat_person: dict[int, Person] = {}
-    known_people = await q.people_by_chat(session, existing.keys())
-    for p in [*persons.values(), *known_people]:
-        if p.tg_id is not None and p.reachable:
-            by_chat_person[p.tg_id] = p
-    led = await q.led_grids_of(session, [p.id for p in by_chat_person.values() if p.id])
+    to = await _recipients(session, view=view, urgent_root=urgent_root, texts=texts)
+    first = event.kind == EventKind.REPORTED.value
+    urgent = urgent_root and (first or event.kind == EventKind.ESCALATED.value)
+    await _queue_cards(session, view=view, event=event, to=to, now=now, texts=texts, urgent=urgent)
+    # The reporter hears of every step they did not take themselves.
+    if not first and event.actor_id != case.reporter_id:
+        await _tell_reporter(
+            session, view=view, event=event, now=now, texts=texts, actor_name=actor_name
+        )
+    if event.kind == EventKind.TRANSFERRED.value and to.department_chat is not None:
+        caption, name, body = texts.transfer_record(view, event, actor_name, texts.default_language)
+        await enqueue(
+            session,
+            key=f"xfer:{case.id}:{event.id}",
+            kind="case_transfer",
+            chat_id=to.department_chat,
+            text=caption,
+            document_name=name,
+            document_body=body,
+            now=now,
+            urgent=True,
+        )
 
-    targets: dict[int, tuple[list[CaseAction], str]] = {}
-    for chat_id, p in by_chat_person.items():
+
+async def _actor_name(session: AsyncSession, event: CaseEvent) -> str | None:
+    """Who took the step: the person, or the department that acted from its chat."""
+    actor = (await q.people_by_id(session, [event.actor_id])).get(event.actor_id or -1)
+    actor_name = actor.name if actor else None
+    if event.actor_department_id and not actor_name:
+        dept = await session.get(Department, event.actor_department_id)
+        actor_name = dept.name if dept else None
+    return actor_name
+
+
+@dataclass(frozen=True)
+class _Recipients:
+    """Who sees the card after a step."""
+
+    cards: dict[int, tuple[list[CaseAction], str]]
+    """chat id → the buttons shown there and the card's language"""
+    people: dict[int, Person]
+    """private chat id → its person"""
+    shown: dict[int, str]
+    """chat id → the key of the card already there (`q.card_chats`)"""
+    department_chat: int | None
+
+
+async def _recipients(
+    session: AsyncSession, *, view: CaseView, urgent_root: bool, texts: CaseTexts
+) -> _Recipients:
+    case, grid = view.case, view.grid
+    assert case.id is not None
+    facts = facts_of(case, grid)
+    shown = await q.card_chats(session, case.id)
+    people = await _people_to_show(
+        session, case=case, grid=grid, urgent_root=urgent_root, shown=shown
+    )
+    led = await q.led_grids_of(session, [p.id for p in people.values() if p.id])
+    cards: dict[int, tuple[list[CaseAction], str]] = {}
+    for chat_id, p in people.items():
         who = Actor(person_id=p.id, led_grid_ids=led.get(p.id or 0, frozenset()))
-        targets[chat_id] = (person_actions(facts, who), _language(p, texts))
+        cards[chat_id] = (person_actions(facts, who), _language(p, texts))
     group_chats = set()
     if grid.group_chat_id is not None:
         group_chats.add(grid.group_chat_id)
-    group_chats |= {c for c in existing if c < 0}
+    group_chats |= {c for c in shown if c < 0}
     dept = (
         await session.get(Department, case.assignee_department_id)
         if case.assignee_department_id
@@ -203,17 +238,49 @@ async def announce(
     for chat_id in group_chats:
         # Only the owning grid's group gets buttons; a former grid's group (after an
         # escalation) or a former department's chat keeps a card that just shows the state.
-        shown = group_actions(facts) if chat_id == grid.group_chat_id else frozenset()
-        targets[chat_id] = (ordered(shown), texts.default_language)
+        buttons = group_actions(facts) if chat_id == grid.group_chat_id else frozenset()
+        cards[chat_id] = (ordered(buttons), texts.default_language)
     if dept_chat is not None:
-        targets[dept_chat] = (ordered(department_actions(facts)), texts.default_language)
+        cards[dept_chat] = (ordered(department_actions(facts)), texts.default_language)
+    return _Recipients(cards=cards, people=people, shown=shown, department_chat=dept_chat)
 
-    first = event.kind == EventKind.REPORTED.value
+
+async def _people_to_show(
+    session: AsyncSession, *, case: Case, grid: Grid, urgent_root: bool, shown: dict[int, str]
+) -> dict[int, Person]:
+    """private chat id → person: the grid's leaders (every leader up to the root for an
+    urgent severity), the assignee, and whoever already has a card, while reachable."""
+    leader_grids = list(grid.ancestor_ids()) if urgent_root else [grid.id or 0]
+    leaders = await q.leaders_of(session, leader_grids)
+    persons: dict[int, Person] = {p.id or 0: p for _g, p in leaders}
+    if case.assignee_person_id is not None:
+        persons.update(await q.people_by_id(session, [case.assignee_person_id]))
+    # People with a card already keep getting it edited.
+    by_chat: dict[int, Person] = {}
+    known_people = await q.people_by_chat(session, shown.keys())
+    for p in [*persons.values(), *known_people]:
+        if p.tg_id is not None and p.reachable:
+            by_chat[p.tg_id] = p
+    return by_chat
+
+
+async def _queue_cards(
+    session: AsyncSession,
+    *,
+    view: CaseView,
+    event: CaseEvent,
+    to: _Recipients,
+    now: datetime,
+    texts: CaseTexts,
+    urgent: bool,
+) -> None:
+    """A new card where there is none yet, an edit of the first one where there is."""
+    case = view.case
     photo = case.photos[0] if case.photos else None
-    for chat_id, (actions, language) in targets.items():
+    for chat_id, (actions, language) in to.cards.items():
         text, markup = texts.card(view, actions, language)
-        person = by_chat_person.get(chat_id)
-        original = existing.get(chat_id)
+        person = to.people.get(chat_id)
+        original = to.shown.get(chat_id)
         if original is None:
             await enqueue(
                 session,
@@ -225,7 +292,7 @@ async def announce(
                 reply_markup=markup,
                 photo=photo,
                 now=now,
-                urgent=urgent_root and (first or event.kind == EventKind.ESCALATED.value),
+                urgent=urgent,
             )
         else:
             await enqueue(
@@ -241,32 +308,27 @@ async def announce(
                 now=now,
             )
 
-    # The reporter hears of every step they did not take themselves.
-    if not first and event.actor_id != case.reporter_id:
-        reporter = (await q.people_by_id(session, [case.reporter_id])).get(case.reporter_id)
-        if reporter is not None and reporter.tg_id is not None and reporter.reachable:
-            await enqueue(
-                session,
-                key=f"note:{case.id}:{event.id}",
-                kind="case_notice",
-                chat_id=reporter.tg_id,
-                person_id=reporter.id,
-                text=texts.notice(view, event, actor_name, _language(reporter, texts)),
-                now=now,
-            )
 
-    if event.kind == EventKind.TRANSFERRED.value and dept_chat is not None:
-        caption, name, body = texts.transfer_record(view, event, actor_name, texts.default_language)
+async def _tell_reporter(
+    session: AsyncSession,
+    *,
+    view: CaseView,
+    event: CaseEvent,
+    now: datetime,
+    texts: CaseTexts,
+    actor_name: str | None,
+) -> None:
+    case = view.case
+    reporter = (await q.people_by_id(session, [case.reporter_id])).get(case.reporter_id)
+    if reporter is not None and reporter.tg_id is not None and reporter.reachable:
         await enqueue(
             session,
-            key=f"xfer:{case.id}:{event.id}",
-            kind="case_transfer",
-            chat_id=dept_chat,
-            text=caption,
-            document_name=name,
-            document_body=body,
+            key=f"note:{case.id}:{event.id}",
+            kind="case_notice",
+            chat_id=reporter.tg_id,
+            person_id=reporter.id,
+            text=texts.notice(view, event, actor_name, _language(reporter, texts)),
             now=now,
-            urgent=True,
         )
 
 
