@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from services import groups
-from services.groups import GroupError, Target
+from services.groups import Bound, GroupError, Target
 
 
 def router() -> Router:
@@ -77,22 +77,14 @@ async def bind(
         await message.reply(app.t("groups.bind_usage", language))
         return
     chat = message.chat
-    sender_chat = message.sender_chat
-    anonymous = sender_chat is not None and sender_chat.id == chat.id
-    if sender_chat is not None and not anonymous:
+    if message.sender_chat is not None and message.sender_chat.id != chat.id:
         # Sent on behalf of a channel: there is no person to grant anything to.
         await message.reply(app.t("groups.refused", language))
         return
-    actor = None if anonymous or message.from_user is None else message.from_user.id
-    if anonymous:
-        group_admin: bool | None = True  # only the group's own admins can speak as the group
-    elif actor is None:
-        group_admin = False
-    else:
-        group_admin = await _is_group_admin(bot, chat.id, actor)
-        if group_admin is None:
-            await message.reply(app.t("groups.check_failed", language))
-            return
+    actor, anonymous, group_admin = await _who_binds(message, bot)
+    if group_admin is None:
+        await message.reply(app.t("groups.check_failed", language))
+        return
     try:
         bound = await groups.bind_chat(
             session,
@@ -103,7 +95,7 @@ async def bind(
             actor_tg_id=actor,
             anonymous=anonymous,
             gridbot_admin=is_admin and not anonymous,
-            group_admin=bool(group_admin),
+            group_admin=group_admin,
             now=app.clock.now(),
         )
     except GroupError as err:
@@ -111,15 +103,29 @@ async def bind(
         await message.reply(app.t(err.key, language, **params))
         return
     log.info("chat %s bound to %s:%s", chat.id, bound.target.kind, bound.target.code)
+    await message.reply(_bound_text(app, language, bound, chat.id))
+
+
+async def _who_binds(message: Message, bot: Bot) -> tuple[int | None, bool, bool | None]:
+    """Who asks (None for the group itself), whether they speak as the group (anonymous
+    admins), and whether they administer it (None: Telegram cannot say now)."""
+    if message.sender_chat is not None:
+        return None, True, True  # only the group's own admins can speak as the group
+    if message.from_user is None:
+        return None, False, False
+    actor = message.from_user.id
+    return actor, False, await _is_group_admin(bot, message.chat.id, actor)
+
+
+def _bound_text(app: AppContext, language: str, bound: Bound, chat_id: int) -> str:
     key = "groups.already_bound" if bound.already else "groups.bound"
     text = app.t(key, language, target=_targets_text(app, language, [bound.target]))
     if bound.released:
-        text += "\n" + app.t(
-            "groups.released", language, codes=html.quote("、".join(bound.released))
-        )
-    if bound.previous_chat_id is not None and bound.previous_chat_id != chat.id:
+        codes = html.quote("、".join(bound.released))
+        text += "\n" + app.t("groups.released", language, codes=codes)
+    if bound.previous_chat_id is not None and bound.previous_chat_id != chat_id:
         text += "\n" + app.t("groups.moved_from_other_group", language)
-    await message.reply(text)
+    return text
 
 
 async def bot_added(

@@ -17,7 +17,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
+from bot.keyboards import menu_texts
 from domain.identity import Identity
+from handlers.cases import render_waiting
+from handlers.patrol import quota_section
 
 
 def router() -> Router:
@@ -36,16 +39,12 @@ Section = Callable[
 async def cases_section(
     session: AsyncSession, app: AppContext, me: Identity, language: str, now: datetime
 ) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
-    from handlers.cases import render_waiting
-
     return await render_waiting(session, app, me, language, now)
 
 
 async def patrol_section(
     session: AsyncSession, app: AppContext, me: Identity, language: str, now: datetime
 ) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
-    from handlers.patrol import quota_section
-
     return await quota_section(session, app, me, language, now)
 
 
@@ -54,8 +53,6 @@ MY_SECTIONS: Final[list[Section]] = [cases_section, patrol_section]
 
 
 async def _is_menu_my(message: Message, app: AppContext) -> bool:
-    from bot.keyboards import menu_texts
-
     return message.text is not None and message.text in menu_texts(app.translator, "menu.my")
 
 

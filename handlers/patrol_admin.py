@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.render.patrol import ledger_document, render_ledger_page
 from bot.render.patrol_buttons import PatrolLog
+from bot.render.patrol_stats import render_stats
 from domain.geo import CircleFence
 from domain.identity import Identity
 from domain.periods import QuotaPeriod
@@ -34,9 +35,6 @@ def router() -> Router:
     r.message.register(patrol_log, Command("patrol_log"), StateFilter("*"))
     r.callback_query.register(patrol_log_page, PatrolLog.filter(), StateFilter("*"))
     return r
-
-
-MAX_PEOPLE_SHOWN = 40
 
 
 async def quota(
@@ -151,8 +149,7 @@ async def patrols(
             app.t("patrol.admin_unknown_grid", language, code=html.quote(parts[0]))
         )
         return
-    allowed = is_admin or (me is not None and me.leads_over(tuple(grid.ancestor_ids())))
-    if not allowed:
+    if not _may_see(me, is_admin, grid):
         await message.answer(app.t("patrol.patrols_refused", language))
         return
     rules = await svc.patrol_rules(session, default_tz=app.settings.tz)
@@ -160,60 +157,6 @@ async def patrols(
         session, grid, period=QuotaPeriod(period_word), now=app.clock.now(), tz=rules.tz
     )
     await message.answer(render_stats(app, language, stats))
-
-
-def _target(value: int | None) -> str:
-    return "—" if not value else str(value)
-
-
-def render_stats(app: AppContext, language: str, stats: svc.SubtreeStats) -> str:
-    t = app.t
-    lines = [
-        t(
-            "patrol.stats_title",
-            language,
-            grid=html.quote(stats.grid.name),
-            code=html.quote(stats.grid.code),
-            period=t(f"patrol.period_{stats.window.period.value}", language),
-            key=stats.window.key,
-        )
-    ]
-    rows = [stats.own, *stats.children] if stats.own.people or stats.own.done else stats.children
-    if rows:
-        lines.append(t("patrol.stats_grids", language))
-        for g in rows:
-            lines.append(
-                t(
-                    "patrol.stats_grid_line",
-                    language,
-                    grid=html.quote(g.grid_name),
-                    code=html.quote(g.grid_code),
-                    done=g.done,
-                    target=_target(g.target),
-                    flagged=g.flagged,
-                )
-            )
-    people = sorted(stats.people, key=lambda p: (not p.short, p.grid_code, p.person_name))
-    if people:
-        lines.append(t("patrol.stats_people", language))
-        for p in people[:MAX_PEOPLE_SHOWN]:
-            key = "patrol.stats_person_short" if p.short else "patrol.stats_person_line"
-            lines.append(
-                t(
-                    key,
-                    language,
-                    name=html.quote(p.person_name),
-                    role=html.quote(p.role_label),
-                    grid=html.quote(p.grid_name),
-                    done=p.done,
-                    target=_target(p.target),
-                    flagged=p.flagged,
-                )
-            )
-        if len(people) > MAX_PEOPLE_SHOWN:
-            lines.append(t("patrol.stats_more", language, count=len(people) - MAX_PEOPLE_SHOWN))
-    lines.append(t("patrol.stats_flagged", language, count=stats.flagged))
-    return "\n".join(lines)
 
 
 # --- /patrol_log: the patrol ledger (巡查台账) -------------------------------------------------
