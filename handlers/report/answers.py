@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,15 +51,32 @@ async def chose_category(
     language: str,
 ) -> None:
     cats = await reporting.categories(session)
+    args = (query, callback_data.x, state, session, app, language)
+    await _chosen(*args, cats, "category", shown=True)
+
+
+async def _chosen(
+    query: CallbackQuery,
+    index: int,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    language: str,
+    options: Sequence[str],
+    step: str,
+    *,
+    shown: bool,
+) -> None:
+    """A pick among `options` by index fills the draft's `step` (shown back if `shown`)."""
     message = pressed(query)
-    if not 0 <= callback_data.x < len(cats) or message is None:
+    if not 0 <= index < len(options) or message is None:
         await query.answer(app.t("error.stale_button", language), show_alert=True)
         return
     draft = await draft_of(state)
-    draft.category = cats[callback_data.x]
+    setattr(draft, step, options[index])
     await save(state, draft)
-    await query.answer(cats[callback_data.x])
-    await next_step(message, state, session, app, language, "category")
+    await query.answer(options[index] if shown else None)
+    await next_step(message, state, session, app, language, step)
 
 
 async def got_description(
@@ -165,16 +184,9 @@ async def chose_severity(
     app: AppContext,
     language: str,
 ) -> None:
-    offered = await reporting.offered_severities(session)
-    message = pressed(query)
-    if not 0 <= callback_data.x < len(offered) or message is None:
-        await query.answer(app.t("error.stale_button", language), show_alert=True)
-        return
-    draft = await draft_of(state)
-    draft.severity = offered[callback_data.x].value
-    await save(state, draft)
-    await query.answer()
-    await next_step(message, state, session, app, language, "severity")
+    offered = [s.value for s in await reporting.offered_severities(session)]
+    args = (query, callback_data.x, state, session, app, language)
+    await _chosen(*args, offered, "severity", shown=False)
 
 
 async def press_a_button(message: Message, app: AppContext, language: str) -> None:
