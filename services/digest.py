@@ -156,21 +156,43 @@ def _render_text(
     cap: int,
     memo: CaseLinesMemo | None = None,
 ) -> tuple[str, bool]:
-    s = d.totals
-    truncated = False
+    """The digest's text with at most `cap` names a list, and whether a list was cut."""
     grids = "、".join(quote(g.name) for g in d.tops)
     out = [t("digest.title", lang, day=day, grids=grids), ""]
-    out += _case_lines(t, lang, s, memo)
-    if s.critical:
-        out.append(t("digest.critical", lang, n=s.critical))
-        for named in s.critical_sample[:cap]:
-            mark = t("digest.overdue_mark", lang) if named.overdue else ""
-            out.append(f"• {quote(named.code)} {quote(named.description[:40])}{mark}")
-        hidden = s.critical - min(len(s.critical_sample), cap)
-        truncated |= hidden > 0
-        out += _more(t, lang, hidden)
-    out.append("")
-    out.append(
+    out += _case_lines(t, lang, d.totals, memo)
+    truncated = False
+    for lines, cut in (
+        _critical_section(t, lang, d.totals, cap),
+        _patrol_section(t, lang, d, cap),
+        _behind_section(t, lang, d, snapshot, cap),
+        _attention_section(t, lang, d.totals, snapshot, cap),
+    ):
+        out += lines
+        truncated |= cut
+    out += ["", _waiting_line(t, lang, d)]
+    return "\n".join(out).strip(), truncated
+
+
+Section = tuple[list[str], bool]
+"""A part of the digest's text, and whether a list in it was cut."""
+
+
+def _critical_section(t: Texts, lang: str, s: GridStats, cap: int) -> Section:
+    if not s.critical:
+        return [], False
+    out = [t("digest.critical", lang, n=s.critical)]
+    for named in s.critical_sample[:cap]:
+        mark = t("digest.overdue_mark", lang) if named.overdue else ""
+        out.append(f"• {quote(named.code)} {quote(named.description[:40])}{mark}")
+    hidden = s.critical - min(len(s.critical_sample), cap)
+    return out + _more(t, lang, hidden), hidden > 0
+
+
+def _patrol_section(t: Texts, lang: str, d: LeaderDigest, cap: int) -> Section:
+    """The subtree's patrols against the quota, then each child grid's (at least 3 shown)."""
+    s = d.totals
+    out = [
+        "",
         t(
             "digest.patrols",
             lang,
@@ -178,78 +200,78 @@ def _render_text(
             required=s.required,
             expected=s.expected,
             rate=_pct(s.completion),
-        )
-    )
-    if d.children:
-        out.append(t("digest.children_head", lang))
-        for rank, line in enumerate(d.children[: max(cap, 3)], start=1):
-            c = line.stats
-            out.append(
-                t(
-                    "digest.child_line",
-                    lang,
-                    rank=rank,
-                    name=quote(line.grid.name),
-                    done=c.done,
-                    required=c.required,
-                    expected=c.expected,
-                    on_time=_pct(c.on_time_rate),
-                    overdue=c.case_total(3),
-                    behind=c.behind,
-                )
-            )
-        hidden = len(d.children) - max(cap, 3)
-        truncated |= hidden > 0
-        out += _more(t, lang, hidden)
-    if s.behind:
-        out.append("")
-        out.append(t("digest.behind", lang, n=s.behind))
-        shown = d.behind_named[:cap]
-        for person_id, grid_id, role in shown:
-            grid = next((g for g in d.tops if g.id == grid_id), None) or _grid(d, grid_id)
-            out.append(
-                t(
-                    "digest.behind_line",
-                    lang,
-                    name=_name(snapshot, person_id),
-                    role=quote(role),
-                    grid=quote(grid.name) if grid else "",
-                )
-            )
-        hidden = len(d.behind_named) - len(shown)
-        truncated |= hidden > 0
-        out += _more(t, lang, hidden)
-        for line in d.children:
-            if line.behind_deeper:
-                out.append(
-                    t(
-                        "digest.behind_deeper",
-                        lang,
-                        name=quote(line.grid.name),
-                        n=line.behind_deeper,
-                    )
-                )
-    if s.flagged:
-        out.append(t("digest.flagged", lang, n=s.flagged))
-    if s.unreachable:
-        names = "、".join(_name(snapshot, p) for p in s.unreachable_sample[:cap])
-        out.append(t("digest.unreachable", lang, n=s.unreachable, names=names))
-        truncated |= s.unreachable > min(len(s.unreachable_sample), cap)
-    waiting = {k: v for k, v in d.waiting.items() if v}
-    out.append("")
-    if waiting:
+        ),
+    ]
+    if not d.children:
+        return out, False
+    out.append(t("digest.children_head", lang))
+    for rank, line in enumerate(d.children[: max(cap, 3)], start=1):
+        c = line.stats
         out.append(
             t(
-                "digest.waiting",
+                "digest.child_line",
                 lang,
-                reported=d.waiting.get("reported", 0),
-                accepted=d.waiting.get("accepted", 0),
-                feedback=d.waiting.get("feedback", 0),
+                rank=rank,
+                name=quote(line.grid.name),
+                done=c.done,
+                required=c.required,
+                expected=c.expected,
+                on_time=_pct(c.on_time_rate),
+                overdue=c.case_total(3),
+                behind=c.behind,
             )
         )
-    else:
-        out.append(t("digest.nothing_waiting", lang))
-    return "\n".join(out).strip(), truncated
+    hidden = len(d.children) - max(cap, 3)
+    return out + _more(t, lang, hidden), hidden > 0
+
+
+def _behind_section(t: Texts, lang: str, d: LeaderDigest, snapshot: Snapshot, cap: int) -> Section:
+    """Who is behind their patrol pace: named in the leader's own grids, counted deeper."""
+    if not d.totals.behind:
+        return [], False
+    out = ["", t("digest.behind", lang, n=d.totals.behind)]
+    shown = d.behind_named[:cap]
+    for person_id, grid_id, role in shown:
+        grid = next((g for g in d.tops if g.id == grid_id), None) or _grid(d, grid_id)
+        out.append(
+            t(
+                "digest.behind_line",
+                lang,
+                name=_name(snapshot, person_id),
+                role=quote(role),
+                grid=quote(grid.name) if grid else "",
+            )
+        )
+    hidden = len(d.behind_named) - len(shown)
+    out += _more(t, lang, hidden)
+    for line in d.children:
+        if line.behind_deeper:
+            out.append(
+                t("digest.behind_deeper", lang, name=quote(line.grid.name), n=line.behind_deeper)
+            )
+    return out, hidden > 0
+
+
+def _attention_section(t: Texts, lang: str, s: GridStats, snapshot: Snapshot, cap: int) -> Section:
+    """Flagged patrols, and the people the bot cannot write to."""
+    out = [t("digest.flagged", lang, n=s.flagged)] if s.flagged else []
+    if not s.unreachable:
+        return out, False
+    names = "、".join(_name(snapshot, p) for p in s.unreachable_sample[:cap])
+    out.append(t("digest.unreachable", lang, n=s.unreachable, names=names))
+    return out, s.unreachable > min(len(s.unreachable_sample), cap)
+
+
+def _waiting_line(t: Texts, lang: str, d: LeaderDigest) -> str:
+    if not any(d.waiting.values()):
+        return t("digest.nothing_waiting", lang)
+    return t(
+        "digest.waiting",
+        lang,
+        reported=d.waiting.get("reported", 0),
+        accepted=d.waiting.get("accepted", 0),
+        feedback=d.waiting.get("feedback", 0),
+    )
 
 
 def _grid(d: LeaderDigest, grid_id: int) -> Any:
