@@ -24,6 +24,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     KeyboardButton,
+    MediaUnion,
     Message,
     ReplyKeyboardMarkup,
     ReplyParameters,
@@ -261,7 +262,7 @@ async def test_send_photo_upload_and_file_id_and_caption_limit(bot: Bot, emu: Em
 
 
 async def test_send_media_group(bot: Bot) -> None:
-    media = [
+    media: list[MediaUnion] = [
         InputMediaPhoto(
             media=BufferedInputFile(make_jpeg(seed=k), f"{k}.jpg"),
             caption="相册" if k == 0 else None,

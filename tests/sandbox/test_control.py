@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from sandbox import Emulator
 from tests.sandbox.conftest import ALICE
 
 
-async def call(http: aiohttp.ClientSession, verb: str, url: str, **kw: object) -> dict:
-    async with http.request(verb, url, **kw) as resp:  # type: ignore[arg-type]
+async def call(http: aiohttp.ClientSession, verb: str, url: str, **kw: Any) -> dict[str, Any]:
+    async with http.request(verb, url, **kw) as resp:
         return await resp.json()
 
 
@@ -40,8 +42,10 @@ async def test_users_send_press_and_transcript(bot: Bot, emu: Emulator) -> None:
             )
         )
         await asyncio.sleep(0.05)
-        markup = {"inline_keyboard": [[{"text": "甲", "callback_data": "a"}]]}
-        msg = await bot.send_message(ALICE, "pick", reply_markup=markup)  # type: ignore[arg-type]
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="甲", callback_data="a")]]
+        )
+        msg = await bot.send_message(ALICE, "pick", reply_markup=markup)
         news = (await asyncio.wait_for(waiting, 3))["result"]
         assert [e["text"] for e in news["entries"]] == ["pick"]
         assert news["entries"][0]["buttons"][0][0]["text"] == "甲"

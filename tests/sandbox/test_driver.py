@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import textwrap
 
 import pytest
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
+import sandbox.driver
 from sandbox import Emulator
 from tests.sandbox.bots import echo_router, polling
 from tests.sandbox.conftest import ALICE, BOB, TOKEN
@@ -198,13 +201,10 @@ async def test_next_bot_message_at_the_emulator_level(emu: Emulator) -> None:
 
 def test_the_docstring_example_runs() -> None:
     """The example in sandbox/driver.py is kept honest by running it."""
-    import asyncio
-    import textwrap
-
-    import sandbox.driver
-
     doc = sandbox.driver.__doc__ or ""
     code = textwrap.dedent(doc[doc.index("    import asyncio") : doc.index("Rules of the road")])
     namespace: dict[str, object] = {}
     exec(compile(code, "sandbox/driver.py docstring", "exec"), namespace)
-    asyncio.run(namespace["test_report_flow"]())  # type: ignore[operator]
+    example = namespace["test_report_flow"]
+    assert inspect.iscoroutinefunction(example)
+    asyncio.run(example())

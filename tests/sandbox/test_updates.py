@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramConflictError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 
 from sandbox import Emulator
@@ -64,14 +65,17 @@ async def test_second_poller_conflicts_the_first(bot: Bot, emu: Emulator) -> Non
 async def test_allowed_updates_filter(bot: Bot, emu: Emulator) -> None:
     await bot.get_updates(allowed_updates=["callback_query"])
     emu.user_send(ALICE, "dropped")
-    msg = await bot.send_message(
-        ALICE, "pick", reply_markup={"inline_keyboard": [[{"text": "a", "callback_data": "a"}]]}
-    )  # type: ignore[arg-type]
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="a", callback_data="a")]]
+    )
+    msg = await bot.send_message(ALICE, "pick", reply_markup=markup)
     emu.press(ALICE, "a")
     updates = await bot.get_updates()
     assert [u.callback_query.data for u in updates if u.callback_query] == ["a"]
     assert all(u.message is None for u in updates)
-    assert msg.message_id == updates[0].callback_query.message.message_id  # type: ignore[union-attr]
+    query = updates[0].callback_query
+    assert query is not None and query.message is not None
+    assert msg.message_id == query.message.message_id
     # an empty list restores the default (everything but chat_member and reactions)
     await bot.get_updates(allowed_updates=[])
     emu.user_send(ALICE, "kept")
@@ -118,7 +122,8 @@ async def test_webhook_delivers_with_secret_and_blocks_get_updates(
     assert await bot.delete_webhook()
     assert (await bot.get_webhook_info()).url == ""
     emu.user_send(ALICE, "polling again")
-    assert (await bot.get_updates())[0].message.text == "polling again"  # type: ignore[union-attr]
+    polled = (await bot.get_updates())[0].message
+    assert polled is not None and polled.text == "polling again"
 
 
 async def test_webhook_errors_are_reported_and_retried(

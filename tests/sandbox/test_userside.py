@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 from aiogram import Bot
-from aiogram.types import InaccessibleMessage, Message, MessageOriginHiddenUser, MessageOriginUser
+from aiogram.types import (
+    InaccessibleMessage,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+)
 
 from sandbox import GROUP_ANONYMOUS_BOT_ID, Emulator, PressError
 from tests.sandbox.conftest import ALICE, BOB, BOT_USERNAME, CAROL
@@ -89,7 +96,8 @@ async def test_migration_updates(bot: Bot, emu: Emulator) -> None:
     assert new.id < -1_000_000_000_000
     # people carry over
     await emu.user(ALICE).in_group(new).send("/report")
-    assert (await bot.get_updates(offset=-1))[0].message.chat.id == new.id  # type: ignore[union-attr]
+    last = (await bot.get_updates(offset=-1))[0].message
+    assert last is not None and last.chat.id == new.id
 
 
 async def test_supergroup_reply_has_thread_id(bot: Bot, emu: Emulator) -> None:
@@ -152,8 +160,10 @@ async def test_photos_albums_documents_contacts(bot: Bot, emu: Emulator) -> None
 
 
 async def test_press_on_a_message_the_bot_can_no_longer_see(bot: Bot, emu: Emulator) -> None:
-    markup = {"inline_keyboard": [[{"text": "办结", "callback_data": "close:1"}]]}
-    msg = await bot.send_message(ALICE, "case", reply_markup=markup)  # type: ignore[arg-type]
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="办结", callback_data="close:1")]]
+    )
+    msg = await bot.send_message(ALICE, "case", reply_markup=markup)
     alice = emu.user(ALICE)
     await alice.press("办结", inaccessible=True)
     query = (await bot.get_updates())[-1].callback_query
@@ -163,12 +173,15 @@ async def test_press_on_a_message_the_bot_can_no_longer_see(bot: Bot, emu: Emula
 
 
 async def test_press_lists_buttons_when_missing(bot: Bot, emu: Emulator) -> None:
-    markup = {
-        "inline_keyboard": [
-            [{"text": "甲", "callback_data": "a"}, {"text": "乙", "callback_data": "b"}]
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text="甲", callback_data="a"),
+                InlineKeyboardButton(text="乙", callback_data="b"),
+            ]
         ]
-    }
-    await bot.send_message(ALICE, "pick", reply_markup=markup)  # type: ignore[arg-type]
+    )
+    await bot.send_message(ALICE, "pick", reply_markup=markup)
     with pytest.raises(PressError, match=r"'甲'.*'乙'"):
         await emu.user(ALICE).press("丙")
     press = await emu.user(ALICE).press(number=2)

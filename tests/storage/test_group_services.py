@@ -71,7 +71,7 @@ async def test_anonymous_admin_binds_with_a_one_time_code(seeded: Database) -> N
     async with seeded.session() as s:
         code = await groups.issue_bind_code(s, code="s1", actor_tg_id=ADMIN, now=NOW)
     assert len(code.code) == 8 and code.expires_at == NOW + groups.BIND_CODE_TTL
-    anon = {"anonymous": True, "gridbot_admin": False, "actor_tg_id": None}
+    anon: dict[str, Any] = {"anonymous": True, "gridbot_admin": False, "actor_tg_id": None}
     with pytest.raises(GroupError) as err:  # a code for another grid
         await bind(seeded, "S2", bind_code=code.code, **anon)
     assert err.value.key == "groups.bad_bind_code"
