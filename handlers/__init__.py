@@ -13,6 +13,7 @@ from handlers import (
     common,
     digest,
     errors,
+    export,
     fallback,
     groups,
     my,
@@ -21,6 +22,7 @@ from handlers import (
     report,
     schedule_admin,
     start,
+    stats,
 )
 
 
@@ -38,6 +40,8 @@ def routers(*, extra: Sequence[Router] = ()) -> list[Router]:
         my.router(),
         digest.router(),
         schedule_admin.router(),
+        stats.router(),
+        export.router(),
         start.router(),
         *extra,
         fallback.router(),

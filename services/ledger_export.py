@@ -242,11 +242,13 @@ async def write_ledger(
     tz: tzinfo,
     t: Translate,
     progress: Progress | None = None,
+    counts: ExportCounts | None = None,
     batch: int = rows.BATCH,
 ) -> ExportCounts:
     """Write the subtree's 台账 for ``span`` to ``path``; ``progress(done, total)`` after
-    each batch. Returns how many rows each sheet got."""
-    counts = await count_export(session, grid, span)
+    each batch (of ``counts`` rows, counted here unless given). Returns how many rows each
+    sheet got."""
+    counts = counts or await count_export(session, grid, span)
     board = await scoreboard_of(session, grid, span, now=now, tz=tz)
     departments = await rows.department_names(session)
     book = xlsxwriter.Workbook(

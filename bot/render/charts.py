@@ -27,6 +27,7 @@ from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,6 @@ def render_chart(data: ChartData) -> bytes:
 
 def fonts_used(fig: Figure) -> dict[str, Path]:
     """Each text drawn on the figure, and the font file matplotlib draws it with."""
-    from matplotlib.text import Text
-
     with rc_context(_rc()):
         return {
             t.get_text(): Path(font_manager.findfont(t.get_fontproperties()))
