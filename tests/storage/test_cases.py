@@ -65,7 +65,7 @@ async def step(
         cfg = await svc.load_config(s)
         return await svc.perform(
             s, case_id=case.id or 0, actor=svc.actor_of(me), action=action, now=NOW,
-            texts=TEXTS, cfg=cfg, params=svc.StepInput(**params),  # type: ignore[arg-type]
+            texts=TEXTS, cfg=cfg, params=svc.StepInput(**params),
         )  # fmt: skip
 
 

@@ -269,7 +269,7 @@ async def test_case_figures_per_grid_and_severity(fire: Database) -> None:
         assert q_leader.id is not None
         text = await digest_of(
             s, person_id=q_leader.id, now=NOW, tz=TZ, t=t, buttons=BUTTONS, lang="zh"
-        )  # type: ignore[union-attr]
+        )
     assert text is not None
     assert "今日新增 1，立案 1，结案 1，上报 1；当前逾期 2" in text.text  # D004 and D009
     assert "D009 &lt;燃气泄漏&gt;（已逾期）" in text.text

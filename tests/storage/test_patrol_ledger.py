@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
@@ -17,7 +17,7 @@ HERE = (23.1291, 113.2644)
 T0 = local(3, 10, 8)
 
 
-async def start(db: Database, at: object = T0) -> int:
+async def start(db: Database, at: datetime = T0) -> int:
     person_id, grid_id, role_id = await ids(db, STAFF, "LH-01", "community_staff")
     async with db.session() as s:
         rules = await svc.patrol_rules(s, default_tz=SHANGHAI)
@@ -31,7 +31,7 @@ async def start(db: Database, at: object = T0) -> int:
             lon=HERE[1],
             forwarded=False,
             live=False,
-            now=at,  # type: ignore[arg-type]
+            now=at,
             rules=rules,
         )
         assert checked.patrol.id is not None

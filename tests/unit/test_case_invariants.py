@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from domain.cases import (
     is_involved,
     waiting_for,
 )
+from tests.unit.step_params import StepParams
 
 S = CaseStatus
 
@@ -51,15 +53,19 @@ ACTORS: tuple[Actor, ...] = (
 PEOPLE = (100, 103, 108)  # assignees: a plain member, a leader of 4, a leader of 2 and 4
 
 actors = st.sampled_from(ACTORS)
-params = st.fixed_dictionaries(
-    {},
-    optional={
-        "assignee_person_id": st.sampled_from(PEOPLE),
-        "department_id": st.sampled_from((50, 51)),
-        "target_in_subtree": st.booleans(),
-        "reason": st.sampled_from(RejectReason),
-        "rating": st.sampled_from(Rating),
-    },
+# hypothesis types a fixed dictionary as dict[str, V]: it cannot say which key holds what.
+params = cast(
+    st.SearchStrategy[StepParams],
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "assignee_person_id": st.sampled_from(PEOPLE),
+            "department_id": st.sampled_from((50, 51)),
+            "target_in_subtree": st.booleans(),
+            "reason": st.sampled_from(RejectReason),
+            "rating": st.sampled_from(Rating),
+        },
+    ),
 )
 
 
@@ -68,7 +74,7 @@ def reported(grid_path: Iterable[int]) -> CaseFacts:
     return CaseFacts(status=S.REPORTED, grid_path=tuple(grid_path), reporter_id=101)
 
 
-def good_params(action: CaseAction, case: CaseFacts, pick: int) -> dict[str, object]:
+def good_params(action: CaseAction, case: CaseFacts, pick: int) -> StepParams:
     """Parameters a careful handler would pass, so allowed actions really go through."""
     if action is CaseAction.ASSIGN:
         targets = [p for p in PEOPLE if p != case.assignee_person_id]
@@ -138,9 +144,9 @@ class CaseMachine(RuleBasedStateMachine):
             assert result.action is action
 
     @rule(actor=actors, action=st.sampled_from(CaseAction), kwargs=params)
-    def anything(self, actor: Actor, action: CaseAction, kwargs: dict[str, object]) -> None:
+    def anything(self, actor: Actor, action: CaseAction, kwargs: StepParams) -> None:
         """Any press by anyone, with any parameters: refused or a valid step, never raises."""
-        result = decide(self.case, actor, action, **kwargs)  # type: ignore[arg-type]
+        result = decide(self.case, actor, action, **kwargs)
         if isinstance(result, Transition):
             assert action in allowed_actions(self.case, actor)
         self._apply(result, actor, action)
@@ -152,7 +158,7 @@ class CaseMachine(RuleBasedStateMachine):
         candidates = [(a, x) for a in ACTORS for x in sorted(allowed_actions(self.case, a))]
         actor, action = data.draw(st.sampled_from(candidates))
         pick = data.draw(st.integers(0, 10))
-        result = decide(self.case, actor, action, **good_params(action, self.case, pick))  # type: ignore[arg-type]
+        result = decide(self.case, actor, action, **good_params(action, self.case, pick))
         assert isinstance(result, Transition), (self.case, actor, action, result)
         self._apply(result, actor, action)
 
@@ -172,11 +178,11 @@ TestCaseMachine = CaseMachine.TestCase
     )
 )
 def test_random_presses_never_break_a_case(
-    steps: list[tuple[Actor, CaseAction, dict[str, object]]],
+    steps: list[tuple[Actor, CaseAction, StepParams]],
 ) -> None:
     case = reported((1, 2, 3, 4))
     for actor, action, kwargs in steps:
-        result = decide(case, actor, action, **kwargs)  # type: ignore[arg-type]
+        result = decide(case, actor, action, **kwargs)
         if isinstance(result, Transition):
             assert action in allowed_actions(case, actor)
             case = result.after
@@ -198,7 +204,7 @@ def test_the_walk_reaches_every_status() -> None:
             if not candidates:
                 break
             actor, action = data.draw(st.sampled_from(candidates))
-            result = decide(case, actor, action, **good_params(action, case, 0))  # type: ignore[arg-type]
+            result = decide(case, actor, action, **good_params(action, case, 0))
             assert isinstance(result, Transition)
             case = result.after
         seen.add(case.status)
@@ -207,10 +213,10 @@ def test_the_walk_reaches_every_status() -> None:
     assert seen == set(CaseStatus)
 
 
-def _variants(action: CaseAction) -> list[dict[str, object]]:
+def _variants(action: CaseAction) -> list[StepParams]:
     """Every parameter choice worth trying for an action, good and bad."""
     if action is CaseAction.ASSIGN:
-        to_people: list[dict[str, object]] = [
+        to_people: list[StepParams] = [
             {"assignee_person_id": p, "target_in_subtree": True} for p in PEOPLE
         ]
         return [
@@ -245,7 +251,7 @@ def test_every_reachable_case_is_valid() -> None:
             for action in CaseAction:
                 went_through = False
                 for kwargs in VARIANTS[action]:
-                    result = decide(case, actor, action, **kwargs)  # type: ignore[arg-type]
+                    result = decide(case, actor, action, **kwargs)
                     if isinstance(result, Refusal):
                         continue
                     went_through = True

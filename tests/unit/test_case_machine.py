@@ -24,6 +24,7 @@ from domain.cases import (
     decide,
     waiting_for,
 )
+from tests.unit.step_params import StepParams
 
 A = CaseAction
 S = CaseStatus
@@ -65,7 +66,7 @@ CASES: dict[CaseStatus, CaseFacts] = {
     S.RATED: replace(_SELF_HANDLED, status=S.RATED, verifier_id=LEADER),
 }
 
-PARAMS = {
+PARAMS: dict[CaseAction, StepParams] = {
     A.ASSIGN: {"assignee_person_id": NEW_TARGET, "target_in_subtree": True},
     A.REJECT: {"reason": RejectReason.DUPLICATE},
     A.RATE: {"rating": Rating.GOOD},
@@ -156,7 +157,7 @@ def test_every_status_action_actor(
     status: CaseStatus, action: CaseAction, kind: str, code: str
 ) -> None:
     case, actor = CASES[status], ACTORS[kind]
-    result = decide(case, actor, action, **PARAMS.get(action, {}))  # type: ignore[arg-type]
+    result = decide(case, actor, action, **PARAMS.get(action, {}))
     expected = CODES[code]
     if expected is None:
         assert isinstance(result, Transition), result
@@ -317,13 +318,14 @@ def test_department_asks_for_extension() -> None:
 
 def test_pending_extension_is_dropped_when_the_case_moves_on() -> None:
     pending = replace(CASES[S.IN_PROGRESS], extension_pending=True)
-    for actor, action, params in [
+    steps: list[tuple[Actor, CaseAction, StepParams]] = [
         (ACTORS["assignee"], A.FEEDBACK, {}),
         (ACTORS["leader"], A.ESCALATE, {}),
         (ACTORS["leader"], A.TRANSFER, {"department_id": 50}),
         (ACTORS["leader"], A.ASSIGN, {"assignee_person_id": MEMBER, "target_in_subtree": True}),
-    ]:
-        t = _ok(decide(pending, actor, action, **params))  # type: ignore[arg-type]
+    ]
+    for actor, action, params in steps:
+        t = _ok(decide(pending, actor, action, **params))
         assert not t.after.extension_pending, action
 
 

@@ -10,8 +10,21 @@ from services.reporting import severities_offered
 A = CaseAction
 
 
-def facts(status: CaseStatus, **kw: object) -> CaseFacts:
-    return CaseFacts(status=status, grid_path=(1, 2, 3), reporter_id=10, **kw)  # type: ignore[arg-type]
+def facts(
+    status: CaseStatus,
+    *,
+    assignee_person_id: int | None = None,
+    assignee_department_id: int | None = None,
+    handler_id: int | None = None,
+) -> CaseFacts:
+    return CaseFacts(
+        status=status,
+        grid_path=(1, 2, 3),
+        reporter_id=10,
+        assignee_person_id=assignee_person_id,
+        assignee_department_id=assignee_department_id,
+        handler_id=handler_id,
+    )
 
 
 def test_group_cards_show_the_next_steps_of_each_status() -> None:

@@ -15,6 +15,7 @@ Monthly quota 5 on the 12th: 11 of 31 days completed, expected 5 * 11 // 31 = 1.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -83,13 +84,25 @@ class Build:
             self.done[(pid, grid, role)] = counts
         return pid
 
-    def snapshot(self, **more: object) -> Snapshot:
+    def snapshot(
+        self,
+        *,
+        cases: tuple[CaseRow, ...] = (),
+        flagged: Mapping[int, int] | None = None,
+        closure: Mapping[int, tuple[int, int]] | None = None,
+        waiting: Mapping[tuple[int, str], int] | None = None,
+        critical: tuple[NamedCase, ...] = (),
+    ) -> Snapshot:
         return Snapshot(
             grids=self.grids,
             people=self.people,
             holdings=tuple(self.holdings),
             done=self.done,
-            **more,  # type: ignore[arg-type]
+            cases=cases,
+            flagged=flagged or {},
+            closure=closure or {},
+            waiting=waiting or {},
+            critical=critical,
         )
 
 

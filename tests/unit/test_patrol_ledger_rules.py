@@ -7,16 +7,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.i18n import Translator
+from bot.render.patrol import render_ledger_page
 from bot.render.patrol_buttons import PatrolAct, PatrolLog, PatrolMate, PatrolStep
 from services.patrols import (
     MAX_MEASURES,
     Companion,
+    LedgerEntry,
+    LedgerPage,
     check_measures,
     companions_of,
     parse_companion_names,
     parse_month,
 )
-from storage.models import Patrol
+from storage.models import Grid, Patrol
 
 TZ = ZoneInfo("Asia/Shanghai")
 # 2026-03-31 17:00 UTC is already 1 April in Shanghai.
@@ -99,17 +103,13 @@ def test_callback_data_stays_small() -> None:
 
 class _App:
     def __init__(self) -> None:
-        from bot.i18n import Translator
-
         self.translator = Translator()
 
     def t(self, key: str, language: str | None = None, /, **params: object) -> str:
         return self.translator.t(key, language or "zh", **params)
 
 
-def _entry(n: int, text: str) -> object:
-    from services.patrols import LedgerEntry
-
+def _entry(n: int, text: str) -> LedgerEntry:
     patrol = Patrol(
         id=n,
         person_id=1,
@@ -136,19 +136,15 @@ def _entry(n: int, text: str) -> object:
 
 @pytest.mark.parametrize("text", ["短", "<措施>&" * 400])
 def test_a_ledger_page_always_fits_a_message(text: str) -> None:
-    from bot.render.patrol import render_ledger_page
-    from services.patrols import LedgerPage
-    from storage.models import Grid
-
     grid = Grid(id=1, code="LH-01", name="林和东社区", path="/1/", level=3)
     page = LedgerPage(
         grid=grid,
         month="2026-03",
         page=0,
         total=20,
-        entries=[_entry(n, text) for n in range(8)],  # type: ignore[misc]
+        entries=[_entry(n, text) for n in range(8)],
     )
-    shown, markup = render_ledger_page(_App(), "zh", page, TZ)  # type: ignore[arg-type]
+    shown, markup = render_ledger_page(_App(), "zh", page, TZ)
     assert len(shown) <= 4096
     assert "林和东专管员&lt;1&gt;" in shown and "<1>" not in shown
     assert "H260310-001" in shown

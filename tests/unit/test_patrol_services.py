@@ -10,7 +10,7 @@ from aiogram.types import Message
 
 from bot.render.patrol_buttons import PatrolAct, PatrolItem, PatrolSeverity, PatrolStep
 from domain.cases import Severity
-from domain.periods import QuotaPeriod, window_at
+from domain.periods import PeriodWindow, QuotaPeriod, window_at
 from handlers.patrol import is_forwarded
 from services.patrols import target_in_window
 
@@ -39,9 +39,9 @@ DAY = window_at(QuotaPeriod.DAY, datetime(2026, 3, 10, 2, tzinfo=UTC), TZ)
     ],
 )
 def test_target_in_window(
-    period: str | None, count: int | None, window: object, expected: int | None
+    period: str | None, count: int | None, window: PeriodWindow, expected: int | None
 ) -> None:
-    assert target_in_window(period, count, window, TZ) == expected  # type: ignore[arg-type]
+    assert target_in_window(period, count, window, TZ) == expected
 
 
 def _message(**extra: object) -> Message:
