@@ -62,6 +62,19 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
 
+    export = sub.add_parser(
+        "export",
+        help="write a subtree's ledger (台账) as an Excel workbook",
+        description="Write the ledger of grid CODE and everything below it: a summary with "
+        "the scoreboard, the cases, every step of their ledger, and the patrols. DATE: "
+        "2026-03-05 or 2026-03 (a month); none: this month so far; one: that month, or from "
+        "that day to today; two: from and to. At most a year.",
+    )
+    export.add_argument("code")
+    export.add_argument("dates", nargs="*", metavar="DATE")
+    export.add_argument("--out", type=Path, help="file to write (default: ledger-CODE-DATES.xlsx)")
+    export.add_argument("--lang", choices=["zh", "en"], help="headers' language (default: zh)")
+
     tree = sub.add_parser("tree", help="print the grid tree (or a subtree)")
     tree.add_argument("code", nargs="?")
     tree.add_argument("--depth", type=int, default=None, help="levels below CODE to show")

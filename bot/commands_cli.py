@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -15,7 +17,10 @@ from bot.i18n import Translator
 from bot.runners import run_polling, run_webhook
 from bot.settings import Settings
 from domain.scenario import MAX_ERRORS, Scenario, ScenarioError, parse_scenario
+from domain.stats import ExportRangeError, export_span
 from sandbox.terminal import run_terminal_chat
+from services.ledger_export import write_ledger
+from services.patrols import patrol_rules
 from services.roster import import_roster, left_case_lines
 from storage.audit import record_audit
 from storage.db import Database
@@ -202,4 +207,48 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
         except (OSError, ValueError, KeyError):
             raise CliError("no demo is running here: start one with `gridbot demo` first") from None
     await run_terminal_chat(url, args.tg_id)
+    return 0
+
+
+async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    """A leader's /export for an admin at the server: any grid, any size, to a file."""
+    app = create_app(settings)
+    app.db = await _open(settings)
+    language = args.lang or settings.default_language
+
+    def t(key: str, **params: Any) -> str:
+        return app.t(key, language, **params)
+
+    try:
+        async with app.db.reading() as session:
+            grid = await grid_by_code(session, args.code)
+            if grid is None:
+                raise CliError(t("stats.unknown_grid", code=args.code))
+            tz = (await patrol_rules(session, default_tz=settings.tz)).tz
+            now = app.clock.now()
+            try:
+                span = export_span(args.dates, now.astimezone(tz).date(), tz)
+            except ExportRangeError as exc:
+                raise CliError(t(exc.key, word=exc.word)) from None
+            out = args.out or Path(f"ledger-{grid.code}-{span.key.replace('~', '_')}.xlsx")
+            # Written beside the target and renamed at the end: never half a workbook there.
+            partial = out.with_name(out.name + ".partial")
+            out.parent.mkdir(parents=True, exist_ok=True)
+
+            async def progress(done: int, total: int) -> None:
+                print(f"exported {done:,} / {total:,} rows", file=sys.stderr)
+
+            try:
+                counts = await write_ledger(
+                    session, grid, span, path=partial, now=now, tz=tz, t=t, progress=progress
+                )
+                partial.replace(out)
+            finally:
+                partial.unlink(missing_ok=True)
+    finally:
+        await app.db.dispose()
+    print(
+        f"wrote {out}: {grid.code} {span.key}, {counts.cases:,} cases, "
+        f"{counts.events:,} case steps, {counts.patrols:,} patrols"
+    )
     return 0
