@@ -119,8 +119,12 @@ async def count_export(session: AsyncSession, grid: Grid, span: Span) -> ExportC
     return ExportCounts(*(await rows.count_rows(session, grid.path, span)))
 
 
+EXCEL_MAX_ROWS: Final = 1_048_576
+
+
 class _Sheet:
-    """One worksheet written row after row: header first, frozen, columns sized."""
+    """One table written row after row: header first, frozen, columns sized. Past Excel's
+    row limit it goes on in a new worksheet ("巡查台账 (2)") with the same header."""
 
     def __init__(
         self,
@@ -129,17 +133,34 @@ class _Sheet:
         columns: Sequence[tuple[str, int]],
         t: Translate,
         formats: dict[str, Format],
+        *,
+        max_rows: int = EXCEL_MAX_ROWS,
     ) -> None:
-        self.ws: Worksheet = book.add_worksheet(name)
+        self.book = book
+        self.name = name
+        self.columns = columns
+        self.header = [t(key) for key, _w in columns]
         self.formats = formats
-        self.width = len(columns)
-        for i, (_key, width) in enumerate(columns):
-            self.ws.set_column(i, i, width)
-        self.ws.freeze_panes(1, 0)
-        self.ws.write_row(0, 0, [t(key) for key, _w in columns], formats["head"])
+        self.max_rows = max_rows
+        self.part = 0
+        self.row = 0
+        self.ws: Worksheet = self._open()
+
+    def _open(self) -> Worksheet:
+        self.part += 1
+        name = self.name if self.part == 1 else f"{self.name} ({self.part})"
+        ws: Worksheet = self.book.add_worksheet(name[:31])
+        for i, (_key, width) in enumerate(self.columns):
+            ws.set_column(i, i, width)
+        ws.freeze_panes(1, 0)
+        ws.write_row(0, 0, self.header, self.formats["head"])
         self.row = 1
+        return ws
 
     def write(self, values: Sequence[Any], tz: tzinfo) -> None:
+        if self.row >= self.max_rows:
+            self.close()
+            self.ws = self._open()
         for c, value in enumerate(values):
             if value is None or value == "":
                 continue
@@ -157,7 +178,7 @@ class _Sheet:
 
     def close(self) -> None:
         if self.row > 1:
-            self.ws.autofilter(0, 0, self.row - 1, self.width - 1)
+            self.ws.autofilter(0, 0, self.row - 1, len(self.columns) - 1)
 
 
 @dataclass(frozen=True)
@@ -244,6 +265,7 @@ async def write_ledger(
     progress: Progress | None = None,
     counts: ExportCounts | None = None,
     batch: int = rows.BATCH,
+    max_rows: int = EXCEL_MAX_ROWS,
 ) -> ExportCounts:
     """Write the subtree's 台账 for ``span`` to ``path``; ``progress(done, total)`` after
     each batch (of ``counts`` rows, counted here unless given). Returns how many rows each
@@ -272,7 +294,7 @@ async def write_ledger(
         summary = _Sheet(book, t("export.sheet.summary"), SUMMARY_COLUMNS, t, formats)
         _write_summary(summary, board, t, tz, now)
 
-        cases = _Sheet(book, t("export.sheet.cases"), CASE_COLUMNS, t, formats)
+        cases = _Sheet(book, t("export.sheet.cases"), CASE_COLUMNS, t, formats, max_rows=max_rows)
         async for chunk in rows.case_batches(session, grid.path, span, batch=batch):
             ids = [int(r[0]) for r in chunk]
             steps = await rows.step_times(session, ids)
@@ -316,7 +338,9 @@ async def write_ledger(
             await step(len(chunk))
         cases.close()
 
-        events = _Sheet(book, t("export.sheet.events"), EVENT_COLUMNS, t, formats)
+        events = _Sheet(
+            book, t("export.sheet.events"), EVENT_COLUMNS, t, formats, max_rows=max_rows
+        )
         async for chunk in rows.event_batches(session, grid.path, span, batch=batch):
             names = await rows.person_names(session, (r[5] for r in chunk))
             for _cid, _eid, code, at, kind, actor, actor_dept, gcode, status, note in chunk:
@@ -336,7 +360,9 @@ async def write_ledger(
             await step(len(chunk))
         events.close()
 
-        patrols = _Sheet(book, t("export.sheet.patrols"), PATROL_COLUMNS, t, formats)
+        patrols = _Sheet(
+            book, t("export.sheet.patrols"), PATROL_COLUMNS, t, formats, max_rows=max_rows
+        )
         async for chunk in rows.patrol_batches(session, grid.path, span, batch=batch):
             names = await rows.person_names(session, (r[5] for r in chunk))
             codes = await case_codes_by_patrol(session, [int(r[0]) for r in chunk])

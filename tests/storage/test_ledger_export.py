@@ -113,3 +113,17 @@ async def test_another_street_gets_none_of_these_rows(fire: Database, tmp_path: 
     )
     assert not any(code in text for code in lh_cases)
     assert "林和" not in text
+
+
+async def test_a_table_past_the_sheet_limit_goes_on_in_another_sheet(
+    fire: Database, tmp_path: Path
+) -> None:
+    await seed(fire)
+    path = tmp_path / "parts.xlsx"
+    await export(fire, "LH", path, max_rows=4)  # a header and three rows a sheet
+    book = openpyxl.load_workbook(path)
+    parts = [n for n in book.sheetnames if n.startswith("隐患台账")]
+    assert parts == ["隐患台账", "隐患台账 (2)", "隐患台账 (3)"]
+    codes = [r[0] for n in parts for r in book[n].iter_rows(min_row=2, values_only=True)]
+    assert codes == [f"S{n:03d}" for n in range(1, 10)]
+    assert all(book[n]["A1"].value == "隐患编号" and book[n].freeze_panes == "A2" for n in parts)
