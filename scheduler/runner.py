@@ -43,7 +43,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from domain.digest import parse_hhmm
+from domain.schedule_times import parse_hhmm
 from scheduler import jobs
 from scheduler.lock import SingletonLock, lock_for
 from services.chasing import Rules, load_rules

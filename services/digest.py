@@ -28,13 +28,13 @@ from domain.digest import (
     CASE_FIELDS,
     GridStats,
     LeaderDigest,
-    QuietHours,
     RolledUp,
     Snapshot,
     digest_for,
     roll_up,
     windows_at,
 )
+from domain.schedule_times import QuietHours
 from storage import digest as q
 from storage.db import Database
 from storage.models import Delivery

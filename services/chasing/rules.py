@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.calendar import ChinaWorkCalendar, WorkCalendar
-from domain.digest import QuietHours
+from domain.schedule_times import QuietHours
 from storage.models import Deployment
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.digest import QuietHours, parse_hhmm
+from domain.schedule_times import QuietHours, parse_hhmm
 from services.chasing.rules import Rules, load_rules
 from storage.models import Deployment
 

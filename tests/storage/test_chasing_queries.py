@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import Translator
 from domain.cases import CaseStatus
-from domain.digest import QuietHours
+from domain.schedule_times import QuietHours
 from services.chasing import ChasingTexts, Rules, run_sweep
 from storage import chasing as cq
 from storage.db import Database

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.digest import QuietHours
+from domain.schedule_times import QuietHours
 from services.chasing import Rules, hold_until
 
 TZ = ZoneInfo("Asia/Shanghai")
