@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 
 from sqlmodel import col, select
 
+from bot.notifier import OutboxNotifier
 from scheduler import jobs
 from storage.models import Case, CaseEvent, Delivery, Grid, Patrol, Person, Role
 from tests.e2e.harness import World
@@ -29,12 +31,17 @@ from tests.e2e.simulation import TZ, at, people_of
 DAYS = [date(2026, 3, 9) + timedelta(days=i) for i in range(8)]
 
 
-async def ids(world: World, model: type, **where: object) -> int:
+Row = TypeVar("Row", Role, Case)
+
+
+async def ids(world: World, model: type[Row], **where: object) -> int:
     async with world.db.reading() as s:
         query = select(model)
         for k, v in where.items():
             query = query.where(getattr(model, k) == v)
-        return int((await s.exec(query)).one().id)
+        found = (await s.exec(query)).one()
+        assert found.id is not None
+        return found.id
 
 
 async def test_a_week_of_chasing(world: World) -> None:
@@ -53,12 +60,14 @@ async def test_a_week_of_chasing(world: World) -> None:
     guard_x = who[("LH-01-1", "guard")][0]
     guard_y = who[("ZJ-01-1", "guard")][0]
     guard_g = who[("LH-02-1", "guard")][0]
+    assert guard_g.id is not None
     police_p = who[("LH-01", "police")][0]
     leader = {code: who[(code, "leader")] for code in grids if (code, "leader") in who}
     guards = [(code, p) for (code, key), ps in who.items() if key == "guard" for p in ps]
     police = [(code, p) for (code, key), ps in who.items() if key == "police" for p in ps]
 
     async def patrol(person: Person, code: str, role: str, when: datetime) -> None:
+        assert person.id is not None
         async with world.db.session() as s:
             s.add(
                 Patrol(
@@ -100,8 +109,11 @@ async def test_a_week_of_chasing(world: World) -> None:
         )
     case_k = await ids(world, Case, code="K-1")
 
+    notifier = app.notifier
+    assert isinstance(notifier, OutboxNotifier)
+
     async def drain() -> None:
-        await app.notifier.drain(timeout=60)
+        await notifier.drain(timeout=60)
 
     for day in DAYS:
         for code, p in guards:
@@ -116,13 +128,15 @@ async def test_a_week_of_chasing(world: World) -> None:
         await jobs.nag_now(app)
         await drain()
         if day == date(2026, 3, 10):
+            reporter_r = who[("ZJ-01-2", "guard")][0]
+            assert reporter_r.id is not None
             async with world.db.session() as s:
                 s.add(
                     Case(
                         code="R-1",
                         grid_id=grids["ZJ-01-2"].id,
                         origin_grid_id=grids["ZJ-01-2"].id,
-                        reporter_id=who[("ZJ-01-2", "guard")][0].id,
+                        reporter_id=reporter_r.id,
                         category="用电",
                         description="私拉电线",
                         severity="general",
@@ -158,7 +172,7 @@ async def test_a_week_of_chasing(world: World) -> None:
     )
 
     # -- by hand ---------------------------------------------------------------------------
-    want: Counter[tuple[str, int, str]] = Counter()
+    want: Counter[tuple[str, int | None, str]] = Counter()
     iso = [d.isoformat() for d in DAYS]
     for d in DAYS:
         want[("nag:patrol", guard_x.tg_id, d.isoformat())] += 1  # a daily quota, never met
@@ -189,12 +203,9 @@ async def test_a_week_of_chasing(world: World) -> None:
     # the root stays reminded with the same key (since the last climb): nothing new on 03-16
     # digests: every leader, every day
     all_leaders = [p for ps in leader.values() for p in ps]
-    for d in iso:
+    for day_iso in iso:
         for p in all_leaders:
-            want[("digest:" + str(p.id), p.tg_id, d)] += 1
-    got_digest = Counter(
-        ("digest:" + k.split(":")[1], c, dd) for (k, c, dd) in got if k.startswith("digest:")
-    )
+            want[("digest:" + str(p.id), p.tg_id, day_iso)] += 1
     got_digest = Counter(
         (f"digest:{d.person_id}", d.chat_id, day_of(d)) for d in ours if d.kind == "digest"
     )
@@ -217,7 +228,7 @@ async def test_a_week_of_chasing(world: World) -> None:
     for d in ours:
         local = d.sent_at.astimezone(TZ).time() if d.sent_at else None
         assert local is not None and time(7) <= local < time(22), d.key
-    texts = Counter()
+    texts: Counter[int | None] = Counter()
     for tg in everyone:
         for m in world.emu.bot_messages(tg):
             if "日报" in (m.get("text") or ""):

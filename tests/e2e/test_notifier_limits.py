@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Required, TypedDict
 
 import pytest
 from aiogram import Bot
@@ -70,21 +71,34 @@ async def bot(emu: Emulator) -> AsyncIterator[Bot]:
     await b.session.close()
 
 
-def make_notifier(db: Database, bot: Bot, emu: Emulator, **limits: float) -> OutboxNotifier:
+def make_notifier(
+    db: Database, bot: Bot, emu: Emulator, limits: Limits = Limits()
+) -> OutboxNotifier:
     assert isinstance(emu.clock, ManualClock)
     return OutboxNotifier(
         db,
         bot,
         clock=ManualClock(NOW),
-        limits=Limits(**limits),  # type: ignore[arg-type]
+        limits=limits,
         timer=VirtualTimer(emu.clock),
     )
 
 
-async def queue(db: Database, rows: list[dict[str, object]]) -> None:
+class Nag(TypedDict, total=False):
+    """A nag to queue (`storage.outbox.enqueue`'s parameters)."""
+
+    key: Required[str]
+    chat_id: Required[int]
+    text: Required[str]
+    edit_of: str
+    document_name: str
+    document_body: str
+
+
+async def queue(db: Database, rows: list[Nag]) -> None:
     async with db.session() as s:
         for row in rows:
-            await enqueue(s, now=NOW, kind=str(row.pop("kind", "nag")), **row)  # type: ignore[arg-type]
+            await enqueue(s, now=NOW, kind="nag", **row)
 
 
 async def statuses(db: Database) -> dict[str, Delivery]:
@@ -126,11 +140,9 @@ async def test_2000_nags_within_the_limits_and_no_429(
 async def test_per_chat_and_per_group_limits(db: Database, emu: Emulator, bot: Bot) -> None:
     emu.ensure_user(FIRST_USER, started=True)
     group = emu.create_group("一社区网格群", members=[FIRST_USER])
-    await queue(
-        db,
-        [{"key": f"p:{i}", "chat_id": FIRST_USER, "text": f"p{i}"} for i in range(10)]
-        + [{"key": f"g:{i}", "chat_id": group.id, "text": f"g{i}"} for i in range(25)],
-    )
+    rows: list[Nag] = [{"key": f"p:{i}", "chat_id": FIRST_USER, "text": f"p{i}"} for i in range(10)]
+    rows += [{"key": f"g:{i}", "chat_id": group.id, "text": f"g{i}"} for i in range(25)]
+    await queue(db, rows)
     notifier = make_notifier(db, bot, emu)
     await notifier.start()
     try:
@@ -162,9 +174,7 @@ async def test_faults_everything_deliverable_is_delivered_once(
     new_group_id = emu.groups[group.id].migrated_to
     assert new_group_id is not None
 
-    rows: list[dict[str, object]] = [
-        {"key": f"n:{uid}", "chat_id": uid, "text": f"hello {uid}"} for uid in users
-    ]
+    rows: list[Nag] = [{"key": f"n:{uid}", "chat_id": uid, "text": f"hello {uid}"} for uid in users]
     rows += [{"key": f"grp:{i}", "chat_id": group.id, "text": f"群通知{i}"} for i in range(3)]
     rows.append({"key": "bad", "chat_id": users[5], "text": "<b>unclosed"})
     rows.append(
@@ -182,7 +192,7 @@ async def test_faults_everything_deliverable_is_delivered_once(
     emu.faults.server_error(4, status=502, method="sendMessage")
     emu.faults.server_error(2, status=502, method="sendMessage", html=True)
 
-    notifier = make_notifier(db, bot, emu, base_backoff=0.5)
+    notifier = make_notifier(db, bot, emu, Limits(base_backoff=0.5))
     await notifier.start()
     try:
         for _ in range(20):

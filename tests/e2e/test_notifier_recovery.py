@@ -14,7 +14,7 @@ from aiogram import Bot
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.notifier import PENDING, SENDING, SENT, Limits, OutboxNotifier
+from bot.notifier import PENDING, SENDING, SENT, Limits, OutboxNotifier, _Row
 from domain.clock import ManualClock
 from sandbox.emulator import Emulator
 from sandbox.flood import FloodLimits
@@ -56,8 +56,8 @@ async def rows(db: Database) -> dict[str, Delivery]:
         return {d.key: d for d in (await s.exec(select(Delivery))).all()}
 
 
-def notifier(db: Database, bot: Bot, **limits: float) -> OutboxNotifier:
-    return OutboxNotifier(db, bot, clock=ManualClock(NOW), limits=Limits(**limits))  # type: ignore[arg-type]
+def notifier(db: Database, bot: Bot, limits: Limits = Limits()) -> OutboxNotifier:
+    return OutboxNotifier(db, bot, clock=ManualClock(NOW), limits=limits)
 
 
 async def test_rows_left_sending_by_a_dead_sender_go_out_again(
@@ -103,21 +103,21 @@ async def test_stop_lets_the_call_under_way_finish(db: Database, emu: Emulator, 
 
 
 async def test_429_and_5xx_put_the_row_back_to_pending(
-    db: Database, emu: Emulator, bot: Bot
+    db: Database, emu: Emulator, bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with db.session() as s:
         await enqueue(s, key="x", kind="nag", chat_id=USERS[0], text="催办", now=NOW)
     emu.faults.too_many_requests(1, retry_after=1, method="sendMessage")
     emu.faults.server_error(1, status=502, method="sendMessage")
     seen: list[str] = []
-    n = notifier(db, bot, base_backoff=0.05)
+    n = notifier(db, bot, Limits(base_backoff=0.05))
     original = n._retry_later
 
-    async def spy(row: object, error: str) -> None:
-        await original(row, error)  # type: ignore[arg-type]
+    async def spy(row: _Row, error: str) -> None:
+        await original(row, error)
         seen.append((await rows(db))["x"].status)
 
-    n._retry_later = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(n, "_retry_later", spy)
     await n.start()
     try:
         for _ in range(50):
@@ -135,11 +135,11 @@ async def test_429_and_5xx_put_the_row_back_to_pending(
 
 
 async def test_a_wake_that_comes_while_the_notifier_loads_is_not_lost(
-    db: Database, emu: Emulator, bot: Bot
+    db: Database, emu: Emulator, bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # An idle notifier sleeps until woken; a handler queues a row and wakes it. If that wake
     # lands while the notifier is still loading (and finds nothing yet), it must still count.
-    n = notifier(db, bot, idle_poll_seconds=600.0)
+    n = notifier(db, bot, Limits(idle_poll_seconds=600.0))
     real_load = n._load
     woken_mid_load = False
 
@@ -153,7 +153,7 @@ async def test_a_wake_that_comes_while_the_notifier_loads_is_not_lost(
             n.wake()
         return loaded
 
-    n._load = load_then_queue  # type: ignore[method-assign]
+    monkeypatch.setattr(n, "_load", load_then_queue)
     await n.start()
     try:
         arrived = await emu.changed.wait_for(

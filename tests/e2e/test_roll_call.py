@@ -17,7 +17,8 @@ GUARD_1, GUARD_2 = 810000001, 810000002  # the two guards of LH-01-1 (林和东�
 
 
 async def test_roll_call_names_laggards_and_overdue_cases_once(world: World) -> None:
-    emu = world.emu
+    emu, app = world.emu, world.app
+    assert app is not None
     # Everyone has opened the bot: their nags reach them, so the groups carry only the roll
     # call (asking people who never did is test_telegram_strict.py's).
     world.everyone_opened_the_bot()
@@ -66,7 +67,7 @@ async def test_roll_call_names_laggards_and_overdue_cases_once(world: World) -> 
             )
         )
     world.at(monday_0930)
-    await jobs.nag_now(world.app)
+    await jobs.nag_now(app)
 
     in_group = world.user(810000000).in_group(group)
     call = await in_group.expect_once(contains="今日点名", timeout=10)
@@ -82,7 +83,7 @@ async def test_roll_call_names_laggards_and_overdue_cases_once(world: World) -> 
     assert "H260301-007" in call.text
 
     # The same morning's job again (a retry, a restart): no second roll call.
-    await jobs.nag_now(world.app)
+    await jobs.nag_now(app)
     await in_group.expect_silence()
     # A bound group that did not opt in hears nothing.
     await world.user(810000003).in_group(quiet_group).expect_silence()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
+from apscheduler.job import Job
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import select
 
@@ -26,6 +27,14 @@ def runner_of(world: World) -> Runner:
     runner = world.app.scheduler
     assert isinstance(runner, Runner)
     return runner
+
+
+def digest_job(world: World) -> Job:
+    sched = runner_of(world).scheduler
+    assert sched is not None
+    job = sched.get_job("digest")
+    assert job is not None
+    return job
 
 
 async def deployment(world: World) -> Deployment:
@@ -88,7 +97,7 @@ async def test_a_member_is_refused_and_nothing_moves(world: World) -> None:
     await member.expect_reply(contains="仅限管理员")
     await member.expect_silence()
     assert (await deployment(world)).digest_time == "18:00"
-    job = runner_of(world).scheduler.get_job("digest")  # type: ignore[union-attr]
+    job = digest_job(world)
     assert job.next_run_time.astimezone(SHANGHAI).time() == time(18, 0)
 
 
@@ -106,7 +115,7 @@ async def test_bad_values_get_a_clear_answer(world: World) -> None:
     await admin.send("/schedule")
     await admin.expect_reply(contains="用法")
     assert (await deployment(world)).digest_time == "18:00"
-    job = runner_of(world).scheduler.get_job("digest")  # type: ignore[union-attr]
+    job = digest_job(world)
     assert job.next_run_time.astimezone(SHANGHAI).time() == time(18, 0)
 
 
