@@ -2,7 +2,7 @@
 """Set up and run gridbot with nothing but Python 3.11.
 
     python3 dev.py start   # set up, then run the bot (the local demo when BOT_TOKEN is unset)
-    python3 dev.py test    # set up, then lint, type-check and run every test
+    python3 dev.py test    # set up, then lint, check the format, type-check and run every test
 
 Set-up makes `.venv/` and installs the project with its dev tools; it is skipped when
 pyproject.toml has not changed since the last set-up.
@@ -62,6 +62,7 @@ def _dotenv_has_token() -> bool:
 def test(extra: list[str]) -> int:
     setup()
     run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
     env = dict(os.environ)
     server = _postgres()
