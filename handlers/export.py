@@ -26,6 +26,9 @@ from services.stats import ScopeError, resolve_scope
 
 PROGRESS_EVERY_S: Final = 3.0
 PROGRESS_FROM_ROWS: Final = 1000
+MAX_CHAT_ROWS: Final = 600_000
+"""Rows one chat export may hold: about 25 MB of workbook, inside the 50 MB Telegram takes
+from a bot. Larger ones are for `gridbot export` on the server."""
 
 
 def router() -> Router:
@@ -71,6 +74,12 @@ async def export(
 
     names: dict[str, Any] = {"grid": html.quote(grid.name), "span": span.key}
     counts = await count_export(session, grid, span)
+    if counts.total > MAX_CHAT_ROWS:
+        too_many = app.t(
+            "export.too_many", language, total=_count(counts.total), limit=_count(MAX_CHAT_ROWS)
+        )
+        await message.answer(too_many + "\n\n" + app.t("export.usage", language))
+        return
     sizes = {
         "cases": _count(counts.cases),
         "events": _count(counts.events),

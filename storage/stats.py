@@ -27,8 +27,8 @@ from domain.stats import (
     Post,
     Span,
 )
-from storage.models import Case, CaseEvent, Grid, Patrol
-from storage.patrols import counted_per_membership, memberships_under
+from storage.models import Case, CaseEvent, Grid, Membership, Patrol, Person, Role
+from storage.patrols import counted_per_membership
 
 
 async def _core(session: AsyncSession, query: Any) -> Any:
@@ -50,11 +50,23 @@ async def subtree_grids(session: AsyncSession, path: str) -> list[GridRef]:
 
 
 async def posts_under(session: AsyncSession, path: str) -> list[Post]:
-    rows = await memberships_under(session, path_prefix=path, with_quota_only=False)
-    return [
-        Post(m.person_id, m.person_name, m.grid_id, m.role_label, m.quota_period, m.quota_count)
-        for m in rows
-    ]
+    """Every membership of the subtree's live grids with its role's quota: one statement,
+    plain rows (a city has 60,000 of them)."""
+    query = (
+        select(
+            col(Membership.person_id),
+            col(Person.name),
+            col(Membership.grid_id),
+            col(Role.label),
+            col(Role.quota_period),
+            col(Role.quota_count),
+        )
+        .join(Grid, col(Grid.id) == col(Membership.grid_id))
+        .join(Role, col(Role.id) == col(Membership.role_id))
+        .join(Person, col(Person.id) == col(Membership.person_id))
+        .where(col(Grid.path).startswith(path), col(Grid.archived_at).is_(None))
+    )
+    return [Post(*r) for r in (await _core(session, query)).all()]
 
 
 async def done_under(session: AsyncSession, path: str, span: Span) -> dict[tuple[int, int], int]:

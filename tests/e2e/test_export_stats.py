@@ -13,8 +13,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 from sqlmodel import col, select
 
+from handlers import export as export_handler
 from storage.models import Case, CaseEvent, Grid, Membership, Patrol, Role
 from tests.e2e.harness import ADMIN_TG_ID, World
 
@@ -246,3 +248,15 @@ async def test_a_long_export_shows_its_progress_in_one_message(world: World) -> 
     doc = await leader.expect_reply(contains="台账")
     book = openpyxl.load_workbook(io.BytesIO(doc.document_bytes()), read_only=True)
     assert book["巡查台账"].max_row == 1204
+
+
+async def test_an_export_over_the_chat_limit_is_refused(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed(world)
+    monkeypatch.setattr(export_handler, "MAX_CHAT_ROWS", 11)  # the seed's export has 12 rows
+    leader = world.user(LH_LEADER)
+    await leader.send("/export")
+    refused = await leader.expect_reply(contains="超过聊天里一次导出的上限 11 条")
+    assert "这次导出有 12 条" in refused.text and "用法：/export" in refused.text
+    await leader.expect_silence()
