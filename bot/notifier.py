@@ -16,7 +16,9 @@ pending rows in id order and sends them:
 - 400 with `migrate_to_chat_id` rebinds the grid / department to the supergroup, moves the
   other pending rows for the old chat, and sends again; any other 400 marks the row `failed`
   with the error;
-- photos (caption), documents (`document_name` + `document_body` sent as a file) and edits
+- photos (caption), albums (`album`: 2 to 10 photos, the caption on the first; an album of n
+  counts as n messages, so the chat must have been quiet for n turns before it and stays
+  quiet n turns after), documents (`document_name` + `document_body` sent as a file) and edits
   (`edit_of`: the key of an earlier delivery; the edit waits until that one is sent).
 
 Exactly once: a row is marked `sending` (committed) just before the call and `sent` (with
@@ -60,7 +62,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputMediaPhoto, Message
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -138,12 +140,17 @@ class Limits:
 
 @dataclass
 class TokenBucket:
-    """`rate` tokens a second, at most `burst` stored. Starts full."""
+    """`rate` tokens a second, at most `burst` stored. Starts full.
+
+    A send that costs more than one (an album) waits until the bucket has been untouched for
+    as long as its cost takes to earn, then leaves the bucket that much in debt: whatever
+    burst Telegram grants has refilled before it, and the rate holds on average after it."""
 
     rate: float
     burst: float = 1.0
     tokens: float | None = None
     stamp: float = 0.0
+    last_take: float = -math.inf
 
     def _refill(self, now: float) -> float:
         if self.tokens is None:
@@ -153,13 +160,17 @@ class TokenBucket:
             self.stamp = now
         return self.tokens
 
-    def wait(self, now: float) -> float:
-        """Seconds until one token is there (0 when one is there now)."""
+    def wait(self, now: float, cost: int = 1) -> float:
+        """Seconds until a send of `cost` may go (0 when it may go now)."""
         missing = 1.0 - self._refill(now)
-        return 0.0 if missing <= 1e-9 else missing / self.rate
+        wait = 0.0 if missing <= 1e-9 else missing / self.rate
+        if cost > 1:
+            wait = max(wait, self.last_take + cost / self.rate - now)
+        return wait if wait > 1e-9 else 0.0
 
-    def take(self, now: float) -> None:
-        self.tokens = self._refill(now) - 1.0
+    def take(self, now: float, cost: int = 1) -> None:
+        self.tokens = self._refill(now) - cost
+        self.last_take = now
 
 
 def is_group_chat(chat_id: int) -> bool:
@@ -234,14 +245,20 @@ class _Row:
     document_name: str | None
     document_body: str | None
     attempts: int
+    album: list[str] | None = None
 
     @classmethod
     def of(cls, d: Delivery) -> _Row:
         assert d.id is not None
         return cls(
             d.id, d.key, d.chat_id, d.person_id, d.text, d.reply_markup, d.photo, d.edit_of,
-            d.document_name, d.document_body, d.attempts,
+            d.document_name, d.document_body, d.attempts, d.album,
         )  # fmt: skip
+
+    @property
+    def cost(self) -> int:
+        """How many messages Telegram counts for this send (an album: one per photo)."""
+        return max(len(self.album or ()), 1)
 
 
 @dataclass
@@ -419,9 +436,9 @@ class OutboxNotifier:
                     if target is not None and target.status in (PENDING, SENDING):
                         held.add(row.chat_id)
                         continue  # the message to edit is not sent yet: wait for it
-                wait = self._chat_bucket(row.chat_id).wait(now)
+                wait = self._chat_bucket(row.chat_id).wait(now, row.cost)
                 if is_group_chat(row.chat_id):
-                    wait = max(wait, self._group_bucket(row.chat_id).wait(now))
+                    wait = max(wait, self._group_bucket(row.chat_id).wait(now, row.cost))
                 if wait <= 0:
                     chosen = row
                     break
@@ -470,7 +487,7 @@ class OutboxNotifier:
             d = (await session.exec(select(Delivery).where(Delivery.key == key))).first()
         if d is None:
             return None
-        return _EditTarget(d.chat_id, d.message_id, d.status, d.photo is not None)
+        return _EditTarget(d.chat_id, d.message_id, d.status, bool(d.photo or d.album))
 
     # -- one send --------------------------------------------------------------------------
     async def _deliver(self, row: _Row, target: _EditTarget | None) -> None:
@@ -485,25 +502,25 @@ class OutboxNotifier:
             self._in_flight.pop(row.id, None)
             self._busy_chats.discard(row.chat_id)
 
-    async def _take_turn(self, chat_id: int) -> None:
+    async def _take_turn(self, chat_id: int, cost: int = 1) -> None:
         """Wait for a global token and take it with the chat's (and group's), just before the
         call. Taken when the row was picked instead, sends queued behind slow status writes
         would leave bunched together, and Telegram counts them as they arrive."""
         async with self._gate:
             while True:
                 now = self.timer.monotonic()
-                wait = max(self._paused_until - now, self._global.wait(now))
+                wait = max(self._paused_until - now, self._global.wait(now, cost))
                 if wait <= 0:
                     break
                 await self.timer.sleep(wait)
-            self._global.take(now)
-            self._chat_bucket(chat_id).take(now)
+            self._global.take(now, cost)
+            self._chat_bucket(chat_id).take(now, cost)
             if is_group_chat(chat_id):
-                self._group_bucket(chat_id).take(now)
+                self._group_bucket(chat_id).take(now, cost)
 
     async def _attempt(self, row: _Row, target: _EditTarget | None) -> None:
         await self._set_status(row, SENDING)
-        await self._take_turn(row.chat_id)
+        await self._take_turn(row.chat_id, row.cost)
         try:
             message_id = await self._send(row, target)
         except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
@@ -566,6 +583,13 @@ class OutboxNotifier:
             sent = await self.bot.send_document(
                 row.chat_id, file, caption=row.text or None, reply_markup=markup
             )
+        elif row.album:
+            album = [
+                InputMediaPhoto(media=photo, caption=row.text or None if place == 0 else None)
+                for place, photo in enumerate(row.album)
+            ]
+            messages = await self.bot.send_media_group(row.chat_id, media=list(album))
+            return messages[0].message_id
         elif row.photo is not None:
             sent = await self.bot.send_photo(
                 row.chat_id, row.photo, caption=row.text or None, reply_markup=markup

@@ -7,13 +7,17 @@ notifier (`bot/notifier.py`) sends pending rows after the commit, within Telegra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Delivery
+
+ALBUM_MAX: Final = 10
+"""Telegram's most photos in one album (sendMediaGroup takes 2 to 10)."""
 
 
 async def enqueue(
@@ -27,15 +31,22 @@ async def enqueue(
     person_id: int | None = None,
     reply_markup: dict[str, Any] | None = None,
     photo: str | None = None,
+    album: Sequence[str] = (),
     edit_of: str | None = None,
     document_name: str | None = None,
     document_body: str | None = None,
     urgent: bool = False,
     not_before: datetime | None = None,
 ) -> bool:
-    """Queue a push unless one with this key exists. True when queued now."""
-    existing = (await session.exec(select(Delivery.id).where(Delivery.key == key))).first()
-    if existing is not None:
+    """Queue a push unless one with this key exists. True when queued now.
+
+    `album`: photos sent as one album with `text` as its caption (at most `ALBUM_MAX`; the
+    caller splits longer lists). A single photo goes out as a photo with that caption."""
+    if len(album) > ALBUM_MAX or (album and (photo or reply_markup or edit_of)):
+        raise ValueError("an album holds 1 to 10 photos and nothing else")
+    if len(album) == 1:
+        photo, album = album[0], ()
+    if await queued(session, key):
         return False
     session.add(
         Delivery(
@@ -46,6 +57,7 @@ async def enqueue(
             text=text,
             reply_markup=reply_markup,
             photo=photo,
+            album=list(album) or None,
             edit_of=edit_of,
             document_name=document_name,
             document_body=document_body,
@@ -56,3 +68,8 @@ async def enqueue(
     )
     await session.flush()
     return True
+
+
+async def queued(session: AsyncSession, key: str) -> bool:
+    """A push with this key was queued (whatever became of it since)."""
+    return (await session.exec(select(Delivery.id).where(Delivery.key == key))).first() is not None

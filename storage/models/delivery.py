@@ -15,8 +15,10 @@ class Delivery(SQLModel, table=True):
     """`key` is (kind, recipient, period) spelled as one string; it is unique, so the same nag
     or digest can never be queued twice, whatever restarts or retries.
 
-    `photo` sends a photo with `text` as its caption; `edit_of` names the key of an earlier
-    delivery whose message is edited in place instead of sending a new one."""
+    `photo` sends a photo with `text` as its caption; `album` sends 2 to 10 photos as one
+    album (sendMediaGroup) with `text` as the first one's caption (an album carries no
+    buttons); `edit_of` names the key of an earlier delivery whose message is edited in place
+    instead of sending a new one."""
 
     __table_args__ = (Index("ix_delivery_status_due", "status", "not_before"),)
 
@@ -28,6 +30,7 @@ class Delivery(SQLModel, table=True):
     text: str
     reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     photo: str | None = Field(default=None, max_length=256)
+    album: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     edit_of: str | None = Field(default=None, max_length=255)
     document_name: str | None = Field(default=None, max_length=128)
     document_body: str | None = None

@@ -51,6 +51,16 @@ def test_sending_at_the_bucket_rate_is_steady() -> None:
     assert stamps[-1] == pytest.approx(58 / 29.0)  # 58 gaps of 1/29 s: 2 s for 59 messages
 
 
+def test_an_album_waits_for_a_quiet_chat_and_leaves_it_in_debt() -> None:
+    b = TokenBucket(rate=1.0)
+    b.take(0.0)
+    assert b.wait(1.0) == 0.0  # one message may follow after a second
+    assert b.wait(1.0, cost=3) == pytest.approx(2.0)  # three need three quiet seconds
+    b.take(3.0, cost=3)
+    assert b.wait(3.0) == pytest.approx(3.0)  # and the three are paid for after it
+    assert b.wait(6.0) == 0.0
+
+
 def test_group_bucket_rate_is_under_twenty_a_minute() -> None:
     lim = Limits()
     b = TokenBucket(lim.group_per_minute / 60.0)
