@@ -25,7 +25,9 @@ from storage import cases as q
 
 
 async def tools(session: AsyncSession, app: AppContext) -> tuple[svc.Config, CaseRender]:
-    cfg = await svc.load_config(session, default_language=app.settings.default_language)
+    cfg = await svc.load_config(
+        session, default_language=app.settings.default_language, calendar=app.calendar
+    )
     return cfg, CaseRender(app.translator, app.settings.default_language, cfg.tz)
 
 

@@ -78,7 +78,9 @@ async def got_severity(
     data = await state.get_data()
     prefill = data.get(REPORT_PREFILL_KEY) or {}
     note = str(data.get("finding") or "")
-    cfg = await load_config(session, default_language=app.settings.default_language)
+    cfg = await load_config(
+        session, default_language=app.settings.default_language, calendar=app.calendar
+    )
     case_code = await svc.report_finding(
         session,
         reporter=me,

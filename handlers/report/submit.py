@@ -81,5 +81,7 @@ async def submit(
 
 
 async def _case_texts(session: AsyncSession, app: AppContext) -> tuple[CaseRender, Config]:
-    cfg = await load_config(session, default_language=app.settings.default_language)
+    cfg = await load_config(
+        session, default_language=app.settings.default_language, calendar=app.calendar
+    )
     return CaseRender(app.translator, app.settings.default_language, cfg.tz), cfg

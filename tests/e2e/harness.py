@@ -33,7 +33,6 @@ from bot.notifier import PENDING, SENDING, Limits, OutboxNotifier
 from bot.runners import build
 from bot.settings import load_settings
 from domain.clock import ManualClock
-from sandbox.clock import ManualClock as EmuManualClock
 from sandbox.emulator import Emulator
 from storage.models import Delivery
 
@@ -54,7 +53,7 @@ class EmulatorTimer:
 
     async def sleep(self, seconds: float) -> None:
         clock = self.emu.clock
-        if isinstance(clock, EmuManualClock):
+        if isinstance(clock, ManualClock):
             if seconds > 0:
                 clock.advance(seconds)
             await asyncio.sleep(0)
