@@ -10,7 +10,7 @@ from __future__ import annotations
 import gettext
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram.utils.i18n import I18n
 from babel.messages.catalog import Catalog
@@ -37,6 +37,13 @@ def _compile(lang: str) -> gettext.GNUTranslations:
     write_mo(buffer, merged)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+class Translates(Protocol):
+    """What wording a text needs: `AppContext` (in the default language when none is given)
+    and the tests' fakes provide it."""
+
+    def t(self, key: str, language: str | None = None, /, **params: Any) -> str: ...
 
 
 class Translator(I18n):

@@ -19,7 +19,7 @@ from aiogram.types import (
 )
 
 from bot.context import AppContext
-from bot.i18n import Translator
+from bot.i18n import Translates, Translator
 from bot.render.patrol_buttons import (
     PatrolAct,
     PatrolItem,
@@ -174,7 +174,7 @@ def location_keyboard(t: Translator, language: str) -> ReplyKeyboardMarkup:
 # --- where the person stands -------------------------------------------------------------
 
 
-def flag_text(app: AppContext, language: str, flags: tuple[PatrolFlag, ...]) -> str:
+def flag_text(app: Translates, language: str, flags: tuple[PatrolFlag, ...]) -> str:
     return "、".join(app.t(f"patrol.flag_{f.value}", language) for f in flags)
 
 
@@ -253,7 +253,7 @@ def _when(at: datetime | None, tz: tzinfo) -> str:
 
 
 def ledger_entry(
-    app: AppContext, language: str, entry: svc.LedgerEntry, tz: tzinfo, *, full: bool = True
+    app: Translates, language: str, entry: svc.LedgerEntry, tz: tzinfo, *, full: bool = True
 ) -> str:
     """One patrol of the ledger: time, person, grid, place, problems, findings, measures,
     companions, flags. Everything a person typed is escaped."""
@@ -315,7 +315,7 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def render_ledger_page(
-    app: AppContext,
+    app: Translates,
     language: str,
     page: svc.LedgerPage,
     tz: tzinfo,

@@ -13,7 +13,6 @@ from enum import Enum
 from typing import Any, get_args
 
 import pytest
-from aiogram.filters.callback_data import CallbackData
 
 import handlers
 from bot.i18n import LANGUAGES
@@ -33,7 +32,7 @@ NOT_IDS: dict[tuple[str, str], tuple[int, ...]] = {
 def _callback_classes() -> list[type[Callback]]:
     handlers.routers()  # imports every feature module, and with it every callback class
     found: list[type[Callback]] = []
-    todo: list[type[CallbackData]] = [Callback]
+    todo: list[type[Callback]] = [Callback]
     while todo:
         for sub in todo.pop().__subclasses__():
             found.append(sub)
