@@ -66,7 +66,7 @@ CASE_COLUMNS: Final = (
     ("export.case.category", 12),
     ("export.case.severity", 9),
     ("export.case.status", 10),
-    ("export.case.reporter", 12),
+    ("export.case.reporter", 18),
     ("export.case.place", 28),
     ("export.case.description", 40),
     ("export.case.reported", 17),
@@ -75,7 +75,7 @@ CASE_COLUMNS: Final = (
     ("export.case.feedback", 17),
     ("export.case.closed", 17),
     ("export.case.rated", 17),
-    ("export.case.handler", 14),
+    ("export.case.handler", 18),
     ("export.case.deadline", 17),
     ("export.case.on_time", 10),
     ("export.case.rework", 9),
@@ -162,6 +162,10 @@ class _Sheet:
         for i, (_key, width) in enumerate(self.columns):
             ws.set_column(i, i, width)
         ws.freeze_panes(1, 0)
+        # 台账 get printed: landscape, as wide as the page, the header on every page.
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
         ws.write_row(0, 0, self.header, self.formats["head"])
         self.row = 1
         return ws
@@ -236,7 +240,9 @@ def _write_summary(
     sheet.ws.write_string(sheet.row, 0, t("export.sum.people"), sheet.formats["head"])
     sheet.row += 1
     for line in board.people:
-        sheet.write(summary_values(line, line.label), tz)
+        # A role with no quota and no case (a 楼院长) would be a row of zeros.
+        if line.patrols != PatrolTally() or line.cases != CaseTally():
+            sheet.write(summary_values(line, line.label), tz)
     sheet.row += 1
     scope = t("export.sum.scope", grid=board.grid.name, code=board.grid.code, span=board.span.key)
     sheet.ws.write_string(sheet.row, 0, scope)
