@@ -2,12 +2,15 @@
 
 Streamed: xlsxwriter's constant-memory mode flushes each row to a temporary file as soon as
 the next begins, and the rows come from the database a batch at a time
-(`storage.ledger_export`), so memory stays flat whatever the size of the export. Times are
+(`storage.ledger_export`), so memory stays flat whatever the size of the export. Each batch
+is written in a worker thread (one at a time, so the workbook never sees two), leaving the
+event loop free to answer others while a city's export runs for minutes. Times are
 real Excel dates in the deployment's zone. Texts come through ``t`` (the reader's language).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -187,6 +190,10 @@ class _Sheet:
                 self.ws.write_string(self.row, c, str(value))
         self.row += 1
 
+    def write_all(self, lines: Sequence[Sequence[Any]], tz: tzinfo) -> None:
+        for values in lines:
+            self.write(values, tz)
+
     def close(self) -> None:
         if self.row > 1:
             self.ws.autofilter(0, 0, self.row - 1, len(self.columns) - 1)
@@ -264,6 +271,88 @@ def _place(address: str | None, lat: float | None, lon: float | None) -> str:
     return ""
 
 
+def _case_line(
+    r: Any,
+    steps: dict[int, dict[str, datetime]],
+    names: dict[int, str],
+    departments: dict[int, str],
+    t: Translate,
+    now: datetime,
+) -> list[Any]:
+    (cid, code, gcode, gname, category, severity, status, reporter, address, lat, lon,
+     description, created, accepted, assigned, closed, deadline, handler, assignee, dept,
+     rework, rating) = r  # fmt: skip
+    kinds = steps.get(int(cid), {})
+    record = CaseRecord(
+        status, accepted, closed, deadline, rework, rating, "extension_approved" in kinds
+    )
+    who = names.get(handler or assignee or -1) or departments.get(dept or -1, "")
+    return [
+        code,
+        f"{gname}（{gcode}）",
+        category,
+        _severity(t, severity),
+        t(f"cases.status.{status}"),
+        names.get(reporter, ""),
+        _place(address, lat, lon),
+        description,
+        created,
+        accepted,
+        assigned,
+        kinds.get("feedback_given") or kinds.get("dept_feedback_given"),
+        closed,
+        kinds.get("rated"),
+        who,
+        deadline,
+        t(f"export.timeliness.{timeliness(record, now).value}"),
+        rework,
+        t(f"cases.rating.{rating}") if rating else "",
+    ]
+
+
+def _event_line(
+    r: Any, names: dict[int, str], departments: dict[int, str], t: Translate
+) -> list[Any]:
+    _cid, _eid, code, at, kind, actor, actor_dept, gcode, status, note = r
+    who = names.get(actor or -1) or departments.get(actor_dept or -1, "")
+    return [
+        code,
+        at,
+        t(f"cases.event.{kind}"),
+        who,
+        gcode,
+        t(f"cases.status.{status}"),
+        note or "",
+    ]
+
+
+def _patrol_line(
+    r: Any, names: dict[int, str], codes: dict[int, list[str]], t: Translate
+) -> list[Any]:
+    pid, started, finished, gcode, gname, person, status, counted, checklist, notes, measures = r
+    data = checklist or {}
+    answers = ChecklistResult.from_dict(data)
+    companions = [
+        str(c.get("name"))
+        for c in data.get(COMPANIONS_KEY) or []
+        if isinstance(c, dict) and c.get("name")
+    ]
+    found = "；".join(f"{i.name}：{i.note}" if i.note else i.name for i in answers.problems())
+    if codes.get(int(pid)):
+        found += ("；" if found else "") + "、".join(codes[int(pid)])
+    return [
+        started,
+        finished,
+        f"{gname}（{gcode}）",
+        "、".join(i.name for i in answers.items if i.status is not None),
+        "、".join([names.get(person, ""), *companions]),
+        found or t("export.patrol.none_found"),
+        measures or "",
+        notes or "",
+        t(f"export.patrol.status.{'counted' if counted else status}"),
+    ]
+
+
 async def write_ledger(
     session: AsyncSession,
     grid: Grid,
@@ -303,49 +392,16 @@ async def write_ledger(
 
     try:
         summary = _Sheet(book, t("export.sheet.summary"), SUMMARY_COLUMNS, t, formats)
-        _write_summary(summary, board, t, tz, now)
+        await asyncio.to_thread(_write_summary, summary, board, t, tz, now)
 
         cases = _Sheet(book, t("export.sheet.cases"), CASE_COLUMNS, t, formats, max_rows=max_rows)
         async for chunk in rows.case_batches(session, grid.path, span, batch=batch):
-            ids = [int(r[0]) for r in chunk]
-            steps = await rows.step_times(session, ids)
+            steps = await rows.step_times(session, [int(r[0]) for r in chunk])
             names = await rows.person_names(
                 session, (i for r in chunk for i in (r[7], r[17], r[18]))
             )
-            for r in chunk:
-                (cid, code, gcode, gname, category, severity, status, reporter, address,
-                 lat, lon, description, created, accepted, assigned, closed, deadline,
-                 handler, assignee, dept, rework, rating) = r  # fmt: skip
-                kinds = steps.get(int(cid), {})
-                record = CaseRecord(
-                    status, accepted, closed, deadline, rework, rating,
-                    "extension_approved" in kinds,
-                )  # fmt: skip
-                who = names.get(handler or assignee or -1) or departments.get(dept or -1, "")
-                cases.write(
-                    [
-                        code,
-                        f"{gname}（{gcode}）",
-                        category,
-                        _severity(t, severity),
-                        t(f"cases.status.{status}"),
-                        names.get(reporter, ""),
-                        _place(address, lat, lon),
-                        description,
-                        created,
-                        accepted,
-                        assigned,
-                        kinds.get("feedback_given") or kinds.get("dept_feedback_given"),
-                        closed,
-                        kinds.get("rated"),
-                        who,
-                        deadline,
-                        t(f"export.timeliness.{timeliness(record, now).value}"),
-                        rework,
-                        t(f"cases.rating.{rating}") if rating else "",
-                    ],
-                    tz,
-                )
+            lines = [_case_line(r, steps, names, departments, t, now) for r in chunk]
+            await asyncio.to_thread(cases.write_all, lines, tz)
             await step(len(chunk))
         cases.close()
 
@@ -354,20 +410,8 @@ async def write_ledger(
         )
         async for chunk in rows.event_batches(session, grid.path, span, batch=batch):
             names = await rows.person_names(session, (r[5] for r in chunk))
-            for _cid, _eid, code, at, kind, actor, actor_dept, gcode, status, note in chunk:
-                who = names.get(actor or -1) or departments.get(actor_dept or -1, "")
-                events.write(
-                    [
-                        code,
-                        at,
-                        t(f"cases.event.{kind}"),
-                        who,
-                        gcode,
-                        t(f"cases.status.{status}"),
-                        note or "",
-                    ],
-                    tz,
-                )
+            lines = [_event_line(r, names, departments, t) for r in chunk]
+            await asyncio.to_thread(events.write_all, lines, tz)
             await step(len(chunk))
         events.close()
 
@@ -377,46 +421,11 @@ async def write_ledger(
         async for chunk in rows.patrol_batches(session, grid.path, span, batch=batch):
             names = await rows.person_names(session, (r[5] for r in chunk))
             codes = await case_codes_by_patrol(session, [int(r[0]) for r in chunk])
-            for (
-                pid,
-                started,
-                finished,
-                gcode,
-                gname,
-                person,
-                status,
-                counted,
-                checklist,
-                notes,
-                measures,
-            ) in chunk:
-                data = checklist or {}
-                answers = ChecklistResult.from_dict(data)
-                companions = [
-                    str(c.get("name"))
-                    for c in data.get(COMPANIONS_KEY) or []
-                    if isinstance(c, dict) and c.get("name")
-                ]
-                problems = [f"{i.name}：{i.note}" if i.note else i.name for i in answers.problems()]
-                found = "；".join(problems)
-                if codes.get(int(pid)):
-                    found += ("；" if found else "") + "、".join(codes[int(pid)])
-                patrols.write(
-                    [
-                        started,
-                        finished,
-                        f"{gname}（{gcode}）",
-                        "、".join(i.name for i in answers.items if i.status is not None),
-                        "、".join([names.get(person, ""), *companions]),
-                        found or t("export.patrol.none_found"),
-                        measures or "",
-                        notes or "",
-                        t(f"export.patrol.status.{'counted' if counted else status}"),
-                    ],
-                    tz,
-                )
+            lines = [_patrol_line(r, names, codes, t) for r in chunk]
+            await asyncio.to_thread(patrols.write_all, lines, tz)
             await step(len(chunk))
         patrols.close()
     finally:
-        book.close()
+        # Zipping a city's workbook takes a while: off the event loop, like the rows.
+        await asyncio.to_thread(book.close)
     return counts
