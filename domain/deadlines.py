@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from domain.calendar import WorkCalendar
 from domain.cases import Severity
+from domain.typed_dates import END_OF_WORKDAY
 
 DEFAULT_DEADLINE_HOURS: Final[Mapping[Severity, int]] = {
     Severity.GENERAL: 168,  # 一般: 7 working days
@@ -77,6 +78,29 @@ def deadline_for(start: datetime, hours: float, tz: ZoneInfo, calendar: WorkCale
         remaining -= available
         cursor = day_end
         day += timedelta(days=1)
+
+
+def due_end_of_day(
+    start: datetime,
+    hours: float,
+    tz: ZoneInfo,
+    calendar: WorkCalendar,
+    *,
+    closing: time = END_OF_WORKDAY,
+) -> datetime:
+    """A new case's deadline: the end of the working day (`closing`, 18:00 local) of the day
+    on which `hours` of working time from `start` run out, not the minute of the report.
+
+    Hours that run out exactly at midnight ran out in the day before it. The result is
+    never before `start`: hours that run out on the day they started, after its closing,
+    leave at the exact instant."""
+    exact = deadline_for(start, hours, tz, calendar)
+    local = exact.astimezone(tz)
+    day = local.date()
+    if local.time() == time(0) and exact > start.astimezone(UTC):
+        day -= timedelta(days=1)
+    closed = datetime.combine(day, closing, tzinfo=tz).astimezone(UTC)
+    return closed if closed >= start.astimezone(UTC) else exact
 
 
 def working_time_between(

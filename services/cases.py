@@ -32,7 +32,7 @@ from domain.cases import (
     decide,
     waiting_for,
 )
-from domain.deadlines import deadline_for, extend_deadline
+from domain.deadlines import due_end_of_day, extend_deadline
 from domain.identity import Identity
 from domain.visibility import Viewer, may_see
 from services.case_notify import CaseTexts, announce
@@ -59,7 +59,7 @@ class Problem(StrEnum):
 
 
 def initial_deadline(created_at: datetime, severity: str, cfg: Config) -> datetime:
-    return deadline_for(created_at, cfg.hours_for(severity), cfg.tz, cfg.calendar)
+    return due_end_of_day(created_at, cfg.hours_for(severity), cfg.tz, cfg.calendar)
 
 
 def actor_of(

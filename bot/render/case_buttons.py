@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.keyboards import Callback
-from domain.cases import CaseAction
+from domain.cases import CaseAction, RejectReason
 
 
 class CardTool(StrEnum):
@@ -74,6 +74,23 @@ class CasePick(Callback, prefix="cp"):
     id: int
     k: StepChoice
     x: int = 0
+
+
+class CaseSure(Callback, prefix="cs"):
+    """An irreversible step confirmed (核查通过; 不予立案 with its reason `r`), as drawn for
+    the case's version `v`."""
+
+    id: int
+    a: CaseAction
+    v: int = 0
+    r: RejectReason | None = None
+
+
+class CaseUnsure(Callback, prefix="cu"):
+    """Back from an irreversible step's confirmation: nothing is done."""
+
+    id: int
+    a: CaseAction
 
 
 class CaseList(Callback, prefix="cl"):

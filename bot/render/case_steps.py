@@ -11,9 +11,11 @@ from typing import Final
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import AppContext
-from bot.render.case_buttons import CasePick, StepChoice
+from bot.render.case_buttons import CasePick, CaseSure, CaseUnsure, StepChoice
 from bot.render.cases import CaseRender
 from domain.cases import CaseAction, Rating, RejectReason
+from domain.labels import person_label
+from domain.typed_dates import DateProblem
 from services import cases as svc
 from storage.cases import MemberChoice
 from storage.models import Case, Department
@@ -21,6 +23,8 @@ from storage.models import Case, Department
 REJECT_REASONS: Final = tuple(RejectReason)
 RATINGS: Final = tuple(Rating)
 FEEDBACK_ACTIONS: Final = frozenset({CaseAction.FEEDBACK, CaseAction.DEPT_FEEDBACK})
+CONFIRMED_ACTIONS: Final = frozenset({CaseAction.VERIFY_PASS, CaseAction.REJECT})
+"""Steps that cannot be undone: asked once before they are taken."""
 
 Question = tuple[str, InlineKeyboardMarkup | None]
 
@@ -82,7 +86,14 @@ def targets_question(
 ) -> Question:
     """A page of the people the case may be assigned to, and "to a department"."""
     rows = [
-        [pick(f"{m.name}·{m.grid_name}·{m.role_label}", case_id, StepChoice.PERSON, m.person_id)]
+        [
+            pick(
+                person_label(m.grid_name, m.role_label, m.name),
+                case_id,
+                StepChoice.PERSON,
+                m.person_id,
+            )
+        ]
         for m in members
     ]
     nav = []
@@ -115,7 +126,8 @@ def deadline_question(
         ],
         [pick(app.t("cases.confirm", language), case_id, StepChoice.CONFIRM)],
     ]
-    return app.t("cases.ask_deadline", language, when=texts.when(deadline)), keyboard(rows)
+    text = app.t("cases.ask_deadline", language, when=texts.when(deadline))
+    return text + "\n" + app.t("deadline.type_hint", language), keyboard(rows)
 
 
 def new_deadline_question(
@@ -139,6 +151,38 @@ def new_deadline_question(
         new=texts.when(deadline),
     )
     return text, keyboard(rows)
+
+
+def typed_problem(app: AppContext, language: str, problem: DateProblem) -> str:
+    """Why a typed deadline was refused, and what is accepted."""
+    return (
+        app.t(f"deadline.typed.{problem.value}", language)
+        + "\n"
+        + app.t("deadline.examples", language)
+    )
+
+
+def confirm_question(
+    app: AppContext,
+    language: str,
+    case: Case,
+    action: CaseAction,
+    version: int,
+    reason: RejectReason | None = None,
+) -> Question:
+    """An irreversible step (核查通过, 不予立案) asked once: confirm, or back."""
+    cid = case.id or 0
+    why = app.t(f"cases.reject.{reason.value}", language) if reason else ""
+    text = app.t(f"cases.sure.{action.value}", language, code=case.code, reason=why)
+    sure = CaseSure(id=cid, a=action, v=version, r=reason).pack()
+    back = CaseUnsure(id=cid, a=action).pack()
+    row = [
+        InlineKeyboardButton(
+            text=app.t(f"cases.sure.yes.{action.value}", language), callback_data=sure
+        ),
+        InlineKeyboardButton(text=app.t("cases.sure.back", language), callback_data=back),
+    ]
+    return text, keyboard([row])
 
 
 def finish_button(app: AppContext, language: str, case_id: int) -> InlineKeyboardMarkup:

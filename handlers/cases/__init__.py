@@ -2,6 +2,7 @@
 composed by `router()` in the order they claim updates:
 
 - ``card``: presses on a card (a step of the loop; the ledger, the card anew);
+- ``confirm``: an irreversible step (核查通过, 不予立案) asked once;
 - ``deadline``: a leader moves the deadline of a case being handled;
 - ``steps``: a step that needs more than a press opens a conversation (``states``);
 - ``choices``: its buttons (a reason, a rating, a target, the deadline ...);
@@ -16,14 +17,19 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.cases import card, choices, deadline, notes, reading
+from handlers.cases import card, choices, confirm, deadline, notes, reading
 from handlers.cases.reading import filter_of, render_waiting
 
 
 def router() -> Router:
     r = Router(name=__name__)
     r.include_routers(
-        card.router(), deadline.router(), choices.router(), notes.router(), reading.router()
+        card.router(),
+        confirm.router(),
+        deadline.router(),
+        choices.router(),
+        notes.router(),
+        reading.router(),
     )
     return r
 

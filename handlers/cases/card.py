@@ -15,10 +15,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
-from domain.cases import Actor, CaseAction, allowed_actions
+from bot.render.case_steps import CONFIRMED_ACTIONS
+from domain.cases import Actor, CaseAction
 from domain.identity import Identity
-from handlers.cases import deadline, steps
-from handlers.cases.common import actor_in, answer_result, press_chat, refusal, tools, visible
+from handlers.cases import confirm, deadline, steps
+from handlers.cases.common import actor_in, answer_result, press_chat, tools, visible
 from handlers.cases.reading import history, send_card
 from services import cases as svc
 
@@ -46,13 +47,7 @@ def _refused(
     app: AppContext, language: str, loaded: svc.Loaded | None, actor: Actor, press: CaseBtn
 ) -> str | None:
     """Why the press is refused, in words; None when the step may go ahead."""
-    if loaded is None:
-        return app.t("cases.refused.not_visible", language)
-    if press.a is not CaseAction.COMMENT and press.v != loaded.version:
-        return app.t("cases.refused.stale", language)
-    if press.a not in allowed_actions(loaded.facts, actor):
-        return refusal(app, language, svc.decide_reason(loaded.facts, actor, press.a))
-    return None
+    return confirm.step_refusal(app, language, loaded, actor, press.a, press.v)
 
 
 async def step_pressed(
@@ -86,6 +81,9 @@ async def step_pressed(
             acting_department=acting_dept,
             language=language,
         )
+        return
+    if action in CONFIRMED_ACTIONS:
+        await confirm.ask(query, bot, app, language, loaded.case, action, callback_data.v)
         return
     cfg, texts = await tools(session, app)
     result = await svc.perform(

@@ -27,6 +27,7 @@ from bot.render.case_steps import (
 )
 from domain.cases import CaseAction
 from domain.identity import Identity
+from handlers.cases import confirm
 from handlers.cases.common import (
     answer_result,
     departments_of,
@@ -107,9 +108,13 @@ async def step_pick(
 
 
 async def _reason(p: Pick) -> bool:
+    """不予立案 cannot be undone: with its reason it is asked once more (confirm.py)."""
     if p.action is not CaseAction.REJECT or not 0 <= p.x < len(REJECT_REASONS):
         return False
-    await _finish(p, {**p.params, "reason": REJECT_REASONS[p.x].value})
+    await p.state.clear()
+    reason = REJECT_REASONS[p.x]
+    version = int(p.data["v"])
+    await confirm.ask(p.query, p.bot, p.app, p.language, p.case, p.action, version, reason)
     return True
 
 

@@ -1,6 +1,8 @@
 """A leader moves the deadline (限期整改) of a case being handled: from the card's button, in
-the private chat, by days back and forth or a typed date, then confirm. The change is made
-by `services.cases.change_deadline`, which re-authorises it against the case as it is then."""
+the private chat, by days back and forth or a typed date (`domain.typed_dates`), then
+confirm. The change is made by `services.cases.change_deadline`, which re-authorises it
+against the case as it is then. A date typed on an assignment's deadline screen is read here
+too."""
 
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.render.case_buttons import CasePick, StepChoice
-from bot.render.case_steps import new_deadline_question
+from bot.render.case_steps import deadline_question, new_deadline_question, typed_problem
 from domain.cases import Actor
 from domain.identity import Identity
+from domain.typed_dates import DateProblem, parse_deadline
 from handlers.cases.common import (
     actor_in,
     answer_flow_opened,
@@ -29,6 +32,7 @@ from handlers.cases.common import (
     tools,
     visible,
 )
+from handlers.cases.states import Step
 from services import cases as svc
 from services.cases import Refused
 from storage.models import Case
@@ -50,6 +54,7 @@ def router() -> Router:
     )
     r.message.register(date_typed, NewDeadline.choose, F.text, ~F.text.startswith("/"))
     r.message.register(date_expected, NewDeadline.choose, ~F.text.startswith("/"))
+    r.message.register(step_date_typed, Step.choose, F.text, ~F.text.startswith("/"))
     return r
 
 
@@ -190,12 +195,9 @@ async def date_typed(
         await message.answer(app.t("cases.refused.no_case", language))
         return
     cfg, texts = await tools(session, app)
-    typed = svc.parse_deadline_date(message.text or "", current=case.deadline_at, tz=cfg.tz)
-    if typed is None:
-        await message.answer(app.t("cases.deadline_date_bad", language))
-        return
-    if svc.check_deadline(typed, app.clock.now()) is not None:
-        await message.answer(app.t("cases.refused.bad_deadline", language))
+    typed = parse_deadline(message.text or "", now=app.clock.now(), tz=cfg.tz)
+    if isinstance(typed, DateProblem):
+        await message.answer(typed_problem(app, language, typed))
         return
     await state.update_data(deadline=typed.isoformat())
     text, markup = new_deadline_question(app, texts, language, case, typed)
@@ -203,4 +205,28 @@ async def date_typed(
 
 
 async def date_expected(message: Message, app: AppContext, language: str) -> None:
-    await message.answer(app.t("cases.deadline_date_bad", language))
+    await message.answer(typed_problem(app, language, DateProblem.UNREADABLE))
+
+
+async def step_date_typed(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    language: str,
+) -> None:
+    """A date typed on an assignment's or a transfer's deadline screen (a step's buttons
+    otherwise: a reason, a rating ... are not typed)."""
+    data = await state.get_data()
+    params = dict(data.get("params") or {})
+    if "deadline" not in params:
+        await message.answer(app.t("report.use_buttons", language))
+        return
+    cfg, texts = await tools(session, app)
+    typed = parse_deadline(message.text or "", now=app.clock.now(), tz=cfg.tz)
+    if isinstance(typed, DateProblem):
+        await message.answer(typed_problem(app, language, typed))
+        return
+    await state.update_data(params={**params, "deadline": typed.isoformat()})
+    text, markup = deadline_question(app, texts, language, int(data["case_id"]), typed)
+    await message.answer(text, reply_markup=markup)

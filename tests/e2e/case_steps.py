@@ -106,7 +106,7 @@ async def press_on(u: Any, msg: Any, text: str) -> Any:
     return await tap(u, text, message=msg)
 
 
-GUARD2_LABEL = "林和东第1片区·保安巡查员2·林和东第1片区·保安巡查员"
+GUARD2_LABEL = "林和东第1片区 · 保安巡查员2"
 
 
 async def accept_and_assign(world: World, code: str, leader_id: int, assignee_label: str) -> None:

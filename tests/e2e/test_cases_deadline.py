@@ -48,7 +48,7 @@ async def test_a_leader_changes_the_deadline_of_an_assigned_case(world: World) -
     assert f"新期限：{week_later:%Y-%m-%d %H:%M}" in moved.text
 
     await leader.send("2026-02-30")
-    await leader.expect_reply(contains="请输入日期")
+    await leader.expect_reply(contains="没有这个日期")
     await leader.send("2020-01-01")
     await leader.expect_reply(contains="期限必须晚于现在")
     await leader.send("2026-03-20")

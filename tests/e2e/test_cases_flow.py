@@ -26,7 +26,7 @@ async def test_happy_path_to_a_good_rating(world: World) -> None:
     accepted = await card(leader, code, "已立案")
     await press_on(leader, accepted, "派遣")
     await leader.expect_reply(contains="请选择承办人")
-    await tap(leader, "林和东第1片区·保安巡查员2·林和东第1片区·保安巡查员")
+    await tap(leader, "林和东第1片区 · 保安巡查员2")
     await leader.expect_reply(contains="整改期限")
     await tap(leader, "确认")
     await leader.expect_reply(contains="当前状态：已派遣")
@@ -46,6 +46,9 @@ async def test_happy_path_to_a_good_rating(world: World) -> None:
 
     to_verify = await card(leader, code, "待核查")
     await press_on(leader, to_verify, "核查通过")
+    await leader.expect_reply(contains="核查通过并结案")
+    await tap(leader, "✅ 确认结案")
+    await leader.expect_reply(contains="当前状态：已结案")  # the confirmation, edited
     closed = await card(leader, code, "已结案")
     await press_on(leader, closed, "综合评价")
     await leader.expect_reply(contains="请选择综合评价")

@@ -34,6 +34,8 @@ async def test_a_rejection_is_recorded_and_the_reporter_told(world: World) -> No
     await press_on(leader, first, "不予立案")
     await leader.expect_reply(contains="不予立案的原因")
     await tap(leader, "不属于隐患")
+    await leader.expect_reply(contains="请确认")
+    await tap(leader, "✅ 确认不予立案")
     await leader.expect_reply(contains="当前状态：不予立案")
     rejected = await card(leader, code, "不予立案")
     assert "立案" not in rejected.button_texts
@@ -57,6 +59,8 @@ async def test_rework_twice_then_closure(world: World) -> None:
     msg = await card(leader, code, "待核查")
     assert "返工次数：2" in msg.text
     await press_on(leader, msg, "核查通过")
+    await leader.expect_reply(contains="核查通过并结案")
+    await tap(leader, "✅ 确认结案")
     row = await case_row(world, code)
     assert row.status == "closed" and row.rework_count == 2
     assert (await events(world, code)).count("sent_back") == 2
@@ -138,6 +142,8 @@ async def test_a_transfer_answered_by_the_department(world: World) -> None:
     await dept.expect_reply(contains="待核查")
     msg = await card(leader, code, "待核查")
     await press_on(leader, msg, "核查通过")
+    await leader.expect_reply(contains="核查通过并结案")
+    await tap(leader, "✅ 确认结案")
     assert (await case_row(world, code)).status == "closed"
     assert "dept_feedback_given" in await events(world, code)
 
