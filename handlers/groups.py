@@ -24,7 +24,8 @@ from aiogram.types import ChatMemberUpdated, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
-from services import groups
+from handlers.cases.common import tools
+from services import groups, transfers
 from services.groups import Bound, GroupError, Target
 
 
@@ -103,7 +104,16 @@ async def bind(
         await message.reply(app.t(err.key, language, **params))
         return
     log.info("chat %s bound to %s:%s", chat.id, bound.target.kind, bound.target.code)
-    await message.reply(_bound_text(app, language, bound, chat.id))
+    text = _bound_text(app, language, bound, chat.id)
+    if bound.target.kind == "dept":
+        # Transfers held while the department had no chat are handed over now.
+        cfg, texts = await tools(session, app)
+        delivered = await transfers.deliver_held(
+            session, department_id=bound.target.id, now=app.clock.now(), texts=texts, cfg=cfg
+        )
+        if delivered:
+            text += "\n" + app.t("groups.held_delivered", language, n=delivered)
+    await message.reply(text)
 
 
 async def _who_binds(message: Message, bot: Bot) -> tuple[int | None, bool, bool | None]:

@@ -3,10 +3,14 @@
 * The card (卡片): posted to the grid's bound group and to the grid's leaders, to the
   assignee when there is one, to the holding department's chat, and for a severity marked
   `notify_to_root` (重大) to every leader from the grid up to the root, urgently. A chat that
-  already shows the card gets it edited in place (`edit_of` names the first card's key);
-  a chat new to the case (the parent grid after an escalation, a new assignee) gets a card.
+  already shows the card gets its live card edited in place (`edit_of` names its key).
   Buttons are drawn per recipient from `domain.cases.allowed_actions`; they are still
   re-checked on every press.
+* A hand-off (`services.case_handoffs`: whoever the case now waits for) is a new card, headed
+  by what they are asked and why (返工's reason, the feedback to verify, ...), since an edit
+  makes no sound; their older card of the case loses its buttons and points to the new one,
+  so each chat has one live card per case. Verifiers get the feedback's photos first, as an
+  album with its text.
 * The reporter is told of every step in private (unless they took it).
 * A transfer (移交) sends the department a written record as a document.
 * A comment is passed on to the others involved.
@@ -14,132 +18,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import Actor, CaseAction, CaseFacts, CaseStatus, EventKind, allowed_actions
+from domain.cases import Actor, CaseAction, CaseStatus, EventKind
+from services.case_handoffs import Handoff, handoff_of
 from services.case_rules import Config, facts_of
+from services.case_view import (
+    CaseTexts,
+    CaseView,
+    build_view,
+    department_actions,
+    group_actions,
+    language_of,
+    name_of_actor,
+    ordered,
+    person_actions,
+)
 from storage import cases as q
 from storage.models import Case, CaseEvent, Department, Grid, Person
-from storage.outbox import enqueue
+from storage.outbox import ALBUM_MAX, enqueue
 
-BUTTON_ORDER: tuple[CaseAction, ...] = (
-    CaseAction.ACCEPT,
-    CaseAction.REJECT,
-    CaseAction.ASSIGN,
-    CaseAction.ACKNOWLEDGE,
-    CaseAction.FEEDBACK,
-    CaseAction.REQUEST_EXTENSION,
-    CaseAction.APPROVE_EXTENSION,
-    CaseAction.REFUSE_EXTENSION,
-    CaseAction.VERIFY_PASS,
-    CaseAction.VERIFY_FAIL,
-    CaseAction.RATE,
-    CaseAction.TRANSFER,
-    CaseAction.ESCALATE,
-    CaseAction.DEPT_ACKNOWLEDGE,
-    CaseAction.DEPT_FEEDBACK,
-    CaseAction.DEPT_RETURN,
-)
-_DEPT_ACTIONS = frozenset(
-    {CaseAction.DEPT_ACKNOWLEDGE, CaseAction.DEPT_FEEDBACK, CaseAction.DEPT_RETURN}
-)
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """A case with the names a card shows."""
-
-    case: Case
-    grid: Grid
-    version: int
-    reporter_name: str
-    assignee_name: str | None
-    department_name: str | None
-    handler_name: str | None = None
-
-
-class CaseTexts(Protocol):
-    """Renders what the pushes say (implemented in the bot layer, `bot/render/cases.py`)."""
-
-    default_language: str
-
-    def card(
-        self, view: CaseView, actions: Sequence[CaseAction], language: str
-    ) -> tuple[str, dict[str, Any] | None]: ...
-
-    def notice(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str: ...
-
-    def transfer_record(
-        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
-    ) -> tuple[str, str, str]:
-        """(caption, file name, body)."""
-        ...
-
-    def comment(
-        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
-    ) -> str: ...
-
-
-def ordered(actions: frozenset[CaseAction]) -> list[CaseAction]:
-    return [a for a in BUTTON_ORDER if a in actions]
-
-
-def group_actions(facts: CaseFacts) -> frozenset[CaseAction]:
-    """Buttons for a grid group: the next steps anyone there might take (leader, holder,
-    verifier); each press is authorised on its own."""
-    leader = Actor(person_id=-1, led_grid_ids=frozenset(facts.grid_path))
-    holder = Actor(person_id=facts.assignee_person_id or -2)
-    verifier = Actor(person_id=facts.verifier_id or -3)
-    found = allowed_actions(facts, leader) | allowed_actions(facts, verifier)
-    if not facts.held_by_department:
-        found |= allowed_actions(facts, holder)
-    return found - _DEPT_ACTIONS - {CaseAction.COMMENT}
-
-
-def person_actions(facts: CaseFacts, who: Actor) -> list[CaseAction]:
-    """A person's buttons on a card: their next steps in button order (a department's steps
-    are taken from its chat; a comment has a button of its own)."""
-    return ordered(allowed_actions(facts, who) - _DEPT_ACTIONS - {CaseAction.COMMENT})
-
-
-def department_actions(facts: CaseFacts) -> frozenset[CaseAction]:
-    if facts.assignee_department_id is None:
-        return frozenset()
-    dept = Actor(person_id=None, department_ids=frozenset({facts.assignee_department_id}))
-    return allowed_actions(facts, dept) - {CaseAction.COMMENT}
-
-
-async def build_view(session: AsyncSession, case: Case, *, version: int | None = None) -> CaseView:
-    grid = await session.get(Grid, case.grid_id)
-    assert grid is not None and case.id is not None
-    people = await q.people_by_id(
-        session, [case.reporter_id, case.assignee_person_id, case.handler_id]
-    )
-    dept = (
-        await session.get(Department, case.assignee_department_id)
-        if case.assignee_department_id
-        else None
-    )
-    return CaseView(
-        case=case,
-        grid=grid,
-        version=version if version is not None else await q.case_version(session, case.id),
-        reporter_name=people[case.reporter_id].name if case.reporter_id in people else "",
-        assignee_name=people[case.assignee_person_id].name
-        if case.assignee_person_id in people
-        else None,
-        department_name=dept.name if dept else None,
-        handler_name=people[case.handler_id].name if case.handler_id in people else None,
-    )
-
-
-def _language(person: Person | None, texts: CaseTexts) -> str:
-    return (person.language if person else None) or texts.default_language
+__all__ = [
+    "CaseTexts",
+    "CaseView",
+    "announce",
+    "build_view",
+    "department_actions",
+    "group_actions",
+    "ordered",
+    "person_actions",
+]
 
 
 async def announce(
@@ -154,7 +65,7 @@ async def announce(
     """Queue every push the step `event` calls for."""
     assert case.id is not None and event.id is not None
     view = await build_view(session, case)
-    actor_name = await _actor_name(session, event)
+    actor_name = await name_of_actor(session, event)
     if event.kind == EventKind.COMMENTED.value:
         await _pass_on_comment(
             session, view=view, event=event, now=now, texts=texts, actor_name=actor_name
@@ -163,10 +74,23 @@ async def announce(
     urgent_root = case.severity in cfg.notify_to_root and case.status not in (
         CaseStatus.REJECTED.value,
     )
-    to = await _recipients(session, view=view, urgent_root=urgent_root, texts=texts)
+    handoff = await handoff_of(session, case=case, grid=view.grid, event=event)
+    to = await _recipients(
+        session, view=view, urgent_root=urgent_root, texts=texts, handed=handoff.people
+    )
     first = event.kind == EventKind.REPORTED.value
     urgent = urgent_root and (first or event.kind == EventKind.ESCALATED.value)
-    await _queue_cards(session, view=view, event=event, to=to, now=now, texts=texts, urgent=urgent)
+    await _queue_cards(
+        session,
+        view=view,
+        event=event,
+        to=to,
+        now=now,
+        texts=texts,
+        urgent=urgent,
+        handoff=handoff,
+        actor_name=actor_name,
+    )
     # The reporter hears of every step they did not take themselves.
     if not first and event.actor_id != case.reporter_id:
         await _tell_reporter(
@@ -187,16 +111,6 @@ async def announce(
         )
 
 
-async def _actor_name(session: AsyncSession, event: CaseEvent) -> str | None:
-    """Who took the step: the person, or the department that acted from its chat."""
-    actor = (await q.people_by_id(session, [event.actor_id])).get(event.actor_id or -1)
-    actor_name = actor.name if actor else None
-    if event.actor_department_id and not actor_name:
-        dept = await session.get(Department, event.actor_department_id)
-        actor_name = dept.name if dept else None
-    return actor_name
-
-
 @dataclass(frozen=True)
 class _Recipients:
     """Who sees the card after a step."""
@@ -211,7 +125,12 @@ class _Recipients:
 
 
 async def _recipients(
-    session: AsyncSession, *, view: CaseView, urgent_root: bool, texts: CaseTexts
+    session: AsyncSession,
+    *,
+    view: CaseView,
+    urgent_root: bool,
+    texts: CaseTexts,
+    handed: dict[int, Person],
 ) -> _Recipients:
     case, grid = view.case, view.grid
     assert case.id is not None
@@ -220,11 +139,12 @@ async def _recipients(
     people = await _people_to_show(
         session, case=case, grid=grid, urgent_root=urgent_root, shown=shown
     )
+    people.update(handed)
     led = await q.led_grids_of(session, [p.id for p in people.values() if p.id])
     cards: dict[int, tuple[list[CaseAction], str]] = {}
     for chat_id, p in people.items():
         who = Actor(person_id=p.id, led_grid_ids=led.get(p.id or 0, frozenset()))
-        cards[chat_id] = (person_actions(facts, who), _language(p, texts))
+        cards[chat_id] = (person_actions(facts, who), language_of(p, texts))
     group_chats = set()
     if grid.group_chat_id is not None:
         group_chats.add(grid.group_chat_id)
@@ -273,38 +193,69 @@ async def _queue_cards(
     now: datetime,
     texts: CaseTexts,
     urgent: bool,
+    handoff: Handoff,
+    actor_name: str | None,
 ) -> None:
-    """A new card where there is none yet, an edit of the first one where there is."""
+    """An edit of the live card where there is one; a new card where there is none yet and
+    where the case is handed over (the older card then loses its buttons)."""
     case = view.case
     photo = case.photos[0] if case.photos else None
     for chat_id, (actions, language) in to.cards.items():
-        text, markup = texts.card(view, actions, language)
         person = to.people.get(chat_id)
-        original = to.shown.get(chat_id)
-        if original is None:
-            await enqueue(
-                session,
-                key=f"card:{case.id}:{chat_id}",
-                kind="case_card",
-                chat_id=chat_id,
-                person_id=person.id if person else None,
-                text=text,
-                reply_markup=markup,
-                photo=photo,
-                now=now,
-                urgent=urgent,
-            )
-        else:
+        person_id = person.id if person else None
+        live = to.shown.get(chat_id)
+        handed = chat_id in handoff.chats
+        headline = texts.headline(view, event, actor_name, language) if handed else None
+        text, markup = texts.card(view, actions, language, headline)
+        if live is not None and not handed:
             await enqueue(
                 session,
                 key=f"card:{case.id}:{chat_id}:v{event.id}",
                 kind="case_card_edit",
                 chat_id=chat_id,
-                person_id=person.id if person else None,
+                person_id=person_id,
                 text=text,
                 reply_markup=markup,
                 photo=photo,
-                edit_of=original,
+                edit_of=live,
+                now=now,
+            )
+            continue
+        if chat_id in handoff.evidence:
+            photos = [str(p) for p in event.data.get("photos") or []]
+            caption = texts.photos_caption(view, event, actor_name, language)
+            for n, start in enumerate(range(0, len(photos), ALBUM_MAX)):
+                await enqueue(
+                    session,
+                    key=f"evidence:{case.id}:{event.id}:{chat_id}:{n}",
+                    kind="case_evidence",
+                    chat_id=chat_id,
+                    person_id=person_id,
+                    text=caption if n == 0 else "",
+                    album=photos[start : start + ALBUM_MAX],
+                    now=now,
+                )
+        await enqueue(
+            session,
+            key=f"card:{case.id}:{chat_id}" + (f":e{event.id}" if live is not None else ""),
+            kind="case_handoff" if handed else "case_card",
+            chat_id=chat_id,
+            person_id=person_id,
+            text=text,
+            reply_markup=markup,
+            photo=photo,
+            now=now,
+            urgent=urgent,
+        )
+        if live is not None:
+            await enqueue(
+                session,
+                key=f"card:{case.id}:{chat_id}:r{event.id}",
+                kind="case_card_retired",
+                chat_id=chat_id,
+                person_id=person_id,
+                text=texts.retired_card(view, language),
+                edit_of=live,
                 now=now,
             )
 
@@ -327,7 +278,7 @@ async def _tell_reporter(
             kind="case_notice",
             chat_id=reporter.tg_id,
             person_id=reporter.id,
-            text=texts.notice(view, event, actor_name, _language(reporter, texts)),
+            text=texts.notice(view, event, actor_name, language_of(reporter, texts)),
             now=now,
         )
 
@@ -356,7 +307,7 @@ async def _pass_on_comment(
             kind="case_comment",
             chat_id=p.tg_id,
             person_id=p.id,
-            text=texts.comment(view, event, actor_name, _language(p, texts)),
+            text=texts.comment(view, event, actor_name, language_of(p, texts)),
             photo=(event.data.get("photos") or [None])[0],
             now=now,
         )

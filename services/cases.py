@@ -39,7 +39,7 @@ from services.case_notify import CaseTexts, announce
 from services.case_rules import Config, facts_of
 from services.case_rules import load_config as load_config  # the steps' callers load it here
 from storage import cases as q
-from storage.models import Case, Grid
+from storage.models import Case, Department, Grid
 
 MAX_NOTE = 1000
 MAX_PHOTOS = 10
@@ -124,6 +124,9 @@ class Done:
     case: Case
     event_id: int
     transition: Transition
+    held_by: Department | None = None
+    """A transfer to a department with no bound chat: held until one is bound (the leader is
+    told at once; /today lists it)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,12 @@ async def load(session: AsyncSession, case_id: int) -> Loaded | None:
 def _check_inputs(action: CaseAction, params: StepInput) -> Problem | None:
     if params.note is not None and len(params.note) > MAX_NOTE:
         return Problem.NOTE_TOO_LONG
-    needs_note = {CaseAction.VERIFY_FAIL, CaseAction.ESCALATE, CaseAction.REQUEST_EXTENSION}
+    needs_note = {
+        CaseAction.VERIFY_FAIL,
+        CaseAction.ESCALATE,
+        CaseAction.REQUEST_EXTENSION,
+        CaseAction.TRANSFER,  # the 说明 of the written record (移交单)
+    }
     if action in needs_note and not (params.note or "").strip():
         return Problem.NOTE_REQUIRED
     if action in (CaseAction.FEEDBACK, CaseAction.DEPT_FEEDBACK, CaseAction.COMMENT) and not (
@@ -196,18 +204,17 @@ async def perform(
     if problem is not None:
         return Refused(problem, case)
     in_subtree = False
-    if action is CaseAction.ASSIGN and params.assignee_person_id is not None:
+    dept = None
+    if params.department_id is not None and action in (CaseAction.ASSIGN, CaseAction.TRANSFER):
+        live = {d.id: d for d in await q.live_departments(session)}
+        dept = live.get(params.department_id)
+        in_subtree = dept is not None
+        if action is CaseAction.TRANSFER and dept is None:
+            return Refused(Problem.NO_TARGET, case)
+    elif action is CaseAction.ASSIGN and params.assignee_person_id is not None:
         in_subtree = await q.in_subtree(
             session, path=grid.path, person_id=params.assignee_person_id
         )
-    elif action is CaseAction.ASSIGN and params.department_id is not None:
-        in_subtree = params.department_id in {d.id for d in await q.live_departments(session)}
-    if (
-        action is CaseAction.TRANSFER
-        and params.department_id is not None
-        and params.department_id not in {d.id for d in await q.live_departments(session)}
-    ):
-        return Refused(Problem.NO_TARGET, case)
     outcome = decide(
         facts,
         actor,
@@ -221,6 +228,9 @@ async def perform(
     if isinstance(outcome, Refusal):
         return Refused(outcome.reason.value, case)
     data = _apply(case, outcome, params, now, cfg)
+    held_by = dept if dept is not None and dept.chat_id is None else None
+    if held_by is not None:
+        data["held"] = True  # the 移交单 waits for the department to bind a chat
     dept_id = acting_department_id
     if dept_id is None and action.value.startswith("d") and facts.assignee_department_id:
         dept_id = facts.assignee_department_id
@@ -236,7 +246,7 @@ async def perform(
     )
     assert event.id is not None
     await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
-    return Done(case=case, event_id=event.id, transition=outcome)
+    return Done(case=case, event_id=event.id, transition=outcome, held_by=held_by)
 
 
 def _apply(

@@ -16,7 +16,7 @@ import html
 import time as _time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import partial
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from domain.digest import (
     windows_at,
 )
 from domain.schedule_times import QuietHours
+from services.transfers import held_lines
 from storage import digest as q
 from storage.db import Database
 from storage.models import Delivery
@@ -490,7 +491,10 @@ async def digest_of(
     d = digest_for(computed.rolled, computed.snapshot, person_id)
     if d is None:
         return None
-    return render(d, computed.snapshot, t=t, buttons=buttons, lang=lang, day=day_label(now, tz))
+    shown = render(d, computed.snapshot, t=t, buttons=buttons, lang=lang, day=day_label(now, tz))
+    held = await held_lines(session, paths=paths, t=t, lang=lang)  # 移交 awaiting a chat
+    text = "\n\n".join([shown.text, "\n".join(held)]) if held else shown.text
+    return replace(shown, text=text) if len(text) <= MAX_TEXT else shown
 
 
 async def full_lists(

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, EventKind
 from domain.geo import haversine_m
-from storage.models import Case, CaseEvent, Department, Grid, Membership, Person, Role
+from storage.models import Case, CaseEvent, Delivery, Department, Grid, Membership, Person, Role
 
 DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -352,15 +352,13 @@ async def leads_grid(session: AsyncSession, *, person_id: int, grid_id: int) -> 
 
 
 async def card_chats(session: AsyncSession, case_id: int) -> dict[int, str]:
-    """Chats that already show the case's card: chat id → the key of the first card sent
-    there (edits name it as `edit_of`)."""
-    from storage.models import Delivery
-
+    """Chats that already show the case's card: chat id → the key of the live card there,
+    the newest one sent (a hand-off sends a new card; edits name it as `edit_of`)."""
     prefix = f"card:{case_id}:"
     rows = await session.exec(
-        select(Delivery.chat_id, Delivery.key).where(
-            col(Delivery.key).startswith(prefix), col(Delivery.edit_of).is_(None)
-        )
+        select(Delivery.chat_id, Delivery.key)
+        .where(col(Delivery.key).startswith(prefix), col(Delivery.edit_of).is_(None))
+        .order_by(col(Delivery.id))
     )
     return {int(chat): key for chat, key in rows}
 
@@ -381,3 +379,46 @@ async def led_grids_of(
     for pid, gid in rows:
         out[int(pid)].add(int(gid))
     return {p: frozenset(g) for p, g in out.items()}
+
+
+async def latest_events(
+    session: AsyncSession, case_id: int, kinds: Iterable[str]
+) -> dict[str, CaseEvent]:
+    """kind → the case's latest ledger entry of that kind, for the given kinds."""
+    wanted = set(kinds)
+    rows = await session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, col(CaseEvent.kind).in_(wanted))
+        .order_by(col(CaseEvent.id))
+    )
+    return {e.kind: e for e in rows}
+
+
+async def held_transfers(
+    session: AsyncSession, *, paths: Sequence[str]
+) -> list[tuple[Case, Department]]:
+    """Cases under `paths` transferred to a department that has no bound chat (the transfer
+    is held until one is bound), oldest first."""
+    if not paths:
+        return []
+    query = (
+        select(Case, Department)
+        .join(Department, col(Department.id) == Case.assignee_department_id)
+        .join(Grid, col(Grid.id) == Case.grid_id)
+        .where(
+            col(Case.status) == CaseStatus.TRANSFERRED.value,
+            col(Department.chat_id).is_(None),
+            or_(*(col(Grid.path).startswith(p) for p in paths)),
+        )
+        .order_by(col(Case.id))
+    )
+    return [(c, d) for c, d in await session.exec(query)]
+
+
+async def transferred_to(session: AsyncSession, department_id: int) -> list[Case]:
+    """The cases waiting for a department to take them up (移交, not yet acknowledged)."""
+    query = select(Case).where(
+        col(Case.status) == CaseStatus.TRANSFERRED.value,
+        col(Case.assignee_department_id) == department_id,
+    )
+    return list(await session.exec(query.order_by(col(Case.id))))

@@ -18,6 +18,7 @@ class CardTool(StrEnum):
     HISTORY = "h"  # 台账: the case's ledger
     OPEN = "o"  # the card itself, sent anew (from /cases and /my)
     CHANGE_DEADLINE = "dl"  # a leader moves the deadline of a case being handled
+    PHOTOS = "ph"  # every photo of every step, an album a step (from the ledger)
 
 
 class StepChoice(StrEnum):

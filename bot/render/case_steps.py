@@ -115,9 +115,16 @@ def departments_question(
 
 
 def deadline_question(
-    app: AppContext, texts: CaseRender, language: str, case_id: int, deadline: datetime
+    app: AppContext,
+    texts: CaseRender,
+    language: str,
+    case_id: int,
+    deadline: datetime,
+    *,
+    transfer: bool = False,
 ) -> Question:
-    """The deadline of an assignment or a transfer: days back and forth, then confirm."""
+    """The deadline of an assignment or a transfer (移交: its 说明 is asked next): days back
+    and forth, then confirm."""
     rows = [
         [
             pick("-1", case_id, StepChoice.DAYS, -1),
@@ -126,7 +133,8 @@ def deadline_question(
         ],
         [pick(app.t("cases.confirm", language), case_id, StepChoice.CONFIRM)],
     ]
-    text = app.t("cases.ask_deadline", language, when=texts.when(deadline))
+    key = "cases.ask_deadline_transfer" if transfer else "cases.ask_deadline"
+    text = app.t(key, language, when=texts.when(deadline))
     return text + "\n" + app.t("deadline.type_hint", language), keyboard(rows)
 
 

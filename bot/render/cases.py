@@ -20,15 +20,35 @@ from bot.i18n import Translator
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
 from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus, EventKind
 from services.case_notify import CaseView
-from storage.models import Case, CaseEvent
+from storage.models import Case, CaseEvent, Department
 
 CARD_DESCRIPTION_CHARS = 300
 CARD_ADDRESS_CHARS = 80
+CARD_REASON_CHARS = 120
+"""A reason on a card (返工, 逐级上报, a hand-off's note) is cut to this; the ledger has all."""
 CAPTION_LIMIT = 1024
 """Telegram's limit for a photo caption; a card goes out as one when the case has photos."""
 
 
 UNDER_DEADLINE_VALUES = frozenset(s.value for s in UNDER_DEADLINE)
+HEADLINED = frozenset(
+    k.value
+    for k in (
+        EventKind.ASSIGNED,
+        EventKind.REASSIGNED,
+        EventKind.SENT_BACK,
+        EventKind.EXTENSION_REQUESTED,
+        EventKind.EXTENSION_APPROVED,
+        EventKind.EXTENSION_REFUSED,
+        EventKind.FEEDBACK_GIVEN,
+        EventKind.DEPT_FEEDBACK_GIVEN,
+        EventKind.ESCALATED,
+        EventKind.TRANSFERRED,
+        EventKind.DEPT_RETURNED,
+    )
+)
+"""Steps whose hand-off card opens with what is asked and why (`cases.handoff.<kind>`); the
+first card of a report needs no such line."""
 
 
 def _shown_length(html_text: str) -> int:
@@ -44,6 +64,12 @@ def rows_of(
     buttons: list[InlineKeyboardButton], width: int = 2
 ) -> list[list[InlineKeyboardButton]]:
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def _cut(text: str | None, limit: int = CARD_REASON_CHARS) -> str:
+    """A note someone typed, escaped, cut to fit on a card."""
+    raw = (text or "").strip()
+    return html.quote(raw if len(raw) <= limit else raw[:limit] + "…")
 
 
 class CaseRender:
@@ -105,7 +131,9 @@ class CaseRender:
             "cases.history_line",
             language,
             when=self.when(event.at),
-            what=label + (f"（{extra}）" if extra else ""),
+            what=label
+            + (f"（{extra}）" if extra else "")
+            + (" " + self.t("cases.held_mark", language) if data.get("held") else ""),
             who=html.quote(actor) if actor else self.t("cases.system", language),
         )
         if event.note:
@@ -117,13 +145,14 @@ class CaseRender:
 
     # --- CaseTexts ----------------------------------------------------------------------
 
-    def card_text(self, view: CaseView, language: str) -> str:
+    def card_text(self, view: CaseView, language: str, headline: str | None = None) -> str:
         """The card; never longer than a photo caption may be (1,024 characters as shown)."""
-        text = self._card_text(view, language, CARD_DESCRIPTION_CHARS, CARD_ADDRESS_CHARS)
+        head = headline + "\n\n" if headline else ""
+        text = head + self._card_text(view, language, CARD_DESCRIPTION_CHARS, CARD_ADDRESS_CHARS)
         for description_chars, address_chars in ((150, 40), (60, 20), (0, 0)):
             if _shown_length(text) <= CAPTION_LIMIT:
                 break
-            text = self._card_text(view, language, description_chars, address_chars)
+            text = head + self._card_text(view, language, description_chars, address_chars)
         return text
 
     def _card_text(
@@ -143,6 +172,17 @@ class CaseRender:
             self.t("cases.card.status", language, status=self.status(case.status, language)),
             self.t("cases.card.category", language, category=html.quote(case.category)),
             self.t("cases.card.grid", language, grid=html.quote(view.grid.name)),
+        ]
+        if view.escalated_from:
+            lines.append(
+                self.t(
+                    "cases.card.escalated_from",
+                    language,
+                    grid=html.quote(view.escalated_from),
+                    reason=_cut(view.escalation_reason),
+                )
+            )
+        lines += [
             self.t(
                 "cases.card.place", language, place=self.place(case, language, limit=address_chars)
             ),
@@ -171,7 +211,12 @@ class CaseRender:
                     days=(case.extension_hours or 24) // 24,
                 )
             )
-        if case.rework_count:
+        if case.rework_count and view.rework_reason:
+            reason = _cut(view.rework_reason)
+            lines.append(
+                self.t("cases.card.rework_reason", language, n=case.rework_count, reason=reason)
+            )
+        elif case.rework_count:
             lines.append(self.t("cases.card.rework", language, n=case.rework_count))
         if case.rating:
             lines.append(
@@ -220,11 +265,65 @@ class CaseRender:
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
     def card(
-        self, view: CaseView, actions: Sequence[CaseAction], language: str
+        self,
+        view: CaseView,
+        actions: Sequence[CaseAction],
+        language: str,
+        headline: str | None = None,
     ) -> tuple[str, dict[str, Any] | None]:
-        return self.card_text(view, language), markup_dict(
+        return self.card_text(view, language, headline), markup_dict(
             self.card_markup(view, actions, language)
         )
+
+    def headline(
+        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
+    ) -> str | None:
+        if event.kind not in HEADLINED:
+            return None
+        key = f"cases.handoff.{event.kind}"
+        hours = (event.data or {}).get("hours") or 0
+        return self.t(
+            key,
+            language,
+            who=html.quote(actor) if actor else self.t("cases.system", language),
+            note=_cut(event.note) or "—",
+            days=int(hours) // 24,
+        )
+
+    def transfer_delivered(self, case: Case, department: Department, language: str) -> str:
+        return self.t(
+            "cases.held_delivered",
+            language,
+            code=case.code,
+            department=html.quote(department.name),
+        )
+
+    def retired_card(self, view: CaseView, language: str) -> str:
+        return self.t(
+            "cases.retired",
+            language,
+            code=view.case.code,
+            status=self.status(view.case.status, language),
+        )
+
+    def photos_caption(
+        self, view: CaseView, event: CaseEvent | None, actor: str | None, language: str
+    ) -> str:
+        if event is None:
+            what = self.t("cases.event.reported", language)
+            line = self.t(
+                "cases.history_line",
+                language,
+                when=self.when(view.case.created_at),
+                what=what,
+                who=html.quote(view.reporter_name),
+            )
+        else:
+            line = self.event_line(event, actor, language)
+        text = self.t("cases.photos_caption", language, code=view.case.code, line=line)
+        if _shown_length(text) > CAPTION_LIMIT:
+            text = self.t("cases.photos_caption", language, code=view.case.code, line="")
+        return text
 
     def notice(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str:
         return self.t(

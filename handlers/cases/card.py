@@ -20,7 +20,7 @@ from domain.cases import Actor, CaseAction
 from domain.identity import Identity
 from handlers.cases import confirm, deadline, steps
 from handlers.cases.common import actor_in, answer_result, press_chat, tools, visible
-from handlers.cases.reading import history, send_card
+from handlers.cases.reading import history, send_card, send_photos
 from services import cases as svc
 
 PARAMLESS: Final = frozenset(
@@ -120,10 +120,15 @@ async def tool_pressed(
             query, callback_data.v, loaded, actor, bot, session, fsm_storage, app, language
         )
         return
+    if callback_data.a is CardTool.PHOTOS:
+        sent = await send_photos(query, session, app, loaded.case, me, language)
+        key = "cases.photos_sent" if sent else "cases.photos_none"
+        await query.answer(app.t(key, language, code=loaded.case.code), show_alert=not sent)
+        return
     await query.answer()
     _cfg, texts = await tools(session, app)
     if callback_data.a is CardTool.HISTORY:
-        text = await history(session, texts, loaded.case, language)
-        await bot.send_message(query.from_user.id, text)
+        text, markup = await history(session, texts, loaded.case, language)
+        await bot.send_message(query.from_user.id, text, reply_markup=markup)
     else:
         await send_card(bot, session, texts, loaded.case, query.from_user.id, me, language)

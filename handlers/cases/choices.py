@@ -24,6 +24,7 @@ from bot.render.case_steps import (
     Question,
     deadline_question,
     departments_question,
+    note_question,
 )
 from domain.cases import CaseAction
 from domain.identity import Identity
@@ -166,7 +167,7 @@ async def _target(p: Pick, params: dict[str, Any]) -> bool:
     deadline = p.case.deadline_at or p.app.clock.now()
     await p.state.update_data(params={**params, "deadline": deadline.isoformat()})
     await p.query.answer()
-    await _ask_deadline(p, deadline)
+    await _ask_deadline(p, deadline, transfer="department_id" in params)
     return True
 
 
@@ -181,18 +182,27 @@ async def _days(p: Pick) -> bool:
     await p.state.update_data(params={**params, "deadline": deadline.isoformat()})
     _cfg, texts = await tools(p.session, p.app)
     await p.query.answer(texts.when(deadline))
-    await _ask_deadline(p, deadline)
+    await _ask_deadline(p, deadline, transfer="department_id" in params)
     return True
 
 
-async def _ask_deadline(p: Pick, deadline: datetime) -> None:
+async def _ask_deadline(p: Pick, deadline: datetime, *, transfer: bool) -> None:
     _cfg, texts = await tools(p.session, p.app)
-    await p.send(deadline_question(p.app, texts, p.language, p.case.id or 0, deadline))
+    question = deadline_question(
+        p.app, texts, p.language, p.case.id or 0, deadline, transfer=transfer
+    )
+    await p.send(question)
 
 
 async def _confirm(p: Pick) -> bool:
     if "deadline" not in p.params:
         return False
+    if "department_id" in p.params:
+        # 移交 is a written hand-over: its 说明 goes into the 移交单 (notes.py takes it).
+        await p.state.set_state(Step.note)
+        await p.query.answer()
+        await p.send(note_question(p.app, p.language, p.case, CaseAction.TRANSFER))
+        return True
     await _finish(p, p.params)
     return True
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, html
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
@@ -90,13 +90,18 @@ async def answer_result(
 def result_text(app: AppContext, language: str, result: Done | Refused) -> str:
     if isinstance(result, Refused):
         return refusal(app, language, result.reason)
-    return app.t(
+    text = app.t(
         "cases.done_code",
         language,
         code=result.case.code,
         what=app.t(f"cases.event.{result.transition.event.value}", language),
         status=app.t(f"cases.status.{result.case.status}", language),
     )
+    if result.held_by is not None:
+        department = html.quote(result.held_by.name)
+        code = html.quote(result.held_by.code)
+        text += "\n" + app.t("cases.transfer_held", language, department=department, code=code)
+    return text
 
 
 async def could_not_write(

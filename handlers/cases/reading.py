@@ -13,15 +13,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.i18n import LANGUAGES, Translates
-from bot.render.case_buttons import SEVERITY_FILTERS, CaseList, ListFilter
+from bot.render.case_buttons import SEVERITY_FILTERS, CardTool, CaseList, CaseTool, ListFilter
 from bot.render.case_lists import cases_page, history_text, waiting_section
 from bot.render.cases import CaseRender
 from domain.cases import OPEN
 from domain.identity import Identity
-from handlers.cases.common import departments_of, tools, visible
+from handlers.cases.common import departments_of, press_chat, tools, visible
+from services import case_photos
 from services import cases as svc
 from services.case_lists import cases_listed
 from services.case_notify import build_view, person_actions
+from services.case_photos import steps_with_photos
 from services.case_rules import facts_of
 from storage import cases as q
 from storage.models import Case
@@ -67,12 +69,45 @@ async def send_card(
     await bot.send_message(chat_id, text, reply_markup=texts.card_markup(view, actions, language))
 
 
-async def history(session: AsyncSession, texts: CaseRender, case: Case, language: str) -> str:
+async def history(
+    session: AsyncSession, texts: CaseRender, case: Case, language: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The case's ledger (台账), with a button for its photos when a step has any."""
     events = await q.events_of(session, case.id or 0)
     people = await q.people_by_id(session, [e.actor_id for e in events])
     depts = {d.id: d.name for d in await q.live_departments(session)}
     names: dict[int | None, str] = {i: p.name for i, p in people.items()}
-    return history_text(texts, language, case, events, names, depts)
+    text = history_text(texts, language, case, events, names, depts)
+    if not steps_with_photos(case, events):
+        return text, None
+    button = InlineKeyboardButton(
+        text=texts.t("cases.btn.photos", language),
+        callback_data=CaseTool(id=case.id or 0, a=CardTool.PHOTOS).pack(),
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+async def send_photos(
+    query: CallbackQuery,
+    session: AsyncSession,
+    app: AppContext,
+    case: Case,
+    me: Identity | None,
+    language: str,
+) -> int:
+    """The ledger's 照片: every step's photos, to the chat the button is in."""
+    chat_id, chat_type = press_chat(query)
+    _cfg, texts = await tools(session, app)
+    return await case_photos.send_photos(
+        session,
+        case=case,
+        chat_id=chat_id,
+        person_id=me.person_id if me and chat_type == "private" else None,
+        request=query.id,
+        now=app.clock.now(),
+        texts=texts,
+        language=language,
+    )
 
 
 async def show_case(
@@ -99,7 +134,8 @@ async def show_case(
     await send_card(
         bot, session, texts, loaded.case, message.chat.id, me if private else None, language
     )
-    await message.answer(await history(session, texts, loaded.case, language))
+    text, markup = await history(session, texts, loaded.case, language)
+    await message.answer(text, reply_markup=markup)
 
 
 def filter_of(args: str, app: Translates) -> ListFilter:

@@ -123,15 +123,18 @@ async def test_a_transfer_answered_by_the_department(world: World) -> None:
     await press_on(leader, accepted, "移交")
     await leader.expect_reply(contains="请选择职能部门")
     await tap(leader, "区消防大队")
-    await leader.expect_reply(contains="整改期限")
+    await leader.expect_reply(contains="确认后填写移交说明")
     await tap(leader, "确认")
+    await leader.expect_reply(contains="移交说明")
+    await leader.send("占用消防通道，需消防部门执法")
     await leader.expect_reply(contains="已移交")
 
     dept = world.user(officer).in_group(group.id)
     dcard = await card(dept, code, "已移交")
     record = await dept.expect_reply(contains="隐患移交单")
     assert record.document is not None
-    assert code in record.document_bytes().decode("utf-8")
+    written = record.document_bytes().decode("utf-8")
+    assert code in written and "说明：占用消防通道，需消防部门执法" in written
     await press_on(dept, dcard, "部门签收")
     dcard = await card(dept, code, "处理中")
     await press_on(dept, dcard, "部门反馈")

@@ -17,7 +17,7 @@ from domain.scenario import parse_scenario
 from services.case_notify import CaseView
 from storage.db import Database
 from storage.importer import apply_import
-from storage.models import CaseEvent, Grid, Person
+from storage.models import Case, CaseEvent, Department, Grid, Person
 from storage.people import identity_of
 from tests.conftest import scenario_path
 
@@ -32,9 +32,30 @@ class PlainTexts:
     default_language = "zh"
 
     def card(
-        self, view: CaseView, actions: Sequence[CaseAction], language: str
+        self,
+        view: CaseView,
+        actions: Sequence[CaseAction],
+        language: str,
+        headline: str | None = None,
     ) -> tuple[str, dict[str, Any] | None]:
-        return f"card {view.case.code} {view.case.status}", {"actions": [a.value for a in actions]}
+        text = f"card {view.case.code} {view.case.status}"
+        return (f"{headline}\n" if headline else "") + text, {"actions": [a.value for a in actions]}
+
+    def headline(
+        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
+    ) -> str | None:
+        return f"to you: {event.kind} {event.note or ''}".strip()
+
+    def retired_card(self, view: CaseView, language: str) -> str:
+        return f"retired {view.case.code}"
+
+    def photos_caption(
+        self, view: CaseView, event: CaseEvent | None, actor: str | None, language: str
+    ) -> str:
+        return f"photos {view.case.code} {event.kind if event else 'reported'}"
+
+    def transfer_delivered(self, case: Case, department: Department, language: str) -> str:
+        return f"delivered {case.code} {department.code}"
 
     def notice(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str:
         return f"notice {view.case.code} {event.kind}"

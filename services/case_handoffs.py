@@ -1,0 +1,79 @@
+"""The chats a step hands the case to: `domain.handoffs.next_actors` made concrete.
+
+The rule names parties (a person, a grid's leaders, a department); this finds their chats:
+each person's private chat while they are reachable, the department's bound chat (none while
+it has no chat: the transfer is held, see `services/transfers.py`). A person is handed the
+card only when their own buttons include a step the case waits for from them, and never for
+a step they took themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import Actor, EventKind, allowed_actions
+from domain.handoffs import NextActor, Party, next_actors
+from services.case_rules import facts_of
+from storage import cases as q
+from storage.models import Case, CaseEvent, Department, Grid, Person
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Who gets a new card after a step."""
+
+    people: dict[int, Person] = field(default_factory=dict)
+    """private chat id → the person the case now waits for"""
+    chats: frozenset[int] = frozenset()
+    """every chat that gets a new card: those people's and the department's"""
+    evidence: frozenset[int] = frozenset()
+    """chats sent the step's text and photos before the card (the feedback to verify)"""
+
+
+async def handoff_of(session: AsyncSession, *, case: Case, grid: Grid, event: CaseEvent) -> Handoff:
+    """The chats the step `event` hands `case` to (`grid`: the case's grid now)."""
+    if event.kind not in EventKind.__members__.values():
+        return Handoff()
+    facts = facts_of(case, grid)
+    mover = event.actor_id
+    mover_leads = mover is not None and await q.leads_grid(
+        session, person_id=mover, grid_id=case.grid_id
+    )
+    wanted = next_actors(EventKind(event.kind), facts, mover_leads_grid=mover_leads)
+    people: dict[int, Person] = {}
+    chats: set[int] = set()
+    evidence: set[int] = set()
+    for party in wanted:
+        found = await _chats_of(session, party, case=case, grid=grid, mover=mover)
+        people.update({c: p for c, p in found.items() if p is not None})
+        chats |= found.keys()
+        if party.evidence:
+            evidence |= found.keys()
+    return Handoff(people=people, chats=frozenset(chats), evidence=frozenset(evidence))
+
+
+async def _chats_of(
+    session: AsyncSession, party: NextActor, *, case: Case, grid: Grid, mover: int | None
+) -> dict[int, Person | None]:
+    """chat id → the person there (None for a department's chat)."""
+    if party.party is Party.DEPARTMENT:
+        dept = await session.get(Department, party.id)
+        if dept is None or dept.chat_id is None or dept.archived_at is not None:
+            return {}
+        return {dept.chat_id: None}
+    if party.party is Party.PERSON:
+        persons = list((await q.people_by_id(session, [party.id])).values())
+    else:
+        persons = [p for _g, p in await q.leaders_of(session, [party.id])]
+    led = await q.led_grids_of(session, [p.id for p in persons if p.id is not None])
+    facts = facts_of(case, grid)
+    out: dict[int, Person | None] = {}
+    for p in persons:
+        if p.id is None or p.id == mover or p.tg_id is None or not p.reachable:
+            continue
+        who = Actor(person_id=p.id, led_grid_ids=led.get(p.id, frozenset()))
+        if party.actions & allowed_actions(facts, who):
+            out[p.tg_id] = p
+    return out

@@ -1,0 +1,186 @@
+"""What a case's pushes and screens show: the case with its names (`CaseView`), the texts
+that render it (`CaseTexts`, implemented in `bot/render/cases.py`) and each reader's buttons.
+
+Kept apart from the pushes (`services/case_notify.py`) so that /case, the ledger's photos and
+the held transfers read the same view without importing the pushes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.cases import Actor, CaseAction, CaseFacts, EventKind, allowed_actions
+from storage import cases as q
+from storage.models import Case, CaseEvent, Department, Grid, Person
+
+BUTTON_ORDER: tuple[CaseAction, ...] = (
+    CaseAction.ACCEPT,
+    CaseAction.REJECT,
+    CaseAction.ASSIGN,
+    CaseAction.ACKNOWLEDGE,
+    CaseAction.FEEDBACK,
+    CaseAction.REQUEST_EXTENSION,
+    CaseAction.APPROVE_EXTENSION,
+    CaseAction.REFUSE_EXTENSION,
+    CaseAction.VERIFY_PASS,
+    CaseAction.VERIFY_FAIL,
+    CaseAction.RATE,
+    CaseAction.TRANSFER,
+    CaseAction.ESCALATE,
+    CaseAction.DEPT_ACKNOWLEDGE,
+    CaseAction.DEPT_FEEDBACK,
+    CaseAction.DEPT_RETURN,
+)
+_DEPT_ACTIONS = frozenset(
+    {CaseAction.DEPT_ACKNOWLEDGE, CaseAction.DEPT_FEEDBACK, CaseAction.DEPT_RETURN}
+)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case with the names a card shows."""
+
+    case: Case
+    grid: Grid
+    version: int
+    reporter_name: str
+    assignee_name: str | None
+    department_name: str | None
+    handler_name: str | None = None
+    escalated_from: str | None = None
+    """The grid the case was last escalated from (逐级上报), and why."""
+    escalation_reason: str | None = None
+    rework_reason: str | None = None
+    """Why the last verification sent the case back (返工)."""
+
+
+class CaseTexts(Protocol):
+    """Renders what the pushes say (implemented in the bot layer, `bot/render/cases.py`)."""
+
+    default_language: str
+
+    def card(
+        self,
+        view: CaseView,
+        actions: Sequence[CaseAction],
+        language: str,
+        headline: str | None = None,
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The card; `headline` first when it is handed to someone (see `headline`)."""
+        ...
+
+    def headline(
+        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
+    ) -> str | None:
+        """What a hand-off asks of its recipient and why (None: the card says it all)."""
+        ...
+
+    def retired_card(self, view: CaseView, language: str) -> str:
+        """An older card of the case in a chat that was handed a new one."""
+        ...
+
+    def photos_caption(
+        self, view: CaseView, event: CaseEvent | None, actor: str | None, language: str
+    ) -> str:
+        """The caption of a step's photos (`event` None: the report's), at most 1,024."""
+        ...
+
+    def notice(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str: ...
+
+    def transfer_delivered(self, case: Case, department: Department, language: str) -> str:
+        """To the leader who transferred: the held 移交单 reached the department's chat."""
+        ...
+
+    def transfer_record(
+        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
+    ) -> tuple[str, str, str]:
+        """(caption, file name, body)."""
+        ...
+
+    def comment(
+        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
+    ) -> str: ...
+
+
+def ordered(actions: frozenset[CaseAction]) -> list[CaseAction]:
+    return [a for a in BUTTON_ORDER if a in actions]
+
+
+def group_actions(facts: CaseFacts) -> frozenset[CaseAction]:
+    """Buttons for a grid group: the next steps anyone there might take (leader, holder,
+    verifier); each press is authorised on its own."""
+    leader = Actor(person_id=-1, led_grid_ids=frozenset(facts.grid_path))
+    holder = Actor(person_id=facts.assignee_person_id or -2)
+    verifier = Actor(person_id=facts.verifier_id or -3)
+    found = allowed_actions(facts, leader) | allowed_actions(facts, verifier)
+    if not facts.held_by_department:
+        found |= allowed_actions(facts, holder)
+    return found - _DEPT_ACTIONS - {CaseAction.COMMENT}
+
+
+def person_actions(facts: CaseFacts, who: Actor) -> list[CaseAction]:
+    """A person's buttons on a card: their next steps in button order (a department's steps
+    are taken from its chat; a comment has a button of its own)."""
+    return ordered(allowed_actions(facts, who) - _DEPT_ACTIONS - {CaseAction.COMMENT})
+
+
+def department_actions(facts: CaseFacts) -> frozenset[CaseAction]:
+    if facts.assignee_department_id is None:
+        return frozenset()
+    dept = Actor(person_id=None, department_ids=frozenset({facts.assignee_department_id}))
+    return allowed_actions(facts, dept) - {CaseAction.COMMENT}
+
+
+async def build_view(session: AsyncSession, case: Case, *, version: int | None = None) -> CaseView:
+    grid = await session.get(Grid, case.grid_id)
+    assert grid is not None and case.id is not None
+    people = await q.people_by_id(
+        session, [case.reporter_id, case.assignee_person_id, case.handler_id]
+    )
+    dept = (
+        await session.get(Department, case.assignee_department_id)
+        if case.assignee_department_id
+        else None
+    )
+    last = await q.latest_events(
+        session, case.id, (EventKind.ESCALATED.value, EventKind.SENT_BACK.value)
+    )
+    escalated = last.get(EventKind.ESCALATED.value)
+    from_grid = (
+        await session.get(Grid, int(escalated.data["from_grid"]))
+        if escalated is not None and escalated.data.get("from_grid")
+        else None
+    )
+    sent_back = last.get(EventKind.SENT_BACK.value)
+    return CaseView(
+        case=case,
+        grid=grid,
+        version=version if version is not None else await q.case_version(session, case.id),
+        reporter_name=people[case.reporter_id].name if case.reporter_id in people else "",
+        assignee_name=people[case.assignee_person_id].name
+        if case.assignee_person_id in people
+        else None,
+        department_name=dept.name if dept else None,
+        handler_name=people[case.handler_id].name if case.handler_id in people else None,
+        escalated_from=from_grid.name if from_grid is not None else None,
+        escalation_reason=escalated.note if escalated is not None else None,
+        rework_reason=sent_back.note if sent_back is not None else None,
+    )
+
+
+def language_of(person: Person | None, texts: CaseTexts) -> str:
+    return (person.language if person else None) or texts.default_language
+
+
+async def name_of_actor(session: AsyncSession, event: CaseEvent) -> str | None:
+    """Who took the step: the person, or the department that acted from its chat."""
+    actor = (await q.people_by_id(session, [event.actor_id])).get(event.actor_id or -1)
+    actor_name = actor.name if actor else None
+    if event.actor_department_id and not actor_name:
+        dept = await session.get(Department, event.actor_department_id)
+        actor_name = dept.name if dept else None
+    return actor_name
