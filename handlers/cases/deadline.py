@@ -228,5 +228,8 @@ async def step_date_typed(
         await message.answer(typed_problem(app, language, typed))
         return
     await state.update_data(params={**params, "deadline": typed.isoformat()})
-    text, markup = deadline_question(app, texts, language, int(data["case_id"]), typed)
+    transfer = "department_id" in params  # 移交: its 说明 comes next, and the screen says so
+    text, markup = deadline_question(
+        app, texts, language, int(data["case_id"]), typed, transfer=transfer
+    )
     await message.answer(text, reply_markup=markup)

@@ -148,6 +148,9 @@ async def test_a_transfer_without_a_chat_is_held_then_delivered_once_bound(world
     await tap(leader, "区消防大队")
     deadline = await leader.expect_reply(contains="整改期限")
     assert "确认后填写移交说明并移交" in deadline.text and "派遣" not in deadline.text
+    await leader.send("明天")  # a typed deadline keeps the transfer's wording
+    typed = await leader.expect_reply(contains="整改期限")
+    assert "确认后填写移交说明并移交" in typed.text
     await tap(leader, "确认")
     await leader.expect_reply(contains="请填写移交说明")
     await leader.send("疏散通道被商户长期占用，需执法")
