@@ -36,10 +36,11 @@ from services.case_view import (
     name_of_actor,
     ordered,
     person_actions,
+    tell,
 )
 from storage import cases as q
 from storage.models import Case, CaseEvent, Department, Grid, Person
-from storage.outbox import ALBUM_MAX, enqueue
+from storage.outbox import enqueue, enqueue_albums
 
 __all__ = [
     "CaseTexts",
@@ -222,19 +223,16 @@ async def _queue_cards(
             )
             continue
         if chat_id in handoff.evidence:
-            photos = [str(p) for p in event.data.get("photos") or []]
-            caption = texts.photos_caption(view, event, actor_name, language)
-            for n, start in enumerate(range(0, len(photos), ALBUM_MAX)):
-                await enqueue(
-                    session,
-                    key=f"evidence:{case.id}:{event.id}:{chat_id}:{n}",
-                    kind="case_evidence",
-                    chat_id=chat_id,
-                    person_id=person_id,
-                    text=caption if n == 0 else "",
-                    album=photos[start : start + ALBUM_MAX],
-                    now=now,
-                )
+            await enqueue_albums(
+                session,
+                key=f"evidence:{case.id}:{event.id}:{chat_id}",
+                kind="case_evidence",
+                chat_id=chat_id,
+                person_id=person_id,
+                caption=texts.photos_caption(view, event, actor_name, language),
+                photos=[str(p) for p in event.data.get("photos") or []],
+                now=now,
+            )
         await enqueue(
             session,
             key=f"card:{case.id}:{chat_id}" + (f":e{event.id}" if live is not None else ""),
@@ -271,16 +269,14 @@ async def _tell_reporter(
 ) -> None:
     case = view.case
     reporter = (await q.people_by_id(session, [case.reporter_id])).get(case.reporter_id)
-    if reporter is not None and reporter.tg_id is not None and reporter.reachable:
-        await enqueue(
-            session,
-            key=f"note:{case.id}:{event.id}",
-            kind="case_notice",
-            chat_id=reporter.tg_id,
-            person_id=reporter.id,
-            text=texts.notice(view, event, actor_name, language_of(reporter, texts)),
-            now=now,
-        )
+    await tell(
+        session,
+        reporter,
+        key=f"note:{case.id}:{event.id}",
+        text=lambda language: texts.notice(view, event, actor_name, language),
+        texts=texts,
+        now=now,
+    )
 
 
 async def _pass_on_comment(

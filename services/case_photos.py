@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.case_view import CaseTexts, build_view, name_of_actor
 from storage import cases as q
 from storage.models import Case, CaseEvent
-from storage.outbox import ALBUM_MAX, enqueue
+from storage.outbox import enqueue_albums
 
 
 def steps_with_photos(
@@ -54,16 +54,14 @@ async def send_photos(
     steps = steps_with_photos(case, await q.events_of(session, case.id))
     for place, (event, photos) in enumerate(steps):
         actor = await name_of_actor(session, event) if event is not None else None
-        caption = texts.photos_caption(view, event, actor, language)
-        for n, start in enumerate(range(0, len(photos), ALBUM_MAX)):
-            await enqueue(
-                session,
-                key=f"photos:{case.id}:{chat_id}:{request}:{place}:{n}",
-                kind="case_photos",
-                chat_id=chat_id,
-                person_id=person_id,
-                text=caption if n == 0 else "",
-                album=photos[start : start + ALBUM_MAX],
-                now=now,
-            )
+        await enqueue_albums(
+            session,
+            key=f"photos:{case.id}:{chat_id}:{request}:{place}",
+            kind="case_photos",
+            chat_id=chat_id,
+            person_id=person_id,
+            caption=texts.photos_caption(view, event, actor, language),
+            photos=photos,
+            now=now,
+        )
     return len(steps)

@@ -7,8 +7,9 @@ the held transfers read the same view without importing the pushes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.cases import Actor, CaseAction, CaseFacts, EventKind, allowed_actions
 from storage import cases as q
 from storage.models import Case, CaseEvent, Department, Grid, Person
+from storage.outbox import enqueue
 
 BUTTON_ORDER: tuple[CaseAction, ...] = (
     CaseAction.ACCEPT,
@@ -184,3 +186,27 @@ async def name_of_actor(session: AsyncSession, event: CaseEvent) -> str | None:
         dept = await session.get(Department, event.actor_department_id)
         actor_name = dept.name if dept else None
     return actor_name
+
+
+async def tell(
+    session: AsyncSession,
+    person: Person | None,
+    *,
+    key: str,
+    text: Callable[[str], str],
+    texts: CaseTexts,
+    now: datetime,
+    kind: str = "case_notice",
+) -> None:
+    """A notice to one person in private, in their language, while they can be reached."""
+    if person is None or person.tg_id is None or not person.reachable:
+        return
+    await enqueue(
+        session,
+        key=key,
+        kind=kind,
+        chat_id=person.tg_id,
+        person_id=person.id,
+        text=text(language_of(person, texts)),
+        now=now,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from html import escape
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,9 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.cases import EventKind
 from services.case_notify import CaseTexts, announce
 from services.case_rules import Config
+from services.case_view import tell
 from storage import cases as q
 from storage.models import Department, Person
-from storage.outbox import enqueue, queued
+from storage.outbox import queued
 
 Texts = Callable[..., str]
 """`t(key, language, **params) -> str` (the translator)."""
@@ -47,17 +49,14 @@ async def deliver_held(
         await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
         delivered += 1
         leader = await session.get(Person, event.actor_id) if event.actor_id else None
-        if leader is not None and leader.tg_id is not None and leader.reachable:
-            language = leader.language or texts.default_language
-            await enqueue(
-                session,
-                key=f"xfer-delivered:{case.id}:{event.id}",
-                kind="case_notice",
-                chat_id=leader.tg_id,
-                person_id=leader.id,
-                text=texts.transfer_delivered(case, dept, language),
-                now=now,
-            )
+        await tell(
+            session,
+            leader,
+            key=f"xfer-delivered:{case.id}:{event.id}",
+            text=partial(texts.transfer_delivered, case, dept),
+            texts=texts,
+            now=now,
+        )
     return delivered
 
 

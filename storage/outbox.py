@@ -73,3 +73,29 @@ async def enqueue(
 async def queued(session: AsyncSession, key: str) -> bool:
     """A push with this key was queued (whatever became of it since)."""
     return (await session.exec(select(Delivery.id).where(Delivery.key == key))).first() is not None
+
+
+async def enqueue_albums(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    chat_id: int,
+    caption: str,
+    photos: Sequence[str],
+    now: datetime,
+    person_id: int | None = None,
+) -> None:
+    """Any number of photos as albums of up to `ALBUM_MAX`, `caption` on the first; the
+    albums' keys are `key` and their place (`key:0`, `key:1` ...)."""
+    for n, start in enumerate(range(0, len(photos), ALBUM_MAX)):
+        await enqueue(
+            session,
+            key=f"{key}:{n}",
+            kind=kind,
+            chat_id=chat_id,
+            person_id=person_id,
+            text=caption if n == 0 else "",
+            album=photos[start : start + ALBUM_MAX],
+            now=now,
+        )

@@ -109,17 +109,35 @@ async def press_on(u: Any, msg: Any, text: str) -> Any:
 GUARD2_LABEL = "林和东第1片区 · 保安巡查员2"
 
 
-async def accept_and_assign(world: World, code: str, leader_id: int, assignee_label: str) -> None:
+async def accept(world: World, code: str, leader_id: int) -> Any:
+    """The leader accepts the reported case from its card; the card as edited."""
     leader = world.user(leader_id)
     first = await card(leader, code, "已上报")
     await press_on(leader, first, "立案")
-    accepted = await card(leader, code, "已立案")
-    await press_on(leader, accepted, "派遣")
+    return await card(leader, code, "已立案")
+
+
+async def assign(leader: Any, on: Any, assignee_label: str) -> None:
+    """派遣 from the card `on` to the person so labelled, at the deadline offered."""
+    await press_on(leader, on, "派遣")
     await leader.expect_reply(contains="请选择承办人")
     await tap(leader, assignee_label)
     await leader.expect_reply(contains="整改期限")
     await tap(leader, "确认")
     await leader.expect_reply(contains="当前状态：已派遣")
+
+
+async def accept_and_assign(world: World, code: str, leader_id: int, assignee_label: str) -> None:
+    await assign(world.user(leader_id), await accept(world, code, leader_id), assignee_label)
+
+
+async def accept_and_transfer(world: World, code: str, leader_id: int, department: str) -> Any:
+    """立案, then 移交 to `department`: its deadline screen (the 说明 comes after it)."""
+    leader = world.user(leader_id)
+    await press_on(leader, await accept(world, code, leader_id), "移交")
+    await leader.expect_reply(contains="请选择职能部门")
+    await tap(leader, department)
+    return await leader.expect_reply(contains="整改期限")
 
 
 async def give_feedback(world: World, tg_id: int, code: str, text: str) -> None:

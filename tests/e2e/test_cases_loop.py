@@ -13,6 +13,7 @@ from tests.e2e.case_steps import (
     PIANQU_LEADER,
     STREET_LEADER,
     accept_and_assign,
+    accept_and_transfer,
     card,
     case_row,
     events,
@@ -117,13 +118,8 @@ async def test_a_transfer_answered_by_the_department(world: World) -> None:
     await set_chat(world, dept_code="XFDD", chat_id=group.id)
     code = await report(world)
     leader = world.user(PIANQU_LEADER)
-    first = await card(leader, code, "已上报")
-    await press_on(leader, first, "立案")
-    accepted = await card(leader, code, "已立案")
-    await press_on(leader, accepted, "移交")
-    await leader.expect_reply(contains="请选择职能部门")
-    await tap(leader, "区消防大队")
-    await leader.expect_reply(contains="确认后填写移交说明")
+    deadline = await accept_and_transfer(world, code, PIANQU_LEADER, "区消防大队")
+    assert "确认后填写移交说明" in deadline.text
     await tap(leader, "确认")
     await leader.expect_reply(contains="移交说明")
     await leader.send("占用消防通道，需消防部门执法")

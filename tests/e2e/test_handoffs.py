@@ -16,6 +16,9 @@ from tests.e2e.case_steps import (
     GUARD2,
     GUARD2_LABEL,
     PIANQU_LEADER,
+    accept,
+    accept_and_transfer,
+    assign,
     card,
     case_row,
     crafted_press,
@@ -45,15 +48,6 @@ async def retired(u: Any, old: Any) -> None:
     assert msg.button_texts == []
 
 
-async def assign(leader: Any, on: Any, label: str) -> None:
-    await press_on(leader, on, "派遣")
-    await leader.expect_reply(contains="请选择承办人")
-    await tap(leader, label)
-    await leader.expect_reply(contains="整改期限")
-    await tap(leader, "确认")
-    await leader.expect_reply(contains="当前状态：已派遣")
-
-
 async def told(world: World, tg_id: int, says: str) -> None:
     """The reporter hears of the step in private."""
     await world.user(tg_id).expect_reply(contains=says)
@@ -63,11 +57,10 @@ async def test_each_hand_off_is_a_new_card_and_the_old_one_goes_quiet(world: Wor
     world.everyone_opened_the_bot()
     code = await report(world)
     leader, guard2 = world.user(PIANQU_LEADER), world.user(GUARD2)
-    leader_card = await card(leader, code, "已上报")
+    leader_card = await accept(world, code, PIANQU_LEADER)  # the first card, edited
 
     # 派遣: the assignee gets a new card with what they must do.
-    await press_on(leader, leader_card, "立案")
-    await assign(leader, await card(leader, code, "已立案"), GUARD2_LABEL)
+    await assign(leader, leader_card, GUARD2_LABEL)
     first = await handed(guard2, "派遣给您", {"签收", "处理反馈", "申请延期"})
     await told(world, GUARD, "已派遣")
 
@@ -140,13 +133,7 @@ async def test_a_transfer_without_a_chat_is_held_then_delivered_once_bound(world
     world.everyone_opened_the_bot()
     code = await report(world)
     leader = world.user(PIANQU_LEADER)
-    first = await card(leader, code, "已上报")
-    await press_on(leader, first, "立案")
-    accepted = await card(leader, code, "已立案")
-    await press_on(leader, accepted, "移交")
-    await leader.expect_reply(contains="请选择职能部门")
-    await tap(leader, "区消防大队")
-    deadline = await leader.expect_reply(contains="整改期限")
+    deadline = await accept_and_transfer(world, code, PIANQU_LEADER, "区消防大队")
     assert "确认后填写移交说明并移交" in deadline.text and "派遣" not in deadline.text
     await leader.send("明天")  # a typed deadline keeps the transfer's wording
     typed = await leader.expect_reply(contains="整改期限")
