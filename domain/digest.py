@@ -9,6 +9,10 @@ database or the clock: `now`, the windows and the zone are passed in.
 Lists that could grow with the city (laggards, unreachable people, 重大 cases) are kept as
 capped samples with exact counts beside them, so a root leader's digest costs the same as a
 building's.
+
+A digest is read only while it carries news (`has_news`): a subtree with no case open or
+moved today, no patrol quota and nobody behind says nothing, and its leader gets no digest
+that day; a child grid with nothing to say is left out of its parent's rows.
 """
 
 from __future__ import annotations
@@ -67,14 +71,22 @@ _PERIOD_INDEX = {"day": 0, "week": 1, "month": 2}
 
 
 class DoneCounts(NamedTuple):
-    """Counted patrols of one person × grid × role since the start of each current window."""
+    """Counted patrols of one person × grid × role since the start of each current window;
+    the `joint_*` part of them were walked as a roster companion of someone else's patrol
+    (credited when the deployment counts companions)."""
 
     day: int = 0
     week: int = 0
     month: int = 0
+    joint_day: int = 0
+    joint_week: int = 0
+    joint_month: int = 0
 
     def of(self, period: str) -> int:
         return self[_PERIOD_INDEX[period]]
+
+    def joint(self, period: str) -> int:
+        return self[3 + _PERIOD_INDEX[period]]
 
 
 _NONE_DONE = DoneCounts()
@@ -112,8 +124,8 @@ class Snapshot:
     flagged: Mapping[int, int] = field(default_factory=dict)
     closure: Mapping[int, tuple[int, int]] = field(default_factory=dict)
     """grid id -> (closed this month with a deadline, of which on time)."""
-    waiting: Mapping[tuple[int, str], int] = field(default_factory=dict)
-    """(grid id, status) -> open cases in that status, for REPORTED / ACCEPTED / FEEDBACK."""
+    open_cases: Mapping[tuple[int, str], int] = field(default_factory=dict)
+    """(grid id, status) -> open cases in that status."""
     critical: tuple[NamedCase, ...] = ()
 
 
@@ -135,6 +147,10 @@ class Laggard:
     role_label: str
     pace: Pace
     window: PeriodWindow
+
+
+Behind = tuple[int, int, str]
+"""Someone behind their patrol pace: (person id, grid id, role label)."""
 
 
 class _Paces:
@@ -161,10 +177,15 @@ class GridStats:
 
     required: int = 0
     done: int = 0
-    expected: int = 0
+    due: int = 0
+    """Patrols due by now (`Pace.due`): never 0 while someone here is behind."""
+    joint: int = 0
+    """Of `done`, the patrols credited as a roster companion (联合巡查)."""
     behind: int = 0
-    behind_own: list[tuple[int, str]] = field(default_factory=list)  # (person, role label)
+    behind_own: list[Behind] = field(default_factory=list)
+    behind_sample: list[Behind] = field(default_factory=list)
     flagged: int = 0
+    open: int = 0
     unreachable: int = 0
     unreachable_sample: list[int] = field(default_factory=list)
     cases: dict[Severity | str, list[int]] = field(default_factory=dict)
@@ -181,9 +202,15 @@ class GridStats:
         """Add `other`'s subtree figures (not its `behind_own`, which names its own people)."""
         self.required += other.required
         self.done += other.done
-        self.expected += other.expected
-        self.behind += other.behind
+        self.due += other.due
+        self.joint += other.joint
+        if other.behind:
+            self.behind += other.behind
+            room = SAMPLE - len(self.behind_sample)
+            if room > 0:
+                self.behind_sample.extend(other.behind_sample[:room])
         self.flagged += other.flagged
+        self.open += other.open
         self.closed_with_deadline += other.closed_with_deadline
         self.closed_on_time += other.closed_on_time
         if other.unreachable:
@@ -256,11 +283,17 @@ def roll_up(
         if h.quota_period and h.quota_count:
             p = paces.of(snapshot, h)
             stats.required += p.quota
-            stats.done += min(p.done, p.quota)
-            stats.expected += p.expected
+            counted = min(p.done, p.quota)
+            stats.done += counted
+            stats.due += p.due
+            joint = snapshot.done.get((h.person_id, h.grid_id, h.role_id), _NONE_DONE)
+            stats.joint += min(joint.joint(h.quota_period), counted)
             if p.needs_nag:
                 stats.behind += 1
-                stats.behind_own.append((h.person_id, h.role_label))
+                lag = (h.person_id, h.grid_id, h.role_label)
+                stats.behind_own.append(lag)
+                if len(stats.behind_sample) < SAMPLE:
+                    stats.behind_sample.append(lag)
         if h.is_leader:
             if h.person_id not in leaders[h.grid_id]:
                 leaders[h.grid_id].append(h.person_id)
@@ -286,6 +319,9 @@ def roll_up(
     for gid, count in snapshot.flagged.items():
         if gid in own:
             own[gid].flagged += count
+    for (gid, _status), count in snapshot.open_cases.items():
+        if gid in own:
+            own[gid].open += count
     for gid, (closed, on_time) in snapshot.closure.items():
         if gid in own:
             own[gid].closed_with_deadline += closed
@@ -315,7 +351,6 @@ def roll_up(
 class ChildLine:
     grid: GridNode
     stats: GridStats
-    behind_deeper: int
 
 
 @dataclass
@@ -326,8 +361,26 @@ class LeaderDigest:
     tops: list[GridNode]
     totals: GridStats
     children: list[ChildLine]
-    behind_named: list[tuple[int, int, str]]  # (person, grid, role label)
+    behind_named: list[Behind]
+    """Who is behind, nearest first: the people of the led grids and of their child grids,
+    then a sample from further down (`totals.behind` counts them all)."""
     waiting: dict[str, int]  # status -> count in the grids this person leads
+    grids: Mapping[int, GridNode] = field(default_factory=dict)
+    """Every grid of the roll-up, by id (to name where a laggard is)."""
+
+
+def grid_has_news(s: GridStats) -> bool:
+    """Whether a subtree has anything to say today: a case open, or new, accepted, closed,
+    escalated today or overdue; a patrol quota to report against; someone behind; a flagged
+    check-in; someone the bot cannot reach. Rows of 0/0 and nothing else are not news."""
+    if s.required or s.behind or s.open or s.critical or s.flagged or s.unreachable:
+        return True
+    return any(any(counts) for counts in s.cases.values())
+
+
+def has_news(d: LeaderDigest) -> bool:
+    """Whether a leader's digest is worth a message today (else none is sent)."""
+    return grid_has_news(d.totals) or any(d.waiting.values())
 
 
 def _tops(grid_ids: Iterable[int], grids: Mapping[int, GridNode]) -> list[int]:
@@ -375,27 +428,45 @@ def digest_for(rolled: RolledUp, snapshot: Snapshot, person_id: int) -> LeaderDi
         for top in tops:
             totals.merge(rolled.subtree[top])
     lines: list[ChildLine] = []
-    named: list[tuple[int, int, str]] = []
+    named: list[Behind] = []
+    deeper: list[Behind] = []
     for top in tops:
-        named.extend((p, top, label) for p, label in rolled.own[top].behind_own)
+        named.extend(rolled.own[top].behind_own)
         for child in rolled.children.get(top, ()):
             sub = rolled.subtree[child]
-            own = rolled.own[child]
-            lines.append(ChildLine(rolled.grids[child], sub, sub.behind - own.behind))
-            named.extend((p, child, label) for p, label in own.behind_own)
+            if grid_has_news(sub):
+                lines.append(ChildLine(rolled.grids[child], sub))
+            named.extend(rolled.own[child].behind_own)
+            if len(deeper) < SAMPLE:
+                deeper.extend(lag for lag in sub.behind_sample if lag[1] != child)
     lines.sort(key=rank_key)
     waiting = dict.fromkeys(WAITING_STATUSES, 0)
     for gid in led:
         for status in WAITING_STATUSES:
-            waiting[status] += snapshot.waiting.get((gid, status), 0)
+            waiting[status] += snapshot.open_cases.get((gid, status), 0)
     return LeaderDigest(
         person_id=person_id,
         tops=[rolled.grids[t] for t in tops],
         totals=totals,
         children=lines,
-        behind_named=named,
+        behind_named=named + deeper[:SAMPLE],
         waiting=waiting,
+        grids=rolled.grids,
     )
+
+
+def everyone_behind(rolled: RolledUp, d: LeaderDigest) -> list[Behind]:
+    """Every laggard `d.totals.behind` counts, nearest first (the digest's full list).
+
+    Walks the whole of the leader's subtrees: meant for a snapshot narrowed to them (one
+    leader's full list), not for the city's."""
+    out: list[Behind] = []
+    level = [g.id for g in d.tops]
+    while level:
+        for gid in level:
+            out.extend(rolled.own[gid].behind_own)
+        level = [c for gid in level for c in rolled.children.get(gid, ())]
+    return out
 
 
 def windows_at(now: datetime, tz: tzinfo) -> dict[str, PeriodWindow]:

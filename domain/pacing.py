@@ -14,7 +14,18 @@ From it:
 - ``urgent``: ``left > 0 and left >= days_left`` (``days_left`` includes today) — the person
   must patrol on every remaining day (or more) to make it. A window that has ended has no
   days left and is never urgent; it is either met or fell short;
-- ``needs_nag`` = ``behind or urgent`` while the window is open.
+- ``needs_nag`` = ``behind or urgent`` while the window is open;
+- ``due``: the least a person should have done by now not to be chased, the larger of
+  ``expected`` and ``count - days_left + 1`` (what keeps them out of ``urgent``). So
+  ``needs_nag`` is exactly ``done < due``, and a figure "due by now" summed over people is
+  never 0 while someone among them is chased (a daily quota not yet done today is due today,
+  although nothing is *expected* of it before midnight).
+
+Who hears of a shortfall (``shortfall_recipients``): the person's leaders, walking up from
+the grid where the quota fell short. A person never reports to themselves nor to their
+peers: someone who leads that grid is answered for by the level above, so a grid's only
+leader, or a leader whose co-leaders are all short too, is still heard by someone. Only at
+the top, with nobody above, do the co-leaders who met their own quota hear it.
 
 So a daily quota not yet done today is always urgent (one patrol left, one day left), a
 5-a-month quota is first "behind" once a fifth of the month has passed, and a weekly quota
@@ -23,12 +34,20 @@ of 1 becomes urgent on Sunday.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from domain.periods import PeriodWindow, completed_local_days, days_left, local_day_count
 
-__all__ = ["Pace", "expected_by_now", "fell_short", "pace", "shortfall"]
+__all__ = [
+    "Pace",
+    "expected_by_now",
+    "fell_short",
+    "pace",
+    "shortfall",
+    "shortfall_recipients",
+]
 
 
 def _check_counts(count: int, done: int) -> None:
@@ -80,8 +99,15 @@ class Pace:
         return not self.closed and self.left > 0 and self.left >= self.days_left
 
     @property
+    def due(self) -> int:
+        """Patrols that should be done by now not to be chased (the quota once closed)."""
+        if self.closed:
+            return self.quota
+        return max(self.expected, self.quota - self.days_left + 1, 0)
+
+    @property
     def needs_nag(self) -> bool:
-        return not self.closed and (self.behind or self.urgent)
+        return not self.closed and self.done < self.due
 
     @property
     def fell_short(self) -> bool:
@@ -114,3 +140,22 @@ def shortfall(count: int, done: int) -> int:
     """How many patrols are missing from a quota (0 when met or exceeded)."""
     _check_counts(count, done)
     return max(count - done, 0)
+
+
+def shortfall_recipients(
+    person_id: int, chain: Sequence[Sequence[int]], short: Collection[int] = ()
+) -> list[int]:
+    """Who is told that ``person_id`` ended a window short of their quota.
+
+    ``chain``: the leaders of the grid where the quota fell short, then of each grid above
+    it, the root last (a level without a leader is an empty list). ``short``: the people who
+    ended the same window short themselves. The first level that has a leader other than
+    the person, and where the person is not a leader, is told; with nobody above, the
+    person's co-leaders who are not short themselves."""
+    for leaders in chain:
+        if person_id in leaders:
+            continue  # peers and oneself: the level above answers for a leader
+        if leaders:
+            return list(leaders)
+    own = chain[0] if chain else ()
+    return [p for p in own if p != person_id and p not in short]

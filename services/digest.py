@@ -6,7 +6,11 @@ Both load the same grouped snapshot (`storage/digest.py`), roll it up over the t
 digest will say.
 
 A digest fits one message (4096 characters): lists are cut to a few names and end with
-"+N more" and a button that sends the full lists as a file.
+"+N more" and a button that sends the full lists as a file; the names shown and the "+N"
+add up to the count above them, and the file names everyone counted.
+
+A digest is sent only when it carries news (`domain.digest.has_news`): a leader whose subtree
+has nothing to say gets no message that day, and `/today` tells them so.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.cases import Severity
 from domain.digest import (
     CASE_FIELDS,
+    ChildLine,
     GridStats,
     LeaderDigest,
     RolledUp,
     Snapshot,
     digest_for,
+    everyone_behind,
+    has_news,
     roll_up,
     windows_at,
 )
@@ -136,7 +143,10 @@ def render(
     cap: int = 10,
     memo: CaseLinesMemo | None = None,
 ) -> Rendered:
-    """The digest as HTML text and an inline keyboard, at most `MAX_TEXT` characters."""
+    """The digest as HTML text and an inline keyboard, at most `MAX_TEXT` characters; for a
+    digest without news (`/today` on a quiet day), the line saying there is nothing."""
+    if not has_news(d):
+        return Rendered(_quiet_text(d, t=t, lang=lang, day=day), None, False)
     for limit in (cap, 5, 3, 1, 0):
         text, truncated = _render_text(d, snapshot, t=t, lang=lang, day=day, cap=limit, memo=memo)
         if len(text) <= MAX_TEXT:
@@ -145,6 +155,15 @@ def render(
         text, truncated = text[: MAX_TEXT - 1] + "…", True
     markup = _markup(d, t=t, buttons=buttons, lang=lang, truncated=truncated)
     return Rendered(text, markup, truncated)
+
+
+def _title(d: LeaderDigest, *, t: Texts, lang: str, day: str) -> str:
+    grids = "、".join(quote(g.name) for g in d.tops)
+    return t("digest.title", lang, day=day, grids=grids)
+
+
+def _quiet_text(d: LeaderDigest, *, t: Texts, lang: str, day: str) -> str:
+    return "\n".join([_title(d, t=t, lang=lang, day=day), "", t("digest.nothing_to_report", lang)])
 
 
 def _render_text(
@@ -158,8 +177,7 @@ def _render_text(
     memo: CaseLinesMemo | None = None,
 ) -> tuple[str, bool]:
     """The digest's text with at most `cap` names a list, and whether a list was cut."""
-    grids = "、".join(quote(g.name) for g in d.tops)
-    out = [t("digest.title", lang, day=day, grids=grids), ""]
+    out = [_title(d, t=t, lang=lang, day=day), ""]
     out += _case_lines(t, lang, d.totals, memo)
     truncated = False
     for lines, cut in (
@@ -190,50 +208,50 @@ def _critical_section(t: Texts, lang: str, s: GridStats, cap: int) -> Section:
 
 
 def _patrol_section(t: Texts, lang: str, d: LeaderDigest, cap: int) -> Section:
-    """The subtree's patrols against the quota, then each child grid's (at least 3 shown)."""
+    """The subtree's patrols against the quota (none without a quota: no "0/0"), then each
+    child grid that has news (at least 3 shown)."""
     s = d.totals
-    out = [
-        "",
-        t(
-            "digest.patrols",
-            lang,
-            done=s.done,
-            required=s.required,
-            expected=s.expected,
-            rate=_pct(s.completion),
-        ),
-    ]
+    out = [""]
+    if s.required:
+        rate = _pct(s.completion)
+        out.append(
+            t("digest.patrols", lang, done=s.done, required=s.required, due=s.due, rate=rate)
+        )
+    if s.joint:
+        out.append(t("digest.joint", lang, n=s.joint))
     if not d.children:
         return out, False
     out.append(t("digest.children_head", lang))
     for rank, line in enumerate(d.children[: max(cap, 3)], start=1):
-        c = line.stats
-        out.append(
-            t(
-                "digest.child_line",
-                lang,
-                rank=rank,
-                name=quote(line.grid.name),
-                done=c.done,
-                required=c.required,
-                expected=c.expected,
-                on_time=_pct(c.on_time_rate),
-                overdue=c.case_total(3),
-                behind=c.behind,
-            )
-        )
+        out.append(_child_line(t, lang, rank, line))
     hidden = len(d.children) - max(cap, 3)
     return out + _more(t, lang, hidden), hidden > 0
 
 
+def _child_line(t: Texts, lang: str, rank: int, line: ChildLine) -> str:
+    c = line.stats
+    common = {
+        "rank": rank,
+        "name": quote(line.grid.name),
+        "on_time": _pct(c.on_time_rate),
+        "overdue": c.case_total(3),
+        "open": c.open,
+    }
+    if not c.required:
+        return t("digest.child_line_no_quota", lang, **common)
+    figures = {"done": c.done, "required": c.required, "due": c.due, "behind": c.behind}
+    return t("digest.child_line", lang, **common, **figures)
+
+
 def _behind_section(t: Texts, lang: str, d: LeaderDigest, snapshot: Snapshot, cap: int) -> Section:
-    """Who is behind their patrol pace: named in the leader's own grids, counted deeper."""
+    """Who is behind their patrol pace, nearest first; the names shown and "N more" add up to
+    the count (the rest are in the full list)."""
     if not d.totals.behind:
         return [], False
     out = ["", t("digest.behind", lang, n=d.totals.behind)]
     shown = d.behind_named[:cap]
     for person_id, grid_id, role in shown:
-        grid = next((g for g in d.tops if g.id == grid_id), None) or _grid(d, grid_id)
+        grid = d.grids.get(grid_id)
         out.append(
             t(
                 "digest.behind_line",
@@ -243,13 +261,9 @@ def _behind_section(t: Texts, lang: str, d: LeaderDigest, snapshot: Snapshot, ca
                 grid=quote(grid.name) if grid else "",
             )
         )
-    hidden = len(d.behind_named) - len(shown)
-    out += _more(t, lang, hidden)
-    for line in d.children:
-        if line.behind_deeper:
-            out.append(
-                t("digest.behind_deeper", lang, name=quote(line.grid.name), n=line.behind_deeper)
-            )
+    hidden = d.totals.behind - len(shown)
+    if hidden > 0:
+        out.append(t("digest.more_people", lang, n=hidden))
     return out, hidden > 0
 
 
@@ -273,13 +287,6 @@ def _waiting_line(t: Texts, lang: str, d: LeaderDigest) -> str:
         accepted=d.waiting.get("accepted", 0),
         feedback=d.waiting.get("feedback", 0),
     )
-
-
-def _grid(d: LeaderDigest, grid_id: int) -> Any:
-    for line in d.children:
-        if line.grid.id == grid_id:
-            return line.grid
-    return None
 
 
 def _markup(
@@ -375,8 +382,11 @@ async def compute_and_render(
 @dataclass(frozen=True)
 class DigestRun:
     leaders: int
+    """Leaders whose digest carries news today."""
     queued: int
     rendered: list[tuple[int, Rendered]]
+    quiet: int = 0
+    """Leaders with nothing to report: no digest for them today."""
 
 
 def memoized(t: Texts) -> Texts:
@@ -397,6 +407,7 @@ def memoized(t: Texts) -> Texts:
 def render_all(
     computed: Computed, *, t: Texts, buttons: DigestButtons, default_language: str, day: str
 ) -> list[tuple[int, Rendered]]:
+    """The day's digests of every leader whose subtree has news (the others get none)."""
     out = []
     t = memoized(t)
     memo: CaseLinesMemo = {}
@@ -404,7 +415,7 @@ def render_all(
     for person_id in sorted(computed.rolled.led):
         d = digest_for(computed.rolled, snap, person_id)
         person = snap.people.get(person_id)
-        if d is None or person is None:
+        if d is None or person is None or not has_news(d):
             continue
         lang = person.language or default_language
         rendered = render(d, snap, t=t, buttons=buttons, lang=lang, day=day, memo=memo)
@@ -434,7 +445,8 @@ async def run_digests(
         queued = await queue_digests(
             session, computed, rendered, now=now, day=day_label(now, tz), quiet=quiet, tz=tz
         )
-    return DigestRun(len(rendered), queued, rendered)
+    nothing = len(computed.rolled.led) - len(rendered)
+    return DigestRun(len(rendered), queued, rendered, nothing)
 
 
 async def queue_digests(
@@ -510,8 +522,8 @@ async def full_lists(
     if d is None:
         return None
     names = {g.id: g.name for g in snap.grids}
-    out = [t("digest.full_behind", lang)]
-    for person, grid, role in d.behind_named:
+    out = [t("digest.full_behind", lang, n=d.totals.behind)]
+    for person, grid, role in everyone_behind(computed.rolled, d):
         p = snap.people.get(person)
         out.append(f"{p.name if p else person}\t{role}\t{names.get(grid, '')}")
     out += ["", t("digest.full_children", lang)]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +27,17 @@ from domain.digest import (
     Snapshot,
 )
 from domain.periods import PeriodWindow
-from storage.models import Case, CaseEvent, Delivery, Grid, Membership, Patrol, Person, Role
+from storage.models import (
+    Case,
+    CaseEvent,
+    Delivery,
+    Deployment,
+    Grid,
+    Membership,
+    Patrol,
+    Person,
+    Role,
+)
 
 CRITICAL_NAMES = (Severity.CRITICAL.value, "重大")
 _UNDER_DEADLINE = [s.value for s in UNDER_DEADLINE]
@@ -96,28 +106,93 @@ async def people(
     return {r[0]: PersonInfo._make(r) for r in (await _core(session, query)).all()}
 
 
+def _companion_ids(dialect: str) -> tuple[Any, Any]:
+    """The companions a patrol records (`services.patrols.COMPANIONS_KEY` in its checklist
+    JSON) as a table joined beside it, and the person id of each (None for a typed name)."""
+    if dialect == "postgresql":
+        rows = func.json_array_elements(col(Patrol.checklist)["companions"])
+        j = rows.table_valued("value").lateral("companion")
+        return j, cast(j.c.value.op("->>")("person_id"), Integer)
+    j = func.json_each(col(Patrol.checklist), "$.companions").table_valued("value")
+    j = j.alias("companion")
+    return j, func.json_extract(j.c.value, "$.person_id")
+
+
+def _credits(since: datetime, now: datetime, paths: Sequence[str] | None, dialect: str) -> Any:
+    """Patrols as credits: (person, grid, role, started_at, joint). A counted patrol credits
+    its walker; when the deployment counts companions (`Deployment.patrol_companions_count`,
+    read inside the statement, so SQL skips this half when it is off), it also credits each
+    companion on the roster of the patrol's grid, in every role they hold there (joint = 1).
+    """
+    started = col(Patrol.started_at)
+    window = (col(Patrol.counted).is_(True), started >= since, started <= now)
+    walkers: Any = select(
+        col(Patrol.person_id),
+        col(Patrol.grid_id),
+        col(Patrol.role_id),
+        started.label("started_at"),
+        literal(0).label("joint"),
+    ).where(*window)
+    walkers = _restrict(walkers, col(Patrol.grid_id), paths)
+    counts = (
+        select(col(Deployment.patrol_companions_count))
+        .where(col(Deployment.id) == 1)
+        .scalar_subquery()
+    )
+    companion, person_id = _companion_ids(dialect)
+    companions = (
+        select(
+            col(Membership.person_id),
+            col(Patrol.grid_id),
+            col(Membership.role_id),
+            started,
+            literal(1),
+        )
+        .select_from(Patrol)
+        .join(companion, true())
+        .join(
+            Membership,
+            and_(
+                col(Membership.person_id) == person_id,
+                col(Membership.grid_id) == col(Patrol.grid_id),
+                col(Membership.person_id) != col(Patrol.person_id),
+            ),
+        )
+        .where(counts == true(), *window)
+    )
+    companions = _restrict(companions, col(Patrol.grid_id), paths)
+    return union_all(walkers, companions).subquery("credit")
+
+
 def _done_query(
-    windows: dict[str, PeriodWindow], now: datetime, paths: Sequence[str] | None
+    windows: dict[str, PeriodWindow],
+    now: datetime,
+    paths: Sequence[str] | None,
+    dialect: str,
 ) -> Any:
     day, week, month = windows["day"].start, windows["week"].start, windows["month"].start
-    started = col(Patrol.started_at)
+    credit = _credits(min(week, month), now, paths, dialect)
+    started, joint = credit.c.started_at, credit.c.joint == 1
 
-    def since(start: datetime, name: str) -> Any:
-        return func.sum(case((started >= start, 1), else_=0)).label(name)
+    def since(start: datetime, name: str, *, joint_only: bool = False) -> Any:
+        cond = and_(started >= start, joint) if joint_only else started >= start
+        return func.sum(case((cond, 1), else_=0)).label(name)
 
-    query = (
-        select(
-            col(Patrol.person_id),
-            col(Patrol.grid_id),
-            col(Patrol.role_id),
-            since(day, "day"),
-            since(week, "week"),
-            since(month, "month"),
-        )
-        .where(col(Patrol.counted).is_(True), started >= min(week, month), started <= now)
-        .group_by(col(Patrol.person_id), col(Patrol.grid_id), col(Patrol.role_id))
+    key = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
+    query = select(
+        *key,
+        since(day, "day"),
+        since(week, "week"),
+        since(month, "month"),
+        since(day, "joint_day", joint_only=True),
+        since(week, "joint_week", joint_only=True),
+        since(month, "joint_month", joint_only=True),
     )
-    return _restrict(query, col(Patrol.grid_id), paths)
+    return query.group_by(*key)
+
+
+async def _dialect(session: AsyncSession) -> str:
+    return (await session.connection()).dialect.name
 
 
 async def members(
@@ -128,7 +203,7 @@ async def members(
 ) -> tuple[dict[int, PersonInfo], list[Holding], dict[tuple[int, int, int], DoneCounts]]:
     """`people`, `holdings` and `patrol_done` in ONE statement: a row per membership with its
     role, its person and its patrol counts (a left join on the grouped patrols)."""
-    done = _done_query(windows, now, paths).subquery("done")
+    done = _done_query(windows, now, paths, await _dialect(session)).subquery("done")
     query = (
         select(
             col(Membership.id),
@@ -146,6 +221,9 @@ async def members(
             done.c.day,
             done.c.week,
             done.c.month,
+            done.c.joint_day,
+            done.c.joint_week,
+            done.c.joint_month,
         )
         .join(Role, col(Role.id) == col(Membership.role_id))
         .join(Person, col(Person.id) == col(Membership.person_id))
@@ -168,7 +246,7 @@ async def members(
             people_[person_id] = PersonInfo(person_id, r[8], r[9], r[10], r[11])
         holdings_.append(Holding._make(r[:8]))
         if r[12] is not None:
-            done_[(person_id, r[2], r[3])] = DoneCounts(int(r[12]), int(r[13]), int(r[14]))
+            done_[(person_id, r[2], r[3])] = DoneCounts._make(map(int, r[12:18]))
     return people_, holdings_, done_
 
 
@@ -179,9 +257,9 @@ async def patrol_done(
     paths: Sequence[str] | None = None,
 ) -> dict[tuple[int, int, int], DoneCounts]:
     """Counted patrols per person × grid × role in the current day, week and month."""
-    query = _done_query(windows, now, paths)
+    query = _done_query(windows, now, paths, await _dialect(session))
     return {
-        (r[0], r[1], r[2]): DoneCounts(int(r[3]), int(r[4]), int(r[5]))
+        (r[0], r[1], r[2]): DoneCounts._make(map(int, r[3:9]))
         for r in (await _core(session, query)).all()
     }
 
@@ -259,12 +337,12 @@ async def closure(
     return {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in (await _core(session, query)).all()}
 
 
-async def waiting(
+async def open_cases(
     session: AsyncSession, paths: Sequence[str] | None = None
 ) -> dict[tuple[int, str], int]:
-    """(grid id, status) -> open cases, for the statuses that wait on a leader: one row per
-    grid, a column per status."""
-    wanted = [CaseStatus.REPORTED.value, CaseStatus.ACCEPTED.value, CaseStatus.FEEDBACK.value]
+    """(grid id, status) -> open cases: one row per grid, a column per open status (those
+    that wait on a leader, REPORTED / ACCEPTED / FEEDBACK, among them)."""
+    wanted = sorted(_OPEN)
     status = col(Case.status)
     query = (
         select(col(Case.grid_id), *(func.sum(case((status == w, 1), else_=0)) for w in wanted))
@@ -312,7 +390,7 @@ async def load_snapshot(
         cases=tuple(await case_rows(session, windows["day"], now, paths)),
         flagged=await flagged_patrols(session, windows["day"], paths),
         closure=await closure(session, windows["month"], paths),
-        waiting=await waiting(session, paths),
+        open_cases=await open_cases(session, paths),
         critical=tuple(await critical_cases(session, now, paths)),
     )
 

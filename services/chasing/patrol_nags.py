@@ -1,5 +1,7 @@
 """Patrols: a daily nag to everyone behind the pace of their quota, and the leader told who
-ended a finished window (yesterday, last week, last month) short of it."""
+ended a finished window (yesterday, last week, last month) short of it: the person's own
+grid's leaders, or for someone who leads that grid, the level above
+(`domain.pacing.shortfall_recipients`), so no shortfall goes untold."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from aiogram import html
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.digest import Holding, windows_at
-from domain.pacing import fell_short, pace
+from domain.pacing import fell_short, pace, shortfall_recipients
 from domain.periods import PeriodWindow, previous_window
 from services.chasing.job import Pusher, Tree
 from storage import digest as q
@@ -79,7 +81,7 @@ async def _shortfalls(
     windows: dict[str, PeriodWindow],
 ) -> None:
     """Windows that ended at today's local midnight: yesterday always, last week on Mondays,
-    last month on the 1st. Whoever ended one short is named to their nearest leaders."""
+    last month on the 1st. Whoever ended one short is named to the leaders they answer to."""
     now, tz, t = push.now, push.rules.tz, push.t
     today = now.astimezone(tz).date().isoformat()
     ended: dict[str, PeriodWindow] = {}
@@ -94,7 +96,8 @@ async def _shortfalls(
         {p: ended.get(p, windows[p]) for p in windows},
         windows["day"].start - timedelta(microseconds=1),
     )
-    short: dict[int, list[str]] = defaultdict(list)
+    fell: list[tuple[Holding, int]] = []
+    short_people: dict[str, set[int]] = defaultdict(set)  # per period
     for h in holdings:
         quota_period = h.quota_period
         if not quota_period or quota_period not in ended or not h.quota_count:
@@ -103,11 +106,15 @@ async def _shortfalls(
             continue
         counts = prev_done.get((h.person_id, h.grid_id, h.role_id))
         n = counts.of(quota_period) if counts else 0
-        if not fell_short(h.quota_count, n, ended[quota_period], now):
-            continue
-        for leader in tree.nearest_leaders(h.grid_id):
-            if leader == h.person_id:
-                continue
+        if fell_short(h.quota_count, n, ended[quota_period], now):
+            fell.append((h, n))
+            short_people[quota_period].add(h.person_id)
+    short: dict[int, list[str]] = defaultdict(list)
+    for h, n in fell:
+        quota_period = h.quota_period
+        assert quota_period is not None
+        chain = [tree.leaders.get(g, []) for g in tree.ancestors(h.grid_id)]
+        for leader in shortfall_recipients(h.person_id, chain, short_people[quota_period]):
             lang = push.lang(leader)
             person = tree.people.get(h.person_id)
             short[leader].append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Text
+from sqlalchemy import BigInteger, Column, Text, false
 from sqlmodel import Field, SQLModel
 
 from storage.models._columns import json_dict, json_list, stamped_now
@@ -20,7 +20,7 @@ class Deployment(SQLModel, table=True):
     tg_id_start: int = Field(default=900000000, sa_column=Column(BigInteger, nullable=False))
     levels: list[str] = json_list()
     checklist: list[str] = json_list()
-    categories: list[str] = json_list()
+    categories: list[Any] = json_list()  # domain.categories.to_stored; older: bare labels
     severities: dict[str, Any] = json_dict()
     digest_time: str = Field(default="18:00", max_length=5)
     nag_time: str = Field(default="09:30", max_length=5)
@@ -29,6 +29,10 @@ class Deployment(SQLModel, table=True):
     overdue_escalate_working_days: int = 2
     accept_remind_hours: int = 2
     accept_escalate_hours: int = 24
+    patrol_companions_count: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
+    """A joint patrol (联合巡查) counts for its companions on the roster too."""
 
 
 class FsmRecord(SQLModel, table=True):

@@ -238,11 +238,13 @@ async def test_a_week_of_chasing(world: World) -> None:
 
     # figures: the LH-01-1 leader's digest on Thursday 03-12
     digest = next(d for d in ours if d.key == f"digest:{leader['LH-01-1'][0].id}:2026-03-12")
-    assert "完成 1/2（50%），按进度应完成 0" in digest.text
+    # X's daily patrol is due today: "due by now" counts it, so it is never 0 beside
+    # "1 behind" (issue 12 pt 11; it said 按进度应完成 0)
+    assert "完成 1/2（50%），按进度应完成 2" in digest.text
     assert guard_x.name in digest.text
     assert "【巡查落后】1 人" in digest.text
     # the district's digest on Saturday 03-14: K and R escalated that day, both at the root's
     # subtree; K overdue no more (it is back to 已立案 at LH-02)
     q_digest = next(d for d in ours if d.key == f"digest:{leader['Q'][0].id}:2026-03-14")
-    assert "上报 2" in q_digest.text
+    assert "逐级上报 2" in q_digest.text  # says what it counts (issue 12 pt 11; was "上报 2")
     assert "待立案 1" in q_digest.text  # R now waits at the root

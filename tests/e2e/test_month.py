@@ -287,35 +287,43 @@ async def test_a_month_of_chasing(fast_notifier: None, world: World) -> None:
     def digest(code: str, day: date, i: int = 0) -> str:
         return digests[f"digest:{leader[code][i].id}:{day.isoformat()}"].text
 
-    # LH-01-1 on Sunday 03-08: two guards, X did nothing
+    # LH-01-1 on Sunday 03-08: two guards, X did nothing. Both daily patrols are due today
+    # (issue 12 pt 11: "due by now" is never 0 beside "1 behind"; it said 按进度应完成 0)
     text = digest("LH-01-1", date(2026, 3, 8))
-    assert "【巡查】完成 1/2（50%），按进度应完成 0" in text
+    assert "【巡查】完成 1/2（50%），按进度应完成 2" in text
     assert "【巡查落后】1 人：" in text and f"• {x.name}（林和东第1片区 保安巡查员）" in text
     # ...and on Monday 03-09 all is well
     text = digest("LH-01-1", date(2026, 3, 9))
-    assert "【巡查】完成 2/2（100%），按进度应完成 0" in text and "巡查落后" not in text
+    assert "【巡查】完成 2/2（100%），按进度应完成 2" in text and "巡查落后" not in text  # pt 11
 
     # LH-01 on Sunday 03-22: S (month, done), P (week, 0 of 1), 4 guards (X missing).
-    # Expected by now: 1 * 21 // 31 = 0, 1 * 6 // 7 = 0, daily 0.
+    # Expected by now: 1 * 21 // 31 = 0, 1 * 6 // 7 = 0, daily 0; due by now (issue 12
+    # pt 11, what keeps one from being chased): S 0 (10 days left), P 1 (its last day), each
+    # guard 1 (today's) = 5 (it said 0 beside "2 behind")
     text = digest("LH-01", date(2026, 3, 22))
-    assert "【巡查】完成 4/6（67%），按进度应完成 0" in text
+    assert "【巡查】完成 4/6（67%），按进度应完成 5" in text
     assert "【巡查落后】2 人：" in text
     assert f"• {p_.name}（林和东社区 社区民警）" in text
     assert f"• {x.name}（林和东第1片区 保安巡查员）" in text
-    assert "1. 林和东第2片区：巡查 2/2（应 0），按期结案率 —，逾期 0，落后 0 人" in text
-    assert "2. 林和东第1片区：巡查 1/2（应 0），按期结案率 —，逾期 0，落后 1 人" in text
+    assert "1. 林和东第2片区：巡查 2/2（应 2），按期结案率 —，逾期 0，落后 0 人" in text  # pt 11
+    assert "2. 林和东第1片区：巡查 1/2（应 2），按期结案率 —，逾期 0，落后 1 人" in text
 
-    # the district on 03-31: the street officers named, the community staff counted below
+    # the district on 03-31: the street officers named first, then the community staff
+    # further down (issue 12 pt 11: the names add up to the count; they were only counted,
+    # "林和街道 下级另有 1 人落后")
     for i in (0, 1):
         text = digest("Q", date(2026, 3, 31), i)
         assert "【巡查落后】4 人：" in text
         assert "• 林和安监员（林和街道 街道安监员）" in text
         assert "• 珠玑安监员（珠玑街道 街道安监员）" in text
-        assert "林和街道 下级另有 1 人落后" in text and "珠玑街道 下级另有 1 人落后" in text
+        assert "• 林和西专管员（林和西社区 社区消防专管员）" in text
+        assert "• 珠玑专管员（珠玑社区 社区消防专管员）" in text
+        assert "另有" not in text
         assert "【待我处理】待立案 1 · 待派遣 0 · 待核查 0" in text  # R waits at the root
     # K's climb on 03-11: escalated today in the district's figures; LH-02 must assign it
-    assert "上报 1；当前逾期 0" in digest("Q", date(2026, 3, 11))
-    assert "上报 0；当前逾期 1" in digest("Q", date(2026, 3, 10))  # K overdue since the 6th
+    # "逐级上报" says what it counts (issue 12 pt 11; it said "上报")
+    assert "逐级上报 1；当前逾期 0" in digest("Q", date(2026, 3, 11))
+    assert "逐级上报 0；当前逾期 1" in digest("Q", date(2026, 3, 10))  # K overdue since the 6th
     text = digest("LH-02", date(2026, 3, 11))
     assert "【待我处理】待立案 0 · 待派遣 1 · 待核查 0" in text
     markup: Any = digests[f"digest:{leader['LH-02'][0].id}:2026-03-11"].reply_markup

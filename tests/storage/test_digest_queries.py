@@ -247,7 +247,7 @@ async def test_case_figures_per_grid_and_severity(fire: Database) -> None:
     async with fire.reading() as s:
         rows = {(r.grid_id, r.severity): r[2:] for r in await q.case_rows(s, WINDOWS["day"], NOW)}
         closure = await q.closure(s, WINDOWS["month"])
-        waiting = await q.waiting(s)
+        open_cases = await q.open_cases(s)
         critical = await q.critical_cases(s, NOW)
     # (new, accepted, closed, overdue, escalated)
     assert rows == {
@@ -257,7 +257,14 @@ async def test_case_figures_per_grid_and_severity(fire: Database) -> None:
         (ids["ZJ-01-2"], "critical"): (0, 0, 0, 1, 0),  # D009, transferred and overdue
     }
     assert closure == {g: (2, 1)}  # D003 on time, D006 late; D010 had no deadline
-    assert waiting == {(g, "reported"): 1, (g, "accepted"): 1, (g, "feedback"): 1}
+    assert open_cases == {
+        (g, "reported"): 1,
+        (g, "accepted"): 1,
+        (g, "in_progress"): 1,
+        (g, "assigned"): 1,
+        (g, "feedback"): 1,
+        (ids["ZJ-01-2"], "transferred"): 1,
+    }
     assert [(c.code, c.grid_id, c.description, c.overdue) for c in critical] == [
         ("D009", ids["ZJ-01-2"], "<燃气泄漏>", True)
     ]
@@ -271,7 +278,7 @@ async def test_case_figures_per_grid_and_severity(fire: Database) -> None:
             s, person_id=q_leader.id, now=NOW, tz=TZ, t=t, buttons=BUTTONS, lang="zh"
         )
     assert text is not None
-    assert "今日新增 1，立案 1，结案 1，上报 1；当前逾期 2" in text.text  # D004 and D009
+    assert "今日新增 1，立案 1，结案 1，逐级上报 1；当前逾期 2" in text.text  # D004 and D009
     assert "D009 &lt;燃气泄漏&gt;（已逾期）" in text.text
     assert "【待我处理】暂无" in text.text  # nothing waits at the district itself
 

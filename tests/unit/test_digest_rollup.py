@@ -9,8 +9,9 @@ The tree used below (ids in brackets), with Thursday 2026-03-12 18:00 Shanghai a
     │   └── A2 [5] 社区
     └── B [3] 街道
 
-Daily quota 1: done 0 by 18:00 is behind (urgent: one left, one day left), expected 0.
-Monthly quota 5 on the 12th: 11 of 31 days completed, expected 5 * 11 // 31 = 1.
+Daily quota 1: done 0 by 18:00 is behind (urgent: one left, one day left), expected 0, but
+due 1 (it is due today). Monthly quota 5 on the 12th: 11 of 31 days completed, expected
+5 * 11 // 31 = 1, due 1.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Build:
         cases: tuple[CaseRow, ...] = (),
         flagged: Mapping[int, int] | None = None,
         closure: Mapping[int, tuple[int, int]] | None = None,
-        waiting: Mapping[tuple[int, str], int] | None = None,
+        open_cases: Mapping[tuple[int, str], int] | None = None,
         critical: tuple[NamedCase, ...] = (),
     ) -> Snapshot:
         return Snapshot(
@@ -101,7 +102,7 @@ class Build:
             cases=cases,
             flagged=flagged or {},
             closure=closure or {},
-            waiting=waiting or {},
+            open_cases=open_cases or {},
             critical=critical,
         )
 
@@ -124,47 +125,54 @@ def tree_with_people() -> Build:
 def test_patrol_figures_roll_up_over_the_tree() -> None:
     snap = tree_with_people().snapshot()
     rolled = roll_up(snap, WINDOWS, NOW, TZ)
-    own = {g: (s.required, s.done, s.expected, s.behind) for g, s in rolled.own.items()}
+    own = {g: (s.required, s.done, s.due, s.behind) for g, s in rolled.own.items()}
     assert own == {
         1: (0, 0, 0, 0),
-        2: (6, 1, 1, 1),  # monthly 5 (0 done, 1 expected) + daily 1 (1 done)
-        3: (1, 0, 0, 1),
-        4: (6, 3, 1, 1),  # daily 0/1 behind + monthly 3/5 ahead
-        5: (1, 1, 0, 0),  # two patrols count once
-        6: (2, 0, 0, 2),
+        2: (6, 1, 2, 1),  # monthly 5 (0 done, 1 due) + daily 1 (1 done, 1 due)
+        3: (1, 0, 1, 1),
+        4: (6, 3, 2, 1),  # daily 0/1 behind + monthly 3/5 ahead
+        5: (1, 1, 1, 0),  # two patrols count once
+        6: (2, 0, 2, 2),
     }
-    sub = {g: (s.required, s.done, s.expected, s.behind) for g, s in rolled.subtree.items()}
-    assert sub[6] == (2, 0, 0, 2)
-    assert sub[4] == (8, 3, 1, 3)
-    assert sub[2] == (6 + 8 + 1, 1 + 3 + 1, 1 + 1, 1 + 3)
-    assert sub[1] == (15 + 1, 5, 2, 5)
+    sub = {g: (s.required, s.done, s.due, s.behind) for g, s in rolled.subtree.items()}
+    assert sub[6] == (2, 0, 2, 2)
+    assert sub[4] == (8, 3, 4, 3)
+    assert sub[2] == (6 + 8 + 1, 1 + 3 + 1, 2 + 4 + 1, 1 + 3)
+    assert sub[1] == (15 + 1, 5, 8, 5)
     assert rolled.subtree[1].unreachable == 1
     assert rolled.subtree[1].unreachable_sample == [62]
     assert rolled.subtree[3].unreachable == 0
 
 
-def test_names_for_direct_children_counts_further_down() -> None:
+def test_names_nearest_first_then_further_down() -> None:
     snap = tree_with_people().snapshot()
     rolled = roll_up(snap, WINDOWS, NOW, TZ)
     root = digest_for(rolled, snap, 101)
     assert root is not None
     assert [g.code for g in root.tops] == ["R"]
-    # names: the root's own people (none) and its direct children's own people
-    assert root.behind_named == [(21, 2, "社区消防专管员"), (31, 3, "保安巡查员")]
-    deeper = {line.grid.code: line.behind_deeper for line in root.children}
-    assert deeper == {"A": 3, "B": 0}  # A1's 41, A1x's 61 and 62
+    # the root's own people (none), its direct children's, then a sample from further down
+    assert root.behind_named == [
+        (21, 2, "社区消防专管员"),
+        (31, 3, "保安巡查员"),
+        (41, 4, "保安巡查员"),
+        (61, 6, "保安巡查员"),
+        (62, 6, "保安巡查员"),
+    ]
     a = digest_for(rolled, snap, 102)
     assert a is not None
-    assert a.behind_named == [(21, 2, "社区消防专管员"), (41, 4, "保安巡查员")]
-    assert {line.grid.code: line.behind_deeper for line in a.children} == {"A1": 2, "A2": 0}
+    assert a.behind_named == [
+        (21, 2, "社区消防专管员"),
+        (41, 4, "保安巡查员"),
+        (61, 6, "保安巡查员"),
+        (62, 6, "保安巡查员"),
+    ]
     assert digest_for(rolled, snap, 21) is None  # not a leader
 
     text = render(root, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12").text
     assert "人21（A街道 社区消防专管员）" in text
     assert "人31（B街道 保安巡查员）" in text
-    assert "人41" not in text and "人61" not in text
-    assert "A街道 下级另有 3 人落后" in text
-    assert "【巡查落后】5 人" in text
+    assert "人41（A1社区 保安巡查员）" in text and "人61（A1x片区 保安巡查员）" in text
+    assert "【巡查落后】5 人" in text and "另有" not in text
     assert "【无法联系】1 人：人62" in text
 
 
@@ -194,8 +202,8 @@ def test_cases_roll_up_by_severity_with_critical_ones_named() -> None:
     d = digest_for(rolled, snap, 101)
     assert d is not None
     text = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12").text
-    assert "今日新增 5，立案 1，结案 1，上报 1；当前逾期 4" in text
-    assert "一般：新增 2 · 立案 1 · 结案 1 · 逾期 3 · 上报 0" in text
+    assert "今日新增 5，立案 1，结案 1，逐级上报 1；当前逾期 4" in text
+    assert "一般：新增 2 · 立案 1 · 结案 1 · 逾期 3 · 逐级上报 0" in text
     assert "⚠️ 未结重大隐患 15 件：" in text
     assert "Z002 重大隐患2（已逾期）" in text and "Z001 重大隐患1\n" in text
     assert "……另有 5 项" in text  # 10 shown of 15
@@ -223,8 +231,8 @@ def test_children_ranked_by_on_time_closure_then_patrol_completion() -> None:
     assert [line.grid.code for line in d.children] == ["B", "A", "C", "D"]
     assert [line.stats.on_time_rate for line in d.children] == [1.0, 0.5, 0.5, None]
     text = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12").text
-    assert "1. 街道B：巡查 0/1（应 0），按期结案率 100%，逾期 0，落后 1 人" in text
-    assert "4. 街道D：巡查 1/1（应 0），按期结案率 —，逾期 0，落后 0 人" in text
+    assert "1. 街道B：巡查 0/1（应 1），按期结案率 100%，逾期 0，落后 1 人" in text
+    assert "4. 街道D：巡查 1/1（应 1），按期结案率 —，逾期 0，落后 0 人" in text
     # completion breaks a tie on the closure rate
     snap = b.snapshot(closure={2: (2, 1), 3: (2, 1)})
     d = digest_for(roll_up(snap, WINDOWS, NOW, TZ), snap, 101)
@@ -241,12 +249,13 @@ def test_one_message_with_more_and_the_full_list_button() -> None:
     b.person(101, 1, LEADER)
     for gid in range(2, n + 2):
         b.person(1000 + gid, gid, DAILY, done=0)
-    snap = b.snapshot(waiting={(1, "reported"): 2, (1, "feedback"): 1})
+    snap = b.snapshot(open_cases={(1, "reported"): 2, (1, "feedback"): 1})
     d = digest_for(roll_up(snap, WINDOWS, NOW, TZ), snap, 101)
     assert d is not None and len(d.behind_named) == n
     r = render(d, snap, t=T, buttons=BUTTONS, lang="zh", day="2026-03-12")
     assert r.truncated
-    assert r.text.count("……另有 20 项") == 2  # 10 of 30 children, 10 of 30 names
+    assert "……另有 20 项" in r.text  # 10 of 30 children
+    assert "……另有 20 人（见完整列表）" in r.text  # 10 of 30 names
     assert r.markup is not None
     rows = r.markup["inline_keyboard"]
     assert [b["text"] for b in rows[0]] == ["待立案 2", "待核查 1"]
@@ -273,6 +282,7 @@ def test_one_message_with_more_and_the_full_list_button() -> None:
     # a short one: no "more", no full-list button, nothing waiting
     small = Build()
     small.person(101, 1, LEADER)
+    small.person(7, 1, DAILY, done=1)
     snap = small.snapshot()
     d = digest_for(roll_up(snap, WINDOWS, NOW, TZ), snap, 101)
     assert d is not None
@@ -285,7 +295,7 @@ def test_a_leader_of_several_grids_gets_one_digest() -> None:
     b = tree_with_people()
     b.person(104, 3, LEADER)  # the A1 leader also leads B (disjoint subtrees)
     b.person(102, 4, LEADER)  # the A leader also leads A1, inside A: A counts once
-    snap = b.snapshot(waiting={(4, "reported"): 1, (3, "accepted"): 2, (6, "reported"): 5})
+    snap = b.snapshot(open_cases={(4, "reported"): 1, (3, "accepted"): 2, (6, "reported"): 5})
     rolled = roll_up(snap, WINDOWS, NOW, TZ)
 
     two = digest_for(rolled, snap, 104)

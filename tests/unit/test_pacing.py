@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.pacing import Pace, expected_by_now, fell_short, pace, shortfall
+from domain.pacing import (
+    Pace,
+    expected_by_now,
+    fell_short,
+    pace,
+    shortfall,
+    shortfall_recipients,
+)
 from domain.periods import PeriodWindow, QuotaPeriod, window_at
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -161,6 +168,17 @@ def test_daily_quota() -> None:
     assert not pace(1, 1, w, now, SH).needs_nag
     assert pace(2, 1, w, now, SH).urgent
     assert pace(0, 0, w, now, SH).met and not pace(0, 0, w, now, SH).needs_nag
+    # nothing is *expected* before midnight, but it is due today: "0 due, 1 behind" is
+    # never said (issue 12 pt 11)
+    assert p.due == 1 and pace(1, 1, w, now, SH).due == 1
+
+
+def test_due_is_the_larger_of_the_even_share_and_what_keeps_one_out_of_urgency() -> None:
+    on_pace = month_pace(5, 1, sh(2026, 2, 10, 9, 30))  # 9 of 28 days: 45 // 28 = 1
+    assert (on_pace.expected, on_pace.days_left, on_pace.due) == (1, 19, 1)
+    crunch = month_pace(40, 34, sh(2026, 2, 25, 9, 30))  # 34 expected, 4 days for 6 left
+    assert (crunch.expected, crunch.due) == (34, 37) and crunch.needs_nag
+    assert not month_pace(40, 37, sh(2026, 2, 25, 9, 30)).needs_nag
 
 
 # --- local midnight -----------------------------------------------------------------------
@@ -270,6 +288,9 @@ def test_pace_invariants(data: Drawn, count: int, done: int) -> None:
         assert not p.behind and not p.urgent and not p.needs_nag
     assert not p.closed
     assert p.needs_nag is (p.behind or p.urgent)
+    assert p.needs_nag is (p.done < p.due) and p.expected <= p.due <= count
+    if p.needs_nag:  # a chased person makes "due by now" at least 1
+        assert p.due >= 1
     assert p.urgent is (p.left > 0 and p.left >= p.days_left)
     # Someone who did at least their even share and still has more days than patrols left
     # is left alone.
@@ -280,3 +301,43 @@ def test_pace_invariants(data: Drawn, count: int, done: int) -> None:
     assert closed.fell_short is (done < count)
     assert fell_short(count, done, w, w.end) is (done < count)
     assert not fell_short(count, done, w, t)
+
+
+# --- who hears of a shortfall ---------------------------------------------------------------
+
+MEMBER, LEADER_A, LEADER_B, PARENT, ROOT = 1, 10, 11, 20, 30
+
+
+def test_a_members_shortfall_goes_to_the_grids_leaders() -> None:
+    assert shortfall_recipients(MEMBER, [[LEADER_A, LEADER_B], [PARENT], [ROOT]]) == [
+        LEADER_A,
+        LEADER_B,
+    ]
+
+
+def test_a_grid_without_a_leader_is_answered_for_by_the_nearest_one_up() -> None:
+    assert shortfall_recipients(MEMBER, [[], [], [ROOT]]) == [ROOT]
+
+
+def test_a_sole_leaders_shortfall_reaches_the_next_leader_up() -> None:
+    # today this was told to nobody (the leader was skipped as "themselves")
+    assert shortfall_recipients(LEADER_A, [[LEADER_A], [PARENT], [ROOT]]) == [PARENT]
+    # a level above without a leader: further up
+    assert shortfall_recipients(LEADER_A, [[LEADER_A], [], [ROOT]]) == [ROOT]
+
+
+def test_a_leaders_shortfall_goes_up_not_to_the_peers() -> None:
+    chain = [[LEADER_A, LEADER_B], [PARENT]]
+    assert shortfall_recipients(LEADER_A, chain) == [PARENT]
+    assert shortfall_recipients(LEADER_A, chain, short={LEADER_B}) == [PARENT]
+
+
+def test_someone_leading_the_level_above_too_goes_further_up() -> None:
+    assert shortfall_recipients(LEADER_A, [[LEADER_A], [LEADER_A, PARENT], [ROOT]]) == [ROOT]
+
+
+def test_at_the_top_the_co_leaders_who_met_their_quota_hear_it() -> None:
+    assert shortfall_recipients(ROOT, [[ROOT, LEADER_A, LEADER_B]], short={LEADER_B}) == [LEADER_A]
+    assert shortfall_recipients(ROOT, [[ROOT, LEADER_A]], short={LEADER_A}) == []
+    assert shortfall_recipients(ROOT, [[ROOT]]) == []
+    assert shortfall_recipients(MEMBER, []) == []
