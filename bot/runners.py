@@ -42,9 +42,7 @@ async def run_webhook(app: AppContext, bot: Bot, *, stop: asyncio.Event | None =
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
-    await bot.set_webhook(
-        url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
-    )
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
     log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
     try:
         await (stop or asyncio.Event()).wait()
