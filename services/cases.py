@@ -232,7 +232,7 @@ async def perform(
     if held_by is not None:
         data["held"] = True  # the 移交单 waits for the department to bind a chat
     dept_id = acting_department_id
-    if dept_id is None and action.value.startswith("d") and facts.assignee_department_id:
+    if dept_id is None and action.by_department and facts.assignee_department_id:
         dept_id = facts.assignee_department_id
     event = await q.append_event(
         session,
@@ -240,7 +240,7 @@ async def perform(
         kind=outcome.event.value,
         at=now,
         actor_id=actor.person_id,
-        actor_department_id=dept_id if action.value.startswith("d") else None,
+        actor_department_id=dept_id if action.by_department else None,
         note=(params.note or "").strip() or None,
         data=data,
     )
