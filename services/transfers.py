@@ -21,6 +21,7 @@ from services.case_notify import CaseTexts, announce
 from services.case_rules import Config
 from services.case_view import tell
 from storage import cases as q
+from storage import transfers as held_q
 from storage.models import Department, Person
 from storage.outbox import queued
 
@@ -38,7 +39,7 @@ async def deliver_held(
     if dept is None or dept.chat_id is None:
         return 0
     delivered = 0
-    for case in await q.transferred_to(session, department_id):
+    for case in await held_q.transferred_to(session, department_id):
         assert case.id is not None
         last = await q.latest_events(session, case.id, [EventKind.TRANSFERRED.value])
         event = last.get(EventKind.TRANSFERRED.value)
@@ -64,7 +65,7 @@ async def held_lines(
     session: AsyncSession, *, paths: Sequence[str], t: Texts, lang: str
 ) -> list[str]:
     """The transfers held under `paths`, as lines for /today (none: no lines)."""
-    held = await q.held_transfers(session, paths=paths)
+    held = await held_q.held_transfers(session, paths=paths)
     if not held:
         return []
     lines = [t("cases.held_title", lang, n=len(held))]
