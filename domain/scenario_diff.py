@@ -352,6 +352,9 @@ def _settings(current: ScenarioSettings | None, desired: ScenarioSettings) -> li
             old_sched and getattr(old_sched, name),
             getattr(desired.schedule, name),
         )
+    # off unless a file says so: a first load that does not mention it changes nothing
+    was = cur.companions_count if cur else False
+    cmp("patrol.companions_count", was, desired.companions_count)
     return out
 
 

@@ -198,6 +198,8 @@ class ScenarioSettings:
     checklist: tuple[str, ...]
     severities: tuple[SeveritySpec, ...]
     schedule: ScheduleSpec
+    companions_count: bool = False
+    """``patrol: {companions_count: true}``: a joint patrol counts for its roster companions."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ class Scenario:
     grids: tuple[GridSpec, ...]
     people: tuple[PersonSpec, ...]
     memberships: tuple[MembershipSpec, ...]
+    companions_count: bool = False
 
     @property
     def settings(self) -> ScenarioSettings:
@@ -231,6 +234,7 @@ class Scenario:
             checklist=self.checklist,
             severities=self.severities,
             schedule=self.schedule,
+            companions_count=self.companions_count,
         )
 
     def totals(self) -> dict[str, int]:

@@ -55,6 +55,7 @@ _ROOT_KEYS = (
     "severities",
     "schedule",
     "departments",
+    "patrol",
     "grids",
 )
 _GRID_KEYS = ("code", "name", "people", "children", "generate", "geofence", "roll_call")
@@ -429,6 +430,10 @@ class _Parser:
         with r.recover():
             if "departments" in top:
                 departments = self.department_list(top["departments"])
+        companions_count = False
+        with r.recover():
+            if "patrol" in top:
+                companions_count = self.patrol(top["patrol"])
 
         trees: list[_GridT] = []
         with r.recover():
@@ -456,6 +461,7 @@ class _Parser:
             severities=severities,
             schedule=schedule,
             departments=departments,
+            companions_count=companions_count,
             grids=tuple(ex.grids),
             people=people,
             memberships=memberships,
@@ -559,6 +565,14 @@ class _Parser:
             quiet_start=quiet_start,
             quiet_end=quiet_end,
         )
+
+    def patrol(self, node: Node) -> bool:
+        """``patrol: {companions_count: true}``: whether a joint patrol (联合巡查) counts for
+        its companions on the roster too."""
+        m = self.r.mapping(node, "patrol", ("companions_count",))
+        if "companions_count" not in m:
+            return False
+        return self.r.boolean(m["companions_count"], "patrol companions_count")
 
     def department_list(self, node: Node) -> tuple[DepartmentSpec, ...]:
         r = self.r

@@ -158,6 +158,7 @@ def _settings_of(d: Deployment) -> ScenarioSettings:
             quiet_start=quiet_start,
             quiet_end=quiet_end,
         ),
+        companions_count=d.patrol_companions_count,
     )
 
 
@@ -316,6 +317,7 @@ async def _apply_settings(session: AsyncSession, s: Scenario) -> None:
     d.digest_time = f"{s.schedule.digest:%H:%M}"
     d.nag_time = f"{s.schedule.nag:%H:%M}"
     d.quiet_hours = s.schedule.quiet or ""
+    d.patrol_companions_count = s.companions_count
     session.add(d)
 
 
