@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from operator import add
+from typing import TypeVar
 
 from domain.cases import Severity
 from domain.digest_records import (
@@ -69,6 +70,7 @@ SAMPLE = 12
 CASE_FIELDS = ("new", "accepted", "closed", "overdue", "escalated")
 
 _NONE_DONE = DoneCounts()
+T = TypeVar("T")
 
 
 Behind = tuple[int, int, str]
@@ -91,6 +93,13 @@ class _Paces:
         if p is None:
             p = self.cache[key] = pace(h.quota_count, done, self.windows[period], self.now, self.tz)
         return p
+
+
+def _fill(sample: list[T], more: list[T]) -> None:
+    """Top a capped sample up from another, up to `SAMPLE`."""
+    room = SAMPLE - len(sample)
+    if room > 0:
+        sample.extend(more[:room])
 
 
 @dataclass(slots=True)
@@ -128,18 +137,14 @@ class GridStats:
         self.joint += other.joint
         if other.behind:
             self.behind += other.behind
-            room = SAMPLE - len(self.behind_sample)
-            if room > 0:
-                self.behind_sample.extend(other.behind_sample[:room])
+            _fill(self.behind_sample, other.behind_sample)
         self.flagged += other.flagged
         self.open += other.open
         self.closed_with_deadline += other.closed_with_deadline
         self.closed_on_time += other.closed_on_time
         if other.unreachable:
             self.unreachable += other.unreachable
-            room = SAMPLE - len(self.unreachable_sample)
-            if room > 0:
-                self.unreachable_sample.extend(other.unreachable_sample[:room])
+            _fill(self.unreachable_sample, other.unreachable_sample)
         if other.cases:
             mine = self.cases
             for sev, counts in other.cases.items():
@@ -147,9 +152,7 @@ class GridStats:
                 mine[sev] = counts.copy() if row is None else list(map(add, row, counts))
         if other.critical:
             self.critical += other.critical
-            room = SAMPLE - len(self.critical_sample)
-            if room > 0:
-                self.critical_sample.extend(other.critical_sample[:room])
+            _fill(self.critical_sample, other.critical_sample)
 
     def case_total(self, index: int) -> int:
         return sum(counts[index] for counts in self.cases.values())
