@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from typing import Any, Generic, TypeVar
 
+from domain.categories import Category
 from domain.scenario_model import (
     DepartmentSpec,
     GridSpec,
@@ -338,6 +339,7 @@ def _settings(current: ScenarioSettings | None, desired: ScenarioSettings) -> li
     cmp("timezone", cur and cur.timezone, desired.timezone)
     cmp("levels", cur and cur.levels, desired.levels)
     cmp("checklist", cur and cur.checklist, desired.checklist)
+    cmp("categories", cur and _category_words(cur.categories), _category_words(desired.categories))
     old_sev = {s.name: s for s in cur.severities} if cur else {}
     new_sev = {s.name: s for s in desired.severities}
     for name, sev in new_sev.items():
@@ -356,6 +358,14 @@ def _settings(current: ScenarioSettings | None, desired: ScenarioSettings) -> li
     was = cur.companions_count if cur else False
     cmp("patrol.companions_count", was, desired.companions_count)
     return out
+
+
+def _category_words(categories: tuple[Category, ...]) -> tuple[str, ...]:
+    """As the change list shows them: "key 中文 / English (→ checklist item)"."""
+    return tuple(
+        f"{c.key} {c.label} / {c.en}" + (f" → {c.checklist}" if c.checklist else "")
+        for c in categories
+    )
 
 
 def settle_places(current: Snapshot, desired: Scenario) -> Scenario:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Any
 
+from domain.categories import Category
+
 __all__ = [
     "DEFAULT_TG_ID_START",
     "DEFAULT_TIMEZONE",
@@ -198,6 +200,8 @@ class ScenarioSettings:
     checklist: tuple[str, ...]
     severities: tuple[SeveritySpec, ...]
     schedule: ScheduleSpec
+    categories: tuple[Category, ...] = ()
+    """The hazard categories offered (`categories:`, else those of the checklist)."""
     companions_count: bool = False
     """``patrol: {companions_count: true}``: a joint patrol counts for its roster companions."""
 
@@ -223,6 +227,7 @@ class Scenario:
     grids: tuple[GridSpec, ...]
     people: tuple[PersonSpec, ...]
     memberships: tuple[MembershipSpec, ...]
+    categories: tuple[Category, ...] = ()
     companions_count: bool = False
 
     @property
@@ -234,6 +239,7 @@ class Scenario:
             checklist=self.checklist,
             severities=self.severities,
             schedule=self.schedule,
+            categories=self.categories,
             companions_count=self.companions_count,
         )
 

@@ -20,6 +20,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from domain.categories import Category, default_categories
 from domain.geo import parse_geofence
 from domain.scenario_model import (
     DEFAULT_TG_ID_START,
@@ -52,6 +53,7 @@ _ROOT_KEYS = (
     "levels",
     "roles",
     "checklist",
+    "categories",
     "severities",
     "schedule",
     "departments",
@@ -421,6 +423,10 @@ class _Parser:
         with r.recover():
             if "checklist" in top:
                 checklist = self.text_list(top["checklist"], "checklist", "checklist item")
+        categories = default_categories(checklist)
+        with r.recover():
+            if "categories" in top:
+                categories = self.category_list(top["categories"], checklist)
         with r.recover():
             if "severities" in top:
                 severities = self.severity_map(top["severities"])
@@ -458,6 +464,7 @@ class _Parser:
             levels=self.levels,
             roles=tuple(self.roles.values()),
             checklist=checklist,
+            categories=categories,
             severities=severities,
             schedule=schedule,
             departments=departments,
@@ -573,6 +580,39 @@ class _Parser:
         if "companions_count" not in m:
             return False
         return self.r.boolean(m["companions_count"], "patrol companions_count")
+
+    def category_list(self, node: Node, checklist: Sequence[str]) -> tuple[Category, ...]:
+        """``categories:`` each ``{key, label, en, checklist?}``; keys and labels unique, a
+        ``checklist`` link one of the checklist's items, each item linked once at most."""
+        r = self.r
+        nodes = r.sequence(node, "categories", null_ok=False)
+        if not nodes:
+            r.fail(node, "categories must list at least one category")
+        out: list[Category] = []
+        for n in nodes:
+            with r.recover():
+                out.append(self.category(n, out, checklist))
+        return tuple(out)
+
+    def category(self, n: Node, seen: Sequence[Category], checklist: Sequence[str]) -> Category:
+        r = self.r
+        m = r.mapping(n, "category", ("key", "label", "en", "checklist"), ("key", "label", "en"))
+        key = r.word(m["key"], "category key")
+        if any(c.key == key for c in seen):
+            r.fail(m["key"], f"duplicate category key {key!r}")
+        label = r.text(m["label"], f"label of category {key!r}")
+        if any(c.label == label for c in seen):
+            r.fail(m["label"], f"duplicate category label {label!r}")
+        en = r.text(m["en"], f"en of category {key!r}")
+        item = None
+        if "checklist" in m and not _is_null(m["checklist"]):
+            item = r.text(m["checklist"], f"checklist of category {key!r}")
+            if item not in checklist:
+                known = ", ".join(checklist) or "none"
+                r.fail(m["checklist"], f"category {key!r}: {item!r} is no checklist item ({known})")
+            if any(c.checklist == item for c in seen):
+                r.fail(m["checklist"], f"checklist item {item!r} is linked to two categories")
+        return Category(key=key, label=label, en=en, checklist=item)
 
     def department_list(self, node: Node) -> tuple[DepartmentSpec, ...]:
         r = self.r

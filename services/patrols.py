@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.categories import for_checklist_item
 from domain.geo import CircleFence, Geofence, parse_geofence, summarize_route
 from domain.identity import Holding, Identity
 from domain.pacing import Pace, pace
@@ -357,6 +358,14 @@ async def finding_severities(session: AsyncSession) -> list[str]:
     return [str(s.value) for s in await reporting.offered_severities(session)]
 
 
+async def finding_category(session: AsyncSession, item: str) -> str:
+    """The category a problem on checklist `item` is reported as: the deployment's category
+    for that item (`domain.categories.for_checklist_item`), the item's name only when the
+    deployment has neither a linked category nor 其他."""
+    found = for_checklist_item(await reporting.categories(session), item)
+    return found.label if found else item
+
+
 async def report_finding(
     session: AsyncSession,
     *,
@@ -368,13 +377,15 @@ async def report_finding(
     now: datetime,
     texts: CaseTexts,
     cfg: Config,
+    photos: Sequence[str] = (),
 ) -> str | None:
     """Open the hazard case for a checklist problem, prefilled with the patrol's grid, place
-    and the item as category; linked to the patrol (its finding). The case code, or None."""
+    and the item's category; linked to the patrol (its finding). The case code, or None."""
     draft = reporting.Draft(
         grid_id=patrol.grid_id,
         category=category,
         description=description or category,
+        photos=list(photos),
         lat=patrol.lat,
         lon=patrol.lon,
         severity=severity,

@@ -15,12 +15,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import SEVERITY_BY_ZH, CaseStatus, EventKind, Severity
+from domain.categories import Category, default_categories, from_stored
 from domain.identity import Identity
 from services.case_notify import CaseTexts, announce
 from services.case_rules import Config
 from services.cases import initial_deadline
 from storage import cases as q
-from storage.importer import DEFAULT_CATEGORIES
 from storage.models import Case, Deployment, Grid
 
 MAX_DESCRIPTION = 1000
@@ -96,9 +96,12 @@ def reportable_grids(me: Identity) -> list[tuple[int, str]]:
     return list(seen.items())
 
 
-async def categories(session: AsyncSession) -> list[str]:
+async def categories(session: AsyncSession) -> tuple[Category, ...]:
+    """The deployment's hazard categories (those of its checklist when it names none)."""
     d = await session.get(Deployment, 1)
-    return list(d.categories) if d is not None and d.categories else list(DEFAULT_CATEGORIES)
+    if d is None:
+        return default_categories(())
+    return from_stored(d.categories) or default_categories(d.checklist)
 
 
 def severities_offered(d_severities: dict[str, Any] | None) -> list[Severity]:
@@ -121,12 +124,15 @@ class Review:
 
     grid_name: str
     duplicates: list[Case]
+    categories: tuple[Category, ...] = ()
 
 
 async def review(session: AsyncSession, draft: Draft, now: datetime) -> Review:
     grid = await session.get(Grid, draft.grid_id) if draft.grid_id else None
     return Review(
-        grid_name=grid.name if grid else "", duplicates=await duplicates(session, draft, now)
+        grid_name=grid.name if grid else "",
+        duplicates=await duplicates(session, draft, now),
+        categories=await categories(session),
     )
 
 

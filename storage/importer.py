@@ -24,6 +24,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import CaseStatus
+from domain.categories import from_stored, to_stored
 from domain.roster import (
     HELD_BY_PERSON,
     WAITING_ON_LEADERS,
@@ -59,17 +60,6 @@ from storage.models import (
     Person,
     Role,
 )
-
-DEFAULT_CATEGORIES = [
-    "火灾隐患",
-    "用电隐患",
-    "燃气隐患",
-    "消防通道堵塞",
-    "违法用水",
-    "市场秩序",
-    "其他",
-]
-
 
 _CHUNK = 500  # ids per IN (...): well under every driver's limit on bound parameters
 T = TypeVar("T")
@@ -144,6 +134,7 @@ def _settings_of(d: Deployment) -> ScenarioSettings:
         timezone=d.timezone,
         levels=tuple(d.levels),
         checklist=tuple(d.checklist),
+        categories=from_stored(d.categories),
         severities=tuple(
             SeveritySpec(
                 name=name,
@@ -309,7 +300,7 @@ async def _apply_settings(session: AsyncSession, s: Scenario) -> None:
     d.tg_id_start = s.tg_id_start
     d.levels = list(s.levels)
     d.checklist = list(s.checklist)
-    d.categories = d.categories or list(DEFAULT_CATEGORIES)
+    d.categories = to_stored(s.categories)
     d.severities = {
         v.name: {"deadline_hours": v.deadline_hours, "notify_to_root": v.notify_to_root}
         for v in s.severities

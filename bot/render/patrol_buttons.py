@@ -18,6 +18,9 @@ class PatrolAct(StrEnum):
     MEASURES = "measures"  # 措施: what was done on the spot
     PEOPLE = "people"  # 同行人员: who came along
     BACK = "back"  # back to the notes
+    FINDING_PHOTOS_DONE = "fdone"  # a problem's photos are all sent: on to its severity
+    FINDING_FILE = "ffile"  # a problem's hazard report confirmed: file it
+    FINDING_BACK = "fback"  # from a problem's confirmation back to its severity
     FINISH = "finish"
 
 

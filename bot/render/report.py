@@ -22,6 +22,7 @@ from bot.context import AppContext
 from bot.keyboards import Callback
 from bot.render.cases import rows_of
 from domain.cases import Severity
+from domain.categories import by_label
 from services import reporting
 from services.reporting import Draft, Review
 
@@ -119,7 +120,7 @@ def summary(app: AppContext, language: str, draft: Draft, review: Review) -> Que
         "report.summary",
         language,
         grid=html.quote(review.grid_name),
-        category=html.quote(draft.category or ""),
+        category=html.quote(_category(draft, review, language)),
         description=html.quote(draft.description or ""),
         photos=len(draft.photos),
         place=_place(draft),
@@ -145,6 +146,11 @@ def summary(app: AppContext, language: str, draft: Draft, review: Review) -> Que
     rows += rows_of(edit_buttons, 3)
     rows.append([_btn(app.t("report.submit", language), ReportPress.SUBMIT)])
     return text, _kb(rows)
+
+
+def _category(draft: Draft, review: Review, language: str) -> str:
+    known = by_label(review.categories, draft.category or "")
+    return known.shown(language) if known else draft.category or ""
 
 
 def _place(draft: Draft) -> str:

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
 from bot.render.case_steps import CONFIRMED_ACTIONS
-from domain.cases import Actor, CaseAction
+from domain.cases import CaseAction
 from domain.identity import Identity
 from handlers.cases import confirm, deadline, steps
 from handlers.cases.common import actor_in, answer_result, press_chat, tools, visible
@@ -43,13 +43,6 @@ def router() -> Router:
     return r
 
 
-def _refused(
-    app: AppContext, language: str, loaded: svc.Loaded | None, actor: Actor, press: CaseBtn
-) -> str | None:
-    """Why the press is refused, in words; None when the step may go ahead."""
-    return confirm.step_refusal(app, language, loaded, actor, press.a, press.v)
-
-
 async def step_pressed(
     query: CallbackQuery,
     callback_data: CaseBtn,
@@ -62,7 +55,7 @@ async def step_pressed(
 ) -> None:
     actor, depts = await actor_in(session, me, *press_chat(query))
     loaded = await visible(session, callback_data.id, me, depts)
-    refused = _refused(app, language, loaded, actor, callback_data)
+    refused = confirm.step_refusal(app, language, loaded, actor, callback_data.a, callback_data.v)
     if refused is not None or loaded is None:
         await query.answer(refused, show_alert=True)
         return

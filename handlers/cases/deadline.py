@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.render.case_buttons import CasePick, StepChoice
 from bot.render.case_steps import deadline_question, new_deadline_question, typed_problem
+from bot.render.cases import CaseRender
 from domain.cases import Actor
 from domain.identity import Identity
 from domain.typed_dates import DateProblem, parse_deadline
@@ -194,14 +195,26 @@ async def date_typed(
         await state.clear()
         await message.answer(app.t("cases.refused.no_case", language))
         return
+    found = await _typed(message, session, app, language)
+    if found is None:
+        return
+    typed, texts = found
+    await state.update_data(deadline=typed.isoformat())
+    text, markup = new_deadline_question(app, texts, language, case, typed)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _typed(
+    message: Message, session: AsyncSession, app: AppContext, language: str
+) -> tuple[datetime, CaseRender] | None:
+    """The deadline typed, and the texts to show it; None when it is refused (the answer
+    says why and what is accepted)."""
     cfg, texts = await tools(session, app)
     typed = parse_deadline(message.text or "", now=app.clock.now(), tz=cfg.tz)
     if isinstance(typed, DateProblem):
         await message.answer(typed_problem(app, language, typed))
-        return
-    await state.update_data(deadline=typed.isoformat())
-    text, markup = new_deadline_question(app, texts, language, case, typed)
-    await message.answer(text, reply_markup=markup)
+        return None
+    return typed, texts
 
 
 async def date_expected(message: Message, app: AppContext, language: str) -> None:
@@ -222,11 +235,10 @@ async def step_date_typed(
     if "deadline" not in params:
         await message.answer(app.t("report.use_buttons", language))
         return
-    cfg, texts = await tools(session, app)
-    typed = parse_deadline(message.text or "", now=app.clock.now(), tz=cfg.tz)
-    if isinstance(typed, DateProblem):
-        await message.answer(typed_problem(app, language, typed))
+    found = await _typed(message, session, app, language)
+    if found is None:
         return
+    typed, texts = found
     await state.update_data(params={**params, "deadline": typed.isoformat()})
     transfer = "department_id" in params  # 移交: its 说明 comes next, and the screen says so
     text, markup = deadline_question(

@@ -58,7 +58,7 @@ async def item_pressed(
         "grid_id": patrol.grid_id,
         "lat": patrol.lat,
         "lon": patrol.lon,
-        "category": item.name,
+        "category": await svc.finding_category(session, item.name),
         "patrol_id": patrol.id,
         "item": callback_data.i,
         "return_to": "patrol",

@@ -12,10 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.group_replies import reply_in_group
 from bot.keyboards import menu_texts
+from bot.render.drafts import DraftChoice
 from bot.render.patrol import location_keyboard
 from bot.render.patrol_buttons import PatrolMode, PatrolPick
 from domain.identity import Holding, Identity
 from domain.periods import QuotaPeriod
+from handlers.drafts import asked_to_keep
 from handlers.patrol.common import holding_of
 from handlers.patrol.states import DEEP_LINK, PatrolFlow
 from services import patrols as svc
@@ -27,11 +29,13 @@ def router() -> Router:
         patrol_in_group, Command("patrol"), F.chat.type != "private", StateFilter("*")
     )
     r.message.register(
-        patrol_start, F.chat.type == "private", F.text, _is_patrol_button, StateFilter("*")
+        patrol_command, F.chat.type == "private", F.text, _is_patrol_button, StateFilter("*")
     )
-    r.message.register(patrol_start, F.chat.type == "private", Command("patrol"), StateFilter("*"))
     r.message.register(
-        patrol_start,
+        patrol_command, F.chat.type == "private", Command("patrol"), StateFilter("*")
+    )
+    r.message.register(
+        patrol_command,
         F.chat.type == "private",
         CommandStart(deep_link=True, magic=F.args == DEEP_LINK),
         StateFilter("*"),
@@ -60,6 +64,16 @@ async def patrol_in_group(
 
 def _is_patrol_button(message: Message, app: AppContext) -> bool:
     return message.text is not None and message.text in menu_texts(app.translator, "menu.patrol")
+
+
+async def patrol_command(
+    message: Message, state: FSMContext, app: AppContext, me: Identity | None, language: str
+) -> None:
+    """/patrol, the menu button, the deep link: an unfinished report or patrol is asked
+    about first (handlers/drafts.py)."""
+    if await asked_to_keep(message, state, app, language, DraftChoice.PATROL):
+        return
+    await patrol_start(message, state, app, me, language)
 
 
 async def patrol_start(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 
+from bot.render.drafts import DraftKeep
 from bot.render.report import ReportCb
 from bot.render.report import ReportPress as P
 from handlers.report.answers import (
@@ -39,6 +40,7 @@ from handlers.report.flow import (
     report_from_link,
     report_in_group,
 )
+from handlers.report.keep import keep_pressed
 from handlers.report.submit import add_to_case, submit
 
 
@@ -67,4 +69,5 @@ def router() -> Router:
     r.callback_query.register(edit_field, ReportCb.filter(F.k == P.EDIT), Report.confirm)
     r.callback_query.register(add_to_case, ReportCb.filter(F.k == P.ADD_TO), Report.confirm)
     r.callback_query.register(submit, ReportCb.filter(F.k == P.SUBMIT), Report.confirm)
+    r.callback_query.register(keep_pressed, DraftKeep.filter(), StateFilter("*"))
     return r

@@ -52,7 +52,8 @@ async def chose_category(
 ) -> None:
     cats = await reporting.categories(session)
     args = (query, callback_data.x, state, session, app, language)
-    await _chosen(*args, cats, "category", shown=True)
+    labels = [c.label for c in cats]  # the case keeps the Chinese label; the reader sees theirs
+    await _chosen(*args, labels, "category", shown=[c.shown(language) for c in cats])
 
 
 async def _chosen(
@@ -65,9 +66,10 @@ async def _chosen(
     options: Sequence[str],
     step: str,
     *,
-    shown: bool,
+    shown: Sequence[str] | None,
 ) -> None:
-    """A pick among `options` by index fills the draft's `step` (shown back if `shown`)."""
+    """A pick among `options` by index fills the draft's `step` (`shown[index]` is said back,
+    if given)."""
     message = pressed(query)
     if not 0 <= index < len(options) or message is None:
         await query.answer(app.t("error.stale_button", language), show_alert=True)
@@ -75,7 +77,7 @@ async def _chosen(
     draft = await draft_of(state)
     setattr(draft, step, options[index])
     await save(state, draft)
-    await query.answer(options[index] if shown else None)
+    await query.answer(shown[index] if shown else None)
     await next_step(message, state, session, app, language, step)
 
 
@@ -186,7 +188,7 @@ async def chose_severity(
 ) -> None:
     offered = [s.value for s in await reporting.offered_severities(session)]
     args = (query, callback_data.x, state, session, app, language)
-    await _chosen(*args, offered, "severity", shown=False)
+    await _chosen(*args, offered, "severity", shown=None)
 
 
 async def press_a_button(message: Message, app: AppContext, language: str) -> None:

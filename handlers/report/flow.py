@@ -15,8 +15,10 @@ from bot.context import AppContext
 from bot.group_replies import reply_in_group
 from bot.keyboards import menu_texts
 from bot.render import report as render
+from bot.render.drafts import DraftChoice
 from bot.render.report import Question
 from domain.identity import Identity
+from handlers.drafts import asked_to_keep
 from services import reporting
 from services.reporting import Draft
 from storage.grids import grid_by_chat
@@ -74,6 +76,8 @@ async def report_command(
     me: Identity | None,
     language: str,
 ) -> None:
+    if await asked_to_keep(message, state, app, language, DraftChoice.REPORT):
+        return
     await begin(message, state, session, app, me, language, None)
 
 
@@ -139,7 +143,8 @@ async def questions(
         case "grid":
             return [r.grid_again_question(app, language)]
         case "category":
-            return [r.category_question(app, language, await reporting.categories(session))]
+            shown = [c.shown(language) for c in await reporting.categories(session)]
+            return [r.category_question(app, language, shown)]
         case "description":
             return [r.description_question(app, language)]
         case "photos":

@@ -73,8 +73,12 @@ async def test_full_patrol_with_a_problem_opens_a_hazard_and_comes_back(world: W
     await tap(staff, "用电 有问题")
     await staff.expect_reply(contains="请描述发现的隐患")
     await staff.send("配电箱电线老化 <裸露>")
+    await staff.expect_reply(contains="发送隐患照片")
+    await tap(staff, "完成")
     await staff.expect_reply(contains="隐患等级")
     await tap(staff, "较大")
+    await staff.expect_reply(contains="请确认隐患信息")
+    await tap(staff, "✅ 提交")
     opened = await staff.expect_reply(contains="隐患已上报")
     back = await staff.expect_reply(contains="巡查检查项")
     assert "用电 有问题" in back.text and "&lt;裸露&gt;" not in back.text  # escaped, not raw
@@ -94,7 +98,7 @@ async def test_full_patrol_with_a_problem_opens_a_hazard_and_comes_back(world: W
     assert items["用电"]["status"] == "problem" and items["安全疏散"]["status"] == "ok"
     async with world.db.session() as s:
         case = (await s.exec(select(Case).where(Case.patrol_id == patrol.id))).one()
-    assert case.category == "用电" and case.grid_id == patrol.grid_id
+    assert case.category == "用电隐患" and case.grid_id == patrol.grid_id
     assert case.lat == HERE[0] and case.code in opened.text
 
 
@@ -178,7 +182,7 @@ async def test_my_shows_each_quota_and_patrols_is_for_leaders(world: World) -> N
     await quick_check_in(guard)
     await guard.send("/my")
     my = await guard.expect_reply(contains="巡查考核")
-    assert "今日目标1次，已完成1次，按进度应完成0次，还差0次，剩1天" in my.text
+    assert "今日目标1次，已完成1次，按进度应完成1次，还差0次，剩1天" in my.text
     await guard.send("/patrols LH-01")
     await guard.expect_reply(contains="只有该网格及上级网格的网格长")
 

@@ -130,8 +130,12 @@ async def test_the_ledger_pages_and_lists_findings(world: World) -> None:
     await tap(staff, "用电 有问题")
     await staff.expect_reply(contains="请描述发现的隐患")
     await staff.send("配电箱破损")
+    await staff.expect_reply(contains="发送隐患照片")
+    await tap(staff, "完成")
     await staff.expect_reply(contains="隐患等级")
     await tap(staff, "一般")
+    await staff.expect_reply(contains="请确认隐患信息")
+    await tap(staff, "✅ 提交")
     opened = await staff.expect_reply(contains="隐患已上报")
     await staff.expect_reply(contains="巡查检查项")
     await tap(staff, "其余全部正常")
@@ -181,8 +185,12 @@ async def test_a_restart_in_the_middle_of_the_checklist_resumes_the_patrol(world
     await world.restart()
 
     await staff.send("插座烧焦")  # the finding step goes on where it was
+    await staff.expect_reply(contains="发送隐患照片")
+    await tap(staff, "完成")
     await staff.expect_reply(contains="隐患等级")
     await tap(staff, "较大")
+    await staff.expect_reply(contains="请确认隐患信息")
+    await tap(staff, "✅ 提交")
     await staff.expect_reply(contains="隐患已上报")
     back = await staff.expect_reply(contains="巡查检查项")
     assert "✅ 安全疏散" in back.text and "✅ 消防设施" in back.text and "⚠️ 用电" in back.text

@@ -113,6 +113,7 @@ def test_first_load_into_an_empty_database_adds_everything() -> None:
         "timezone",
         "levels",
         "checklist",
+        "categories",
         "severities.一般",
         "severities.较大",
         "severities.重大",
@@ -122,7 +123,7 @@ def test_first_load_into_an_empty_database_adds_everything() -> None:
     }
     assert all(c.old is None for c in changes.settings)
     assert changes.summary_lines()[-1] == (
-        "changes: 10 settings changed, 3 roles added, 2 departments added, 58 grids added, "
+        "changes: 11 settings changed, 3 roles added, 2 departments added, 58 grids added, "
         "462 people added, 462 memberships added"
     )
 
