@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -373,6 +374,8 @@ async def write_ledger(
     counts = counts or await count_export(session, grid, span)
     board = await scoreboard_of(session, grid, span, now=now, tz=tz)
     departments = await rows.department_names(session)
+    # Millions of cells name a handful of statuses, steps and ratings: translate each once.
+    label: Translate = lru_cache(maxsize=None)(lambda key: t(key))
     book = xlsxwriter.Workbook(
         str(path), {"constant_memory": True, "tmpdir": str(path.parent), "strings_to_urls": False}
     )
@@ -400,7 +403,7 @@ async def write_ledger(
             names = await rows.person_names(
                 session, (i for r in chunk for i in (r[7], r[17], r[18]))
             )
-            lines = [_case_line(r, steps, names, departments, t, now) for r in chunk]
+            lines = [_case_line(r, steps, names, departments, label, now) for r in chunk]
             await asyncio.to_thread(cases.write_all, lines, tz)
             await step(len(chunk))
         cases.close()
@@ -410,7 +413,7 @@ async def write_ledger(
         )
         async for chunk in rows.event_batches(session, grid.path, span, batch=batch):
             names = await rows.person_names(session, (r[5] for r in chunk))
-            lines = [_event_line(r, names, departments, t) for r in chunk]
+            lines = [_event_line(r, names, departments, label) for r in chunk]
             await asyncio.to_thread(events.write_all, lines, tz)
             await step(len(chunk))
         events.close()
@@ -421,7 +424,7 @@ async def write_ledger(
         async for chunk in rows.patrol_batches(session, grid.path, span, batch=batch):
             names = await rows.person_names(session, (r[5] for r in chunk))
             codes = await case_codes_by_patrol(session, [int(r[0]) for r in chunk])
-            lines = [_patrol_line(r, names, codes, t) for r in chunk]
+            lines = [_patrol_line(r, names, codes, label) for r in chunk]
             await asyncio.to_thread(patrols.write_all, lines, tz)
             await step(len(chunk))
         patrols.close()
