@@ -106,8 +106,15 @@ class Pace:
         return max(self.expected, self.quota - self.days_left + 1, 0)
 
     @property
+    def short_of_due(self) -> bool:
+        """Fewer done than `due`: the 落后 shown beside a "due by now" figure, so the two
+        never contradict (no 落后 beside a figure already reached, none missing beside one
+        not reached)."""
+        return self.done < self.due
+
+    @property
     def needs_nag(self) -> bool:
-        return not self.closed and self.done < self.due
+        return not self.closed and self.short_of_due
 
     @property
     def fell_short(self) -> bool:

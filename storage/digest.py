@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,13 +31,13 @@ from storage.models import (
     Case,
     CaseEvent,
     Delivery,
-    Deployment,
     Grid,
     Membership,
     Patrol,
     Person,
     Role,
 )
+from storage.patrols import credits
 
 CRITICAL_NAMES = (Severity.CRITICAL.value, "重大")
 _UNDER_DEADLINE = [s.value for s in UNDER_DEADLINE]
@@ -106,64 +106,6 @@ async def people(
     return {r[0]: PersonInfo._make(r) for r in (await _core(session, query)).all()}
 
 
-def _companion_ids(dialect: str) -> tuple[Any, Any]:
-    """The companions a patrol records (`services.patrols.COMPANIONS_KEY` in its checklist
-    JSON) as a table joined beside it, and the person id of each (None for a typed name)."""
-    if dialect == "postgresql":
-        rows = func.json_array_elements(col(Patrol.checklist)["companions"])
-        j = rows.table_valued("value").lateral("companion")
-        return j, cast(j.c.value.op("->>")("person_id"), Integer)
-    j = func.json_each(col(Patrol.checklist), "$.companions").table_valued("value")
-    j = j.alias("companion")
-    return j, func.json_extract(j.c.value, "$.person_id")
-
-
-def _credits(since: datetime, now: datetime, paths: Sequence[str] | None, dialect: str) -> Any:
-    """Patrols as credits: (person, grid, role, started_at, joint). A counted patrol credits
-    its walker; when the deployment counts companions (`Deployment.patrol_companions_count`,
-    read inside the statement, so SQL skips this half when it is off), it also credits each
-    companion on the roster of the patrol's grid, in every role they hold there (joint = 1).
-    """
-    started = col(Patrol.started_at)
-    window = (col(Patrol.counted).is_(True), started >= since, started <= now)
-    walkers: Any = select(
-        col(Patrol.person_id),
-        col(Patrol.grid_id),
-        col(Patrol.role_id),
-        started.label("started_at"),
-        literal(0).label("joint"),
-    ).where(*window)
-    walkers = _restrict(walkers, col(Patrol.grid_id), paths)
-    counts = (
-        select(col(Deployment.patrol_companions_count))
-        .where(col(Deployment.id) == 1)
-        .scalar_subquery()
-    )
-    companion, person_id = _companion_ids(dialect)
-    companions = (
-        select(
-            col(Membership.person_id),
-            col(Patrol.grid_id),
-            col(Membership.role_id),
-            started,
-            literal(1),
-        )
-        .select_from(Patrol)
-        .join(companion, true())
-        .join(
-            Membership,
-            and_(
-                col(Membership.person_id) == person_id,
-                col(Membership.grid_id) == col(Patrol.grid_id),
-                col(Membership.person_id) != col(Patrol.person_id),
-            ),
-        )
-        .where(counts == true(), *window)
-    )
-    companions = _restrict(companions, col(Patrol.grid_id), paths)
-    return union_all(walkers, companions).subquery("credit")
-
-
 def _done_query(
     windows: dict[str, PeriodWindow],
     now: datetime,
@@ -171,7 +113,9 @@ def _done_query(
     dialect: str,
 ) -> Any:
     day, week, month = windows["day"].start, windows["week"].start, windows["month"].start
-    credit = _credits(min(week, month), now, paths, dialect)
+    credit = credits(
+        start=min(week, month), end=now, dialect=dialect, paths=paths, end_inclusive=True
+    )
     started, joint = credit.c.started_at, credit.c.joint == 1
 
     def since(start: datetime, name: str, *, joint_only: bool = False) -> Any:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, case, func
+from sqlalchemy import Integer, and_, cast, func, literal, or_, true, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Grid, Membership, Patrol, Person, Role
+from storage.models import Deployment, Grid, Membership, Patrol, Person, Role
 
 OPEN = "open"
 DONE = "done"
@@ -25,6 +26,88 @@ REFUSED = "refused"
 
 MembershipKey = tuple[int, int, int]
 """(person_id, grid_id, role_id)."""
+
+
+def _companion_ids(dialect: str) -> tuple[Any, Any]:
+    """The companions a patrol records (`services.patrols.COMPANIONS_KEY` in its checklist
+    JSON) as a table joined beside it, and the person id of each (None for a typed name)."""
+    if dialect == "postgresql":
+        rows = func.json_array_elements(col(Patrol.checklist)["companions"])
+        j = rows.table_valued("value").lateral("companion")
+        return j, cast(j.c.value.op("->>")("person_id"), Integer)
+    j = func.json_each(col(Patrol.checklist), "$.companions").table_valued("value")
+    j = j.alias("companion")
+    return j, func.json_extract(j.c.value, "$.person_id")
+
+
+def _in_subtrees(query: Any, paths: Sequence[str] | None) -> Any:
+    if not paths:
+        return query
+    return query.join(Grid, col(Grid.id) == col(Patrol.grid_id)).where(
+        or_(*(col(Grid.path).like(p + "%") for p in paths))
+    )
+
+
+def credits(
+    *,
+    start: datetime,
+    end: datetime,
+    dialect: str,
+    paths: Sequence[str] | None = None,
+    person_ids: Iterable[int] | None = None,
+    end_inclusive: bool = False,
+) -> Any:
+    """Patrols as credits, (person_id, grid_id, role_id, started_at, joint): THE rule by which
+    a patrol counts for someone, shared by the digest, the chasing, /my, /patrols and /stats.
+
+    A counted patrol checked in within ``[start, end)`` (``end`` included if asked) credits
+    its walker; when the deployment counts companions (`Deployment.patrol_companions_count`,
+    read inside the statement, so SQL skips this half when it is off), it also credits each
+    companion on the roster of the patrol's grid, in every role they hold there (joint = 1).
+    Narrowed to some subtrees (grid path prefixes) and to the credited people if asked.
+    """
+    started = col(Patrol.started_at)
+    until = started <= end if end_inclusive else started < end
+    window = (col(Patrol.counted).is_(True), started >= start, until)
+    walkers: Any = sa_select(
+        col(Patrol.person_id),
+        col(Patrol.grid_id),
+        col(Patrol.role_id),
+        started.label("started_at"),
+        literal(0).label("joint"),
+    ).where(*window)
+    counts = (
+        sa_select(col(Deployment.patrol_companions_count))
+        .where(col(Deployment.id) == 1)
+        .scalar_subquery()
+    )
+    companion, person_id = _companion_ids(dialect)
+    companions: Any = (
+        sa_select(
+            col(Membership.person_id),
+            col(Patrol.grid_id),
+            col(Membership.role_id),
+            started,
+            literal(1),
+        )
+        .select_from(Patrol)
+        .join(companion, true())
+        .join(
+            Membership,
+            and_(
+                col(Membership.person_id) == person_id,
+                col(Membership.grid_id) == col(Patrol.grid_id),
+                col(Membership.person_id) != col(Patrol.person_id),
+            ),
+        )
+        .where(counts == true(), *window)
+    )
+    if person_ids is not None:
+        ids = list(person_ids)
+        walkers = walkers.where(col(Patrol.person_id).in_(ids))
+        companions = companions.where(col(Membership.person_id).in_(ids))
+    walkers, companions = _in_subtrees(walkers, paths), _in_subtrees(companions, paths)
+    return union_all(walkers, companions).subquery("credit")
 
 
 async def counted_per_membership(
@@ -35,31 +118,15 @@ async def counted_per_membership(
     person_ids: Iterable[int] | None = None,
     path_prefix: str | None = None,
 ) -> dict[MembershipKey, int]:
-    """Counted patrols in ``[start, end)`` grouped by person × grid × role.
+    """Patrols credited (`credits`) in ``[start, end)`` grouped by person × grid × role.
 
     Narrow by people, or by a subtree (a grid path prefix such as ``"/1/4/"``).
     """
-    query = (
-        select(
-            Patrol.person_id,
-            Patrol.grid_id,
-            Patrol.role_id,
-            func.count(col(Patrol.id)),
-        )
-        .where(
-            col(Patrol.counted).is_(True),
-            col(Patrol.started_at) >= start,
-            col(Patrol.started_at) < end,
-        )
-        .group_by(col(Patrol.person_id), col(Patrol.grid_id), col(Patrol.role_id))
-    )
-    if person_ids is not None:
-        query = query.where(col(Patrol.person_id).in_(list(person_ids)))
-    if path_prefix is not None:
-        query = query.join(Grid, col(Grid.id) == Patrol.grid_id).where(
-            col(Grid.path).startswith(path_prefix)
-        )
-    rows = await session.exec(query)
+    dialect = (await session.connection()).dialect.name
+    paths = None if path_prefix is None else [path_prefix]
+    credit = credits(start=start, end=end, dialect=dialect, paths=paths, person_ids=person_ids)
+    key = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
+    rows = await session.execute(sa_select(*key, func.count()).group_by(*key))
     return {(p, g, r): int(n) for p, g, r, n in rows}
 
 
@@ -146,25 +213,29 @@ class PatrolTally:
 async def tallies_under(
     session: AsyncSession, *, path_prefix: str, start: datetime, end: datetime
 ) -> dict[MembershipKey, PatrolTally]:
-    """Counted and flagged patrols in ``[start, end)`` per person × grid × role of a subtree."""
-    closed = col(Patrol.status).in_([DONE, REFUSED])
-    counted = col(Patrol.counted).is_(True)
-    query = (
-        sa_select(
-            col(Patrol.person_id),
-            col(Patrol.grid_id),
-            col(Patrol.role_id),
-            func.sum(case((counted, 1), else_=0)).cast(Integer),
-            func.sum(case((closed & ~counted, 1), else_=0)).cast(Integer),
-        )
-        .join(Grid, col(Grid.id) == Patrol.grid_id)
-        .where(
-            col(Grid.path).startswith(path_prefix),
-            col(Patrol.started_at) >= start,
-            col(Patrol.started_at) < end,
-        )
-        .group_by(col(Patrol.person_id), col(Patrol.grid_id), col(Patrol.role_id))
+    """Patrols credited (`credits`) and flagged patrols walked in ``[start, end)`` per
+    person × grid × role of a subtree: one statement."""
+    dialect = (await session.connection()).dialect.name
+    credit = credits(start=start, end=end, dialect=dialect, paths=[path_prefix])
+    counted = sa_select(
+        credit.c.person_id, credit.c.grid_id, credit.c.role_id, literal(1), literal(0)
     )
+    started = col(Patrol.started_at)
+    flagged = _in_subtrees(
+        sa_select(
+            col(Patrol.person_id), col(Patrol.grid_id), col(Patrol.role_id), literal(0), literal(1)
+        ).where(
+            col(Patrol.status).in_([DONE, REFUSED]),
+            col(Patrol.counted).is_(False),
+            started >= start,
+            started < end,
+        ),
+        [path_prefix],
+    )
+    both = union_all(counted, flagged).subquery("tally")
+    key = (both.c.person_id, both.c.grid_id, both.c.role_id)
+    c, f = both.c[3], both.c[4]
+    query = sa_select(*key, func.sum(c), func.sum(f)).group_by(*key)
     rows = await session.execute(query)
     return {(p, g, r): PatrolTally(int(c or 0), int(f or 0)) for p, g, r, c, f in rows}
 

@@ -193,9 +193,9 @@ def render_pace(app: AppContext, language: str, status: svc.QuotaStatus) -> str:
     return app.t("patrol.pace_left", language, **params)
 
 
-def render_quota_line(app: AppContext, language: str, status: svc.QuotaStatus) -> str:
-    """One quota for /my: done, expected by now, left."""
-    key = "patrol.my_line_behind" if status.pace.behind else "patrol.my_line"
+def render_quota_line(app: Translates, language: str, status: svc.QuotaStatus) -> str:
+    """One quota for /my: done, due by now (`Pace.due`, the digest's figure), left."""
+    key = "patrol.my_line_behind" if status.pace.short_of_due else "patrol.my_line"
     return app.t(
         key,
         language,
@@ -204,7 +204,7 @@ def render_quota_line(app: AppContext, language: str, status: svc.QuotaStatus) -
         period=app.t(f"patrol.period_{status.period.value}", language),
         quota=status.pace.quota,
         done=status.done,
-        expected=status.expected,
+        expected=status.pace.due,
         left=status.left,
         days=status.pace.days_left,
     )

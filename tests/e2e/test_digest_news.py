@@ -192,6 +192,10 @@ async def test_a_joint_patrol_credits_the_companion_and_the_digest_says_so(world
     await leader.send("/today")
     before = await leader.expect_reply(contains="日报")
     assert "• 林和东民警（林和东社区 社区民警）" in before.text and "联合巡查" not in before.text
+    police = world.user(POLICE)
+    await police.send("/my")
+    mine = await police.expect_reply(contains="巡查考核")
+    assert "本周目标1次，已完成0次，按进度应完成1次（落后）" in mine.text
 
     # the file says so: `patrol: {companions_count: true}`, imported as an admin would
     text = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
@@ -207,3 +211,9 @@ async def test_a_joint_patrol_credits_the_companion_and_the_digest_says_so(world
     assert got.kind == "sent"
     assert "其中联合巡查（同行人员计入）1 次" in got.text
     assert "林和东民警" not in got.text  # credited: no longer behind
+    # /my counts by the same rule as the digest (one credited-patrol count)
+    await police.send("/my")
+    mine = await police.expect_reply(contains="巡查考核")
+    assert mine.kind == "sent"
+    assert "本周目标1次，已完成1次，按进度应完成1次，还差0次" in mine.text
+    assert "落后" not in mine.text
