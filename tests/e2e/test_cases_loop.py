@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.e2e.case_steps import (
     COMMUNITY_LEADER,
     DISTRICT_LEADERS,
@@ -191,7 +193,9 @@ async def test_a_stale_card_is_refused_politely(world: World) -> None:
     assert await events(world, code) == ["reported", "accepted"]
 
 
-async def test_the_same_update_delivered_twice_makes_one_event(world: World) -> None:
+async def test_the_same_update_delivered_twice_makes_one_event(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await meet(world, GUARD, PIANQU_LEADER)
     code = await report(world)
     leader = world.user(PIANQU_LEADER)
@@ -204,9 +208,9 @@ async def test_the_same_update_delivered_twice_makes_one_event(world: World) -> 
         if kind == "callback_query":
             seen.append(bot.updates[-1])
 
-    world.emu.enqueue = record  # type: ignore[method-assign]
+    monkeypatch.setattr(world.emu, "enqueue", record)
     await press_on(leader, pushed, "立案")
-    world.emu.enqueue = original  # type: ignore[method-assign]
+    monkeypatch.setattr(world.emu, "enqueue", original)
     assert world.dp is not None and world.bot is not None
     await world.dp.feed_raw_update(world.bot, seen[-1])
     assert await events(world, code) == ["reported", "accepted"]
