@@ -13,12 +13,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, EventKind
 from domain.geo import haversine_m
-from storage.models import Case, CaseEvent, Delivery, Department, Grid, Membership, Person, Role
+from storage.models import (
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Delivery,
+    Department,
+    Grid,
+    Membership,
+    Person,
+    Role,
+)
 
 DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -29,20 +41,37 @@ async def next_case_code(session: AsyncSession, *, day: str) -> str:
     """The next free code of a local day: "H" + yymmdd + "-" + a 3-digit sequence.
 
     `day` is "yymmdd" in the deployment's zone. Past 999 cases a day the sequence grows a
-    digit; codes stay unique (the column is unique and writers are serialised).
+    digit. The day's counter row is bumped in the caller's transaction, which holds it
+    locked until commit, so two reports in the same second never draw the same number;
+    the cost does not grow with the ledger.
     """
     prefix = f"H{day}-"
-    rows = await session.exec(select(Case.code).where(col(Case.code).startswith(prefix)))
-    highest = 0
-    for code in rows:
-        tail = code[len(prefix) :]
-        if tail.isdigit():
-            highest = max(highest, int(tail))
-    return f"{prefix}{highest + 1:03d}"
+    while True:
+        code = f"{prefix}{await _bump_counter(session, day):03d}"
+        # A code written by another path (a restored ledger, a hand-made row) is skipped
+        # rather than clashed with: one lookup on the unique index.
+        taken = await session.exec(select(Case.id).where(Case.code == code))
+        if taken.first() is None:
+            return code
+
+
+async def _bump_counter(session: AsyncSession, day: str) -> int:
+    dialect = session.get_bind().dialect.name
+    upsert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    issued = col(CaseCounter.issued)
+    statement = (
+        upsert(CaseCounter)
+        .values(day=day, issued=1)
+        .on_conflict_do_update(index_elements=[col(CaseCounter.day)], set_={issued: issued + 1})
+        .returning(issued)
+    )
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def case_by_code(session: AsyncSession, code: str) -> Case | None:
-    query = select(Case).where(func.upper(Case.code) == code.strip().upper())
+    # Codes are issued upper-case, so the typed code is normalised instead of the column:
+    # the unique index on case.code then finds it without reading the ledger.
+    query = select(Case).where(Case.code == code.strip().upper())
     return (await session.exec(query)).first()
 
 

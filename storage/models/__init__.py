@@ -1,7 +1,7 @@
 """All tables. Importing this package registers them on `SQLModel.metadata`."""
 
 from storage.models.access import AuditEntry, Invite
-from storage.models.cases import Case, CaseCard, CaseEvent
+from storage.models.cases import Case, CaseCard, CaseCounter, CaseEvent
 from storage.models.delivery import Delivery
 from storage.models.patrols import Patrol
 from storage.models.runtime import Deployment, FsmRecord, ProcessedUpdate, QuarantinedUpdate
@@ -11,6 +11,7 @@ __all__ = [
     "AuditEntry",
     "Case",
     "CaseCard",
+    "CaseCounter",
     "CaseEvent",
     "Delivery",
     "Department",

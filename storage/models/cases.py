@@ -51,6 +51,16 @@ class Case(SQLModel, table=True):
     closed_at: datetime | None = timestamp()
 
 
+class CaseCounter(SQLModel, table=True):
+    """How many case codes a local day has issued: the next code is one UPDATE of this row,
+    not a scan of the day's codes, and two reports in the same second cannot share it."""
+
+    __tablename__ = "case_counter"
+
+    day: str = Field(primary_key=True, max_length=8)  # "yymmdd" in the deployment's zone
+    issued: int = 0
+
+
 class CaseEvent(SQLModel, table=True):
     """One step in a case's life. Never updated or deleted."""
 
