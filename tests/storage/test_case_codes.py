@@ -140,8 +140,7 @@ async def test_two_writers_in_the_same_second_never_draw_the_same_code(db_url: s
 
 @pytest.fixture
 async def pg() -> AsyncIterator[Database]:
-    if PG_URL is None:
-        pytest.skip("no PostgreSQL server (GRIDBOT_TEST_PG_URL)")
+    assert PG_URL is not None
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = Database(PG_URL)
     async with admin.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
@@ -157,6 +156,7 @@ async def pg() -> AsyncIterator[Database]:
         await admin.dispose()
 
 
+@pytest.mark.skipif(PG_URL is None, reason="no PostgreSQL server (GRIDBOT_TEST_PG_URL)")
 async def test_postgres_writers_in_the_same_second_never_draw_the_same_code(
     pg: Database,
 ) -> None:
