@@ -85,6 +85,12 @@ async def _pressed(
     return message, patrol
 
 
+async def _close(query: CallbackQuery, message: Message) -> None:
+    """The press is taken: answered, and its buttons gone so it cannot be taken twice."""
+    await query.answer()
+    await message.edit_reply_markup(reply_markup=None)
+
+
 async def got_finding(
     message: Message,
     state: FSMContext,
@@ -204,8 +210,7 @@ async def got_severity(
         return
     await state.update_data({SEVERITY_KEY: callback_data.s.value})
     await state.set_state(PatrolFlow.finding_confirm)
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
+    await _close(query, message)
     data = await state.get_data()
     prefill = data.get(REPORT_PREFILL_KEY) or {}
     label = str(prefill.get("category") or "")
@@ -237,8 +242,7 @@ async def back_to_severity(
     if found is None:
         return
     message, patrol = found
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
+    await _close(query, message)
     await _ask_severity(message, state, session, app, language, patrol)
 
 
@@ -272,8 +276,7 @@ async def file_finding(
         cfg=cfg,
         photos=list(data.get(PHOTOS_KEY) or []),
     )
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
+    await _close(query, message)
     await _back_to_checklist(
         message, state, session, app, language, patrol, note=note, case_code=case_code
     )
@@ -303,8 +306,7 @@ async def skip_finding(
     if found is None:
         return
     message, patrol = found
-    await query.answer()
-    await message.edit_reply_markup(reply_markup=None)
+    await _close(query, message)
     note = str((await state.get_data()).get("finding") or "")
     await _back_to_checklist(message, state, session, app, language, patrol, note=note)
 
