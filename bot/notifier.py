@@ -18,7 +18,8 @@ pending rows in id order and sends them:
   with the error;
 - photos (caption), albums (`album`: 2 to 10 photos, the caption on the first; an album of n
   counts as n messages, so the chat must have been quiet for n turns before it and stays
-  quiet n turns after), documents (`document_name` + `document_body` sent as a file) and edits
+  quiet n turns after), documents (`document_name` + `document_body` text or `document_bytes`
+  sent as a file), photos uploaded from `document_bytes` (no `document_name`) and edits
   (`edit_of`: the key of an earlier delivery; the edit waits until that one is sent).
 
 Exactly once: a row is marked `sending` (committed) just before the call and `sent` (with
@@ -246,13 +247,14 @@ class _Row:
     document_body: str | None
     attempts: int
     album: list[str] | None = None
+    document_bytes: bytes | None = None
 
     @classmethod
     def of(cls, d: Delivery) -> _Row:
         assert d.id is not None
         return cls(
             d.id, d.key, d.chat_id, d.person_id, d.text, d.reply_markup, d.photo, d.edit_of,
-            d.document_name, d.document_body, d.attempts, d.album,
+            d.document_name, d.document_body, d.attempts, d.album, d.document_bytes,
         )  # fmt: skip
 
     @property
@@ -487,7 +489,9 @@ class OutboxNotifier:
             d = (await session.exec(select(Delivery).where(Delivery.key == key))).first()
         if d is None:
             return None
-        return _EditTarget(d.chat_id, d.message_id, d.status, bool(d.photo or d.album))
+        # Photos, albums and files carry a caption, not a text: the edit changes the caption.
+        captioned = bool(d.photo or d.album or d.document_name or d.document_bytes)
+        return _EditTarget(d.chat_id, d.message_id, d.status, captioned)
 
     # -- one send --------------------------------------------------------------------------
     async def _deliver(self, row: _Row, target: _EditTarget | None) -> None:
@@ -577,9 +581,10 @@ class OutboxNotifier:
                 )
             return result.message_id if isinstance(result, Message) else target.message_id
         if row.document_name is not None:
-            file = BufferedInputFile(
-                (row.document_body or "").encode("utf-8"), filename=row.document_name
-            )
+            body = row.document_bytes
+            if body is None:
+                body = (row.document_body or "").encode("utf-8")
+            file = BufferedInputFile(body, filename=row.document_name)
             sent = await self.bot.send_document(
                 row.chat_id, file, caption=row.text or None, reply_markup=markup
             )
@@ -590,9 +595,10 @@ class OutboxNotifier:
             ]
             messages = await self.bot.send_media_group(row.chat_id, media=list(album))
             return messages[0].message_id
-        elif row.photo is not None:
+        elif row.photo is not None or row.document_bytes is not None:
+            photo = row.photo or BufferedInputFile(row.document_bytes or b"", filename="photo.png")
             sent = await self.bot.send_photo(
-                row.chat_id, row.photo, caption=row.text or None, reply_markup=markup
+                row.chat_id, photo, caption=row.text or None, reply_markup=markup
             )
         else:
             sent = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)

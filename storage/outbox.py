@@ -30,20 +30,35 @@ async def enqueue(
     now: datetime,
     person_id: int | None = None,
     reply_markup: dict[str, Any] | None = None,
-    photo: str | None = None,
+    photo: str | bytes | None = None,
     album: Sequence[str] = (),
     edit_of: str | None = None,
     document_name: str | None = None,
-    document_body: str | None = None,
+    document_body: str | bytes | None = None,
     urgent: bool = False,
     not_before: datetime | None = None,
 ) -> bool:
     """Queue a push unless one with this key exists. True when queued now.
 
     `album`: photos sent as one album with `text` as its caption (at most `ALBUM_MAX`; the
-    caller splits longer lists). A single photo goes out as a photo with that caption."""
+    caller splits longer lists). A single photo goes out as a photo with that caption.
+
+    `photo`: a file id or URL (str), or an image to upload (bytes: a PNG chart).
+    `document_body`: the file named `document_name`, as text (sent as UTF-8) or as bytes (an
+    XLSX, a PNG sent as a file)."""
     if len(album) > ALBUM_MAX or (album and (photo or reply_markup or edit_of)):
         raise ValueError("an album holds 1 to 10 photos and nothing else")
+    if (document_body is not None and document_name is None) or (
+        document_name is not None and (photo is not None or album or edit_of)
+    ):
+        raise ValueError("a document needs its name and goes alone (no photo, album or edit)")
+    document_bytes: bytes | None = None
+    if isinstance(document_body, bytes):
+        document_bytes, document_body = document_body, None
+    if isinstance(photo, bytes):
+        if edit_of is not None:
+            raise ValueError("an edit cannot upload a photo")
+        document_bytes, photo = photo, None
     if len(album) == 1:
         photo, album = album[0], ()
     if await queued(session, key):
@@ -61,6 +76,7 @@ async def enqueue(
             edit_of=edit_of,
             document_name=document_name,
             document_body=document_body,
+            document_bytes=document_bytes,
             urgent=urgent,
             not_before=not_before or now,
             created_at=now,

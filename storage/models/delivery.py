@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from storage.models._columns import stamped_now, telegram_id, timestamp
@@ -18,7 +18,11 @@ class Delivery(SQLModel, table=True):
     `photo` sends a photo with `text` as its caption; `album` sends 2 to 10 photos as one
     album (sendMediaGroup) with `text` as the first one's caption (an album carries no
     buttons); `edit_of` names the key of an earlier delivery whose message is edited in place
-    instead of sending a new one."""
+    instead of sending a new one.
+
+    A file goes as `document_name` with its content in `document_body` (text, sent as UTF-8)
+    or `document_bytes` (binary: an XLSX, a PNG). `document_bytes` without a `document_name`
+    is an uploaded photo (a chart), sent with `text` as its caption."""
 
     __table_args__ = (Index("ix_delivery_status_due", "status", "not_before"),)
 
@@ -34,6 +38,7 @@ class Delivery(SQLModel, table=True):
     edit_of: str | None = Field(default=None, max_length=255)
     document_name: str | None = Field(default=None, max_length=128)
     document_body: str | None = None
+    document_bytes: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     urgent: bool = False
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
