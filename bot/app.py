@@ -55,13 +55,17 @@ def create_dispatcher(
 ) -> Dispatcher:
     """Everything an update meets, freshly built; `extra_routers` (tests) claim updates after
     the features and before the fallback."""
+    # aiogram's FSM middleware is left off: the unit of work does its work (the lock on the
+    # conversation, then the state read by the update's first statement), so the state is
+    # read and written in the update's one transaction, not in one of its own before it.
     dp = GridDispatcher(
         Intake(app),
         storage=DatabaseStorage(app.db),
         events_isolation=events_isolation or SimpleEventIsolation(),
+        disable_fsm=True,
         app=app,
     )
-    dp.update.outer_middleware(UnitOfWork(app))
+    dp.update.outer_middleware(UnitOfWork(app, dp.fsm))
     dp.update.outer_middleware(Identify(app))
     AnsweringUpdate(app).setup(dp)
     EarlyAnswer(app).setup(dp)

@@ -1,24 +1,31 @@
 """Outer middlewares: one unit of work per update, replay protection, who is speaking, language.
 
-Order (all on `dp.update`, after aiogram's own error and FSM middlewares):
-UnitOfWork → Identify. The i18n middleware then reads the language Identify chose.
+Order (all on `dp.update`, after aiogram's own error and user-context middlewares):
+UnitOfWork → aiogram's FSM middleware → Identify (bot/app.py puts them on in that order), so
+the state is read inside the update's one transaction. The i18n middleware then reads the
+language Identify chose.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
-from sqlalchemy.exc import IntegrityError
 
 from bot.context import AppContext
 from bot.i18n import LANGUAGES
-from storage.models import ProcessedUpdate
-from storage.people import identity_of, person_by_tg
+from domain.identity import Identity
+from storage.fsm import DatabaseStorage
+from storage.models import Person
+from storage.people import identity_from, speaker
+from storage.update_opening import Opening, attach_person, open_update
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -26,29 +33,60 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 # Telegram's placeholder senders: never a person to grant rights to.
 ANONYMOUS_ADMIN_ID = 1087968824
 CHANNEL_BOT_ID = 136817688
+OPENING = "gridbot_opening"
 
 
 class UnitOfWork(BaseMiddleware):
-    """Opens the update's session, drops an update already handled, commits once at the end."""
+    """Opens the update's session, drops an update already handled, commits once at the end.
 
-    def __init__(self, app: AppContext) -> None:
+    It also does aiogram's FSM middleware's work (bot/app.py leaves that one off): the
+    update's lock on its conversation (events isolation) is taken first, then the
+    transaction, whose first statement claims the update and reads the state and the speaker
+    (storage/update_opening.py). Every update is one transaction, state included.
+    """
+
+    def __init__(self, app: AppContext, fsm: FSMContextMiddleware | None = None) -> None:
         self.app = app
+        self.fsm = fsm
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        bot_id = data["bot"].id
+        bot = data["bot"]
+        context = self.fsm.resolve_event_context(bot, data) if self.fsm is not None else None
+        if self.fsm is None or context is None:
+            return await self._handle(handler, event, data, None)
+        data["fsm_storage"] = self.fsm.storage
+        async with self.fsm.events_isolation.lock(key=context.key):
+            return await self._handle(handler, event, data, context)
+
+    async def _handle(
+        self,
+        handler: Handler,
+        event: Update,
+        data: dict[str, Any],
+        context: FSMContext | None,
+    ) -> Any:
+        fsm_key: str | None = None
+        if context is not None:
+            assert isinstance(context.storage, DatabaseStorage), "state lives in the database"
+            fsm_key = context.storage.key_name(context.key)
+        user = real_user(data)
         async with self.app.db.unit_of_work() as session:
-            if await session.get(ProcessedUpdate, (bot_id, event.update_id)) is not None:
-                log.info("update %s seen before; skipped", event.update_id)
-                return None
-            session.add(ProcessedUpdate(bot_id=bot_id, update_id=event.update_id))
-            try:
-                await session.flush()
-            except IntegrityError:
-                await session.rollback()
-                log.info("update %s is being handled elsewhere; skipped", event.update_id)
+            opening = await open_update(
+                session,
+                bot_id=data["bot"].id,
+                update_id=event.update_id,
+                fsm_key=fsm_key,
+                tg_id=user.id if user is not None else None,
+            )
+            if opening is None:
+                log.info("update %s seen before or handled elsewhere; skipped", event.update_id)
                 return None
             data["session"] = session
+            data[OPENING] = opening
+            if context is not None and fsm_key is not None:
+                DatabaseStorage.seed(session, fsm_key, opening.fsm_state, opening.fsm_data)
+                data.update({"state": context, "raw_state": opening.fsm_state})
             result = await handler(event, data)
         # Committed: whatever the handler queued in the outbox can go out now.
         if self.app.notifier is not None:
@@ -78,8 +116,14 @@ class Identify(BaseMiddleware):
         if user is not None:
             if user.language_code and user.language_code.startswith("en"):
                 language = "en"
-            person = await person_by_tg(data["session"], user.id)
-            if person is not None:
+            found = self._prefetched(data, user.id) or await speaker(
+                data["session"],
+                user.id,
+                default_language=self.app.settings.default_language,
+                admin_ids=self.app.settings.admin_ids,
+            )
+            if found is not None:
+                person, me = found
                 if user.username and person.username != user.username:
                     person.username = user.username
                     data["session"].add(person)
@@ -91,13 +135,8 @@ class Identify(BaseMiddleware):
                 if self._is_placeholder(person.name, user.id):  # added by id before they came
                     person.name = user.full_name
                     data["session"].add(person)
+                    me = replace(me, name=person.name)
                 data["person"] = person
-                me = await identity_of(
-                    data["session"],
-                    person,
-                    default_language=self.app.settings.default_language,
-                    admin_ids=self.app.settings.admin_ids,
-                )
                 data["me"] = me
                 language = person.language or language
         data["is_admin"] = bool(
@@ -106,6 +145,20 @@ class Identify(BaseMiddleware):
         )
         data["language"] = language
         return await handler(event, data)
+
+    def _prefetched(self, data: dict[str, Any], tg_id: int) -> tuple[Person, Identity] | None:
+        """The speaker as the unit of work's first statement read them, if it did."""
+        opening: Opening | None = data.get(OPENING)
+        if opening is None or opening.tg_id != tg_id or opening.person is None:
+            return None
+        person = attach_person(data["session"], opening.person)
+        me = identity_from(
+            person,
+            opening.holdings,
+            default_language=self.app.settings.default_language,
+            admin_ids=self.app.settings.admin_ids,
+        )
+        return person, me
 
     def _is_placeholder(self, name: str, tg_id: int) -> bool:
         return any(

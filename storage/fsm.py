@@ -1,8 +1,18 @@
-"""aiogram FSM storage on the project's own database, so a flow survives a restart."""
+"""aiogram FSM storage on the project's own database, so a flow survives a restart.
+
+Inside a unit of work (an update: `Database.current()`), each key is read once, with one
+statement, and kept on the session; reads after that, and writes, touch only that copy. What
+changed is written once, when the unit of work commits (an upsert, or a delete when the flow
+is over), inside the same transaction as the rest of the update: a rollback takes the step
+back with everything else. Outside a unit of work (tools, tests) each call is its own
+transaction, as before.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -13,17 +23,91 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from sqlalchemy import Table, delete, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
 from storage.models import FsmRecord
 from storage.types import utcnow
 
+FSM_TABLE: Table = FsmRecord.__table__  # type: ignore[attr-defined]
+_PENDING = "gridbot_fsm"
+
 
 def _state_name(state: StateType) -> str | None:
     if isinstance(state, State):
         return state.state
     return state
+
+
+@dataclass
+class _Slot:
+    state: str | None
+    data: dict[str, Any]
+    stored: bool | None
+    """Whether the row exists in the database; None: not known (written before any read)."""
+    dirty: bool = False
+
+
+@dataclass
+class _Pending:
+    """The keys a unit of work has read or written, on its session."""
+
+    slots: dict[str, _Slot] = field(default_factory=dict)
+
+
+def _upsert(dialect: str, key: str, slot: _Slot) -> Any:
+    values = {"key": key, "state": slot.state, "data": slot.data, "updated_at": utcnow()}
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(FSM_TABLE).values(**values)
+    return stmt.on_conflict_do_update(
+        index_elements=[FSM_TABLE.c.key],
+        set_={"state": stmt.excluded.state, "data": stmt.excluded.data,
+              "updated_at": stmt.excluded.updated_at},
+    )  # fmt: skip
+
+
+def _write_statement(dialect: str, key: str, slot: _Slot) -> Any | None:
+    """The one statement that stores `slot`, or None when the row is already as it should be."""
+    if slot.state is None and not slot.data:
+        if slot.stored is False:
+            return None
+        return delete(FSM_TABLE).where(FSM_TABLE.c.key == key)
+    return _upsert(dialect, key, slot)
+
+
+def _flush(session: Session) -> None:
+    """Before the commit: each changed key written with one statement."""
+    pending: _Pending | None = session.info.get(_PENDING)
+    if pending is None:
+        return
+    dialect = session.get_bind().dialect.name
+    for key, slot in pending.slots.items():
+        if not slot.dirty:
+            continue
+        statement = _write_statement(dialect, key, slot)
+        if statement is not None:
+            session.execute(statement)
+        slot.stored = statement is not None and not (slot.state is None and not slot.data)
+        slot.dirty = False
+
+
+def _forget(session: Session, _previous: Any = None) -> None:
+    """Rolled back: what was kept may not be what the database holds."""
+    session.info.pop(_PENDING, None)
+
+
+def _pending(session: AsyncSession) -> _Pending:
+    pending: _Pending | None = session.info.get(_PENDING)
+    if pending is None:
+        pending = session.info[_PENDING] = _Pending()
+        sync = session.sync_session
+        event.listen(sync, "before_commit", _flush)
+        event.listen(sync, "after_soft_rollback", _forget)
+    return pending
 
 
 class DatabaseStorage(BaseStorage):
@@ -34,48 +118,77 @@ class DatabaseStorage(BaseStorage):
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
-    async def _load(self, key: StorageKey) -> FsmRecord | None:
+    def key_name(self, key: StorageKey) -> str:
+        """The row's key for `key` (what `seed` and the fsm_state table use)."""
+        return self._key(key)
+
+    @staticmethod
+    def seed(
+        session: AsyncSession, name: str, state: str | None, data: dict[str, Any] | None
+    ) -> None:
+        """What the unit of work already read for row `name` (None data: no row), so the
+        first get_state or get_data costs no statement."""
+        _pending(session).slots[name] = _Slot(
+            state=state, data=dict(data or {}), stored=data is not None
+        )
+
+    @staticmethod
+    async def _select(session: AsyncSession, key: str) -> _Slot:
+        row = (
+            await session.execute(
+                select(FSM_TABLE.c.state, FSM_TABLE.c.data).where(FSM_TABLE.c.key == key)
+            )
+        ).first()
+        if row is None:
+            return _Slot(state=None, data={}, stored=False)
+        return _Slot(state=row.state, data=dict(row.data or {}), stored=True)
+
+    async def _slot(self, session: AsyncSession, key: str) -> _Slot:
+        pending = _pending(session)
+        slot = pending.slots.get(key)
+        if slot is None:
+            slot = pending.slots[key] = await self._select(session, key)
+        return slot
+
+    async def _read(self, key: StorageKey) -> _Slot:
         joined = self.db.current()
         if joined is not None:
-            return await joined.get(FsmRecord, self._key(key))
+            return await self._slot(joined, self._key(key))
         async with self.db.reading() as session:
-            return await session.get(FsmRecord, self._key(key))
+            return await self._select(session, self._key(key))
 
     async def _save(self, key: StorageKey, **values: Any) -> None:
         joined = self.db.current()
+        name = self._key(key)
         if joined is not None:
-            await self._write(joined, key, values)
+            pending = _pending(joined)
+            slot = pending.slots.get(name)
+            if slot is None:  # written before it was read: the other half is unknown
+                slot = pending.slots[name] = await self._select(joined, name)
+            for attr, value in values.items():
+                setattr(slot, attr, value)
+            slot.dirty = True
             return
         async with self.db.session() as session:
-            await self._write(session, key, values)
-
-    async def _write(self, session: AsyncSession, key: StorageKey, values: dict[str, Any]) -> None:
-        record = await session.get(FsmRecord, self._key(key))
-        if record is None:
-            record = FsmRecord(key=self._key(key))
-        for name, value in values.items():
-            setattr(record, name, value)
-        record.updated_at = utcnow()
-        if record.state is None and not record.data:
-            if record in session:
-                await session.delete(record)
-            return
-        session.add(record)
-        await session.flush()
+            slot = await self._select(session, name)
+            for attr, value in values.items():
+                setattr(slot, attr, value)
+            statement = _write_statement(self.db.engine.dialect.name, name, slot)
+            if statement is not None:
+                await session.execute(statement)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await self._save(key, state=_state_name(state))
 
     async def get_state(self, key: StorageKey) -> str | None:
-        record = await self._load(key)
-        return record.state if record else None
+        return (await self._read(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._save(key, data=dict(data))
+        # A copy: the handler may go on changing its dict; the stored value must not follow.
+        await self._save(key, data=copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        record = await self._load(key)
-        return dict(record.data) if record else {}
+        return copy.deepcopy((await self._read(key)).data)
 
     async def close(self) -> None:
         """The database belongs to the application; nothing to close here."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, join, outerjoin
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,34 +21,58 @@ async def person_by_username(session: AsyncSession, username: str) -> Person | N
     return result.first()
 
 
-async def holdings_of(session: AsyncSession, person_id: int) -> tuple[Holding, ...]:
-    rows = await session.exec(
-        select(Membership, Grid, Role)
-        .join(Grid, col(Grid.id) == Membership.grid_id)
-        .join(Role, col(Role.id) == Membership.role_id)
-        .where(Membership.person_id == person_id, col(Grid.archived_at).is_(None))
-        .order_by(col(Grid.level), col(Grid.code), col(Role.key))
-    )
-    return tuple(
-        Holding(
-            membership_id=m.id or 0,
-            grid_id=g.id or 0,
-            grid_code=g.code,
-            grid_name=g.name,
-            grid_path=tuple(g.ancestor_ids()),
-            role_id=r.id or 0,
-            role_key=r.key,
-            role_label=r.label,
-            is_leader=r.is_leader,
-            quota_period=r.quota_period,
-            quota_count=r.quota_count,
+async def speaker(
+    session: AsyncSession, tg_id: int, *, default_language: str, admin_ids: frozenset[int]
+) -> tuple[Person, Identity] | None:
+    """The person with this Telegram id and who they are, in one statement; None: a stranger.
+
+    The person outer-joined to their live memberships: a person without any still comes back
+    (one row, the membership columns empty).
+    """
+    held = join(
+        Membership,
+        Grid,
+        and_(col(Grid.id) == Membership.grid_id, col(Grid.archived_at).is_(None)),
+    ).join(Role, col(Role.id) == Membership.role_id)
+    rows = (
+        await session.exec(
+            select(Person, Membership, Grid, Role)
+            .select_from(outerjoin(Person, held, col(Membership.person_id) == Person.id))
+            .where(Person.tg_id == tg_id)
+            .order_by(col(Grid.level), col(Grid.code), col(Role.key))
         )
-        for m, g, r in rows
+    ).all()
+    if not rows:
+        return None
+    person = rows[0][0]
+    holdings = tuple(_holding(m, g, r) for _, m, g, r in rows if m is not None)
+    return person, identity_from(
+        person, holdings, default_language=default_language, admin_ids=admin_ids
     )
 
 
-async def identity_of(
-    session: AsyncSession, person: Person, *, default_language: str, admin_ids: frozenset[int]
+def _holding(m: Membership, g: Grid, r: Role) -> Holding:
+    return Holding(
+        membership_id=m.id or 0,
+        grid_id=g.id or 0,
+        grid_code=g.code,
+        grid_name=g.name,
+        grid_path=tuple(g.ancestor_ids()),
+        role_id=r.id or 0,
+        role_key=r.key,
+        role_label=r.label,
+        is_leader=r.is_leader,
+        quota_period=r.quota_period,
+        quota_count=r.quota_count,
+    )
+
+
+def identity_from(
+    person: Person,
+    holdings: tuple[Holding, ...],
+    *,
+    default_language: str,
+    admin_ids: frozenset[int],
 ) -> Identity:
     assert person.id is not None
     return Identity(
@@ -57,5 +81,24 @@ async def identity_of(
         name=person.name,
         language=person.language or default_language,
         is_admin=person.is_admin or (person.tg_id is not None and person.tg_id in admin_ids),
-        holdings=await holdings_of(session, person.id),
+        holdings=holdings,
     )
+
+
+async def holdings_of(session: AsyncSession, person_id: int) -> tuple[Holding, ...]:
+    rows = await session.exec(
+        select(Membership, Grid, Role)
+        .join(Grid, col(Grid.id) == Membership.grid_id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .where(Membership.person_id == person_id, col(Grid.archived_at).is_(None))
+        .order_by(col(Grid.level), col(Grid.code), col(Role.key))
+    )
+    return tuple(_holding(m, g, r) for m, g, r in rows)
+
+
+async def identity_of(
+    session: AsyncSession, person: Person, *, default_language: str, admin_ids: frozenset[int]
+) -> Identity:
+    assert person.id is not None
+    holdings = await holdings_of(session, person.id)
+    return identity_from(person, holdings, default_language=default_language, admin_ids=admin_ids)
