@@ -2,7 +2,10 @@
 """Set up and run gridbot with nothing but Python 3.11.
 
     python3 dev.py start   # set up, then run the bot (the local demo when BOT_TOKEN is unset)
-    python3 dev.py test    # set up, then lint, check the format, type-check and run every test
+    python3 dev.py test    # set up, then lint, check the format, type-check and run every test:
+                           # all on SQLite, and tests/storage + tests/e2e on a throwaway
+                           # PostgreSQL server, the two passes side by side
+                           # (--serial, --sqlite, --postgres: see tests/README.md)
 
 Set-up makes `.venv/` and installs the project with its dev tools; it is skipped when
 pyproject.toml has not changed since the last set-up.
@@ -59,20 +62,73 @@ def _dotenv_has_token() -> bool:
     )
 
 
+PG_PASS_PATHS = ("tests/storage", "tests/e2e")
+
+
 def test(extra: list[str]) -> int:
+    """Lint, then the SQLite pass of every test and the PostgreSQL pass of tests/storage and
+    tests/e2e, side by side (`--serial`: one after the other; `--sqlite` / `--postgres`: that
+    pass alone). Other arguments go to pytest."""
     setup()
+    flags = {"--serial", "--sqlite", "--postgres"}
+    serial, only_sqlite, only_pg = (f in extra for f in ("--serial", "--sqlite", "--postgres"))
+    extra = [a for a in extra if a not in flags]
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
     env = dict(os.environ)
-    server = _postgres()
+    server = None if only_sqlite else _postgres()
     if server is not None:
         env["GRIDBOT_TEST_PG_URL"] = server[1]
+    elif only_pg:
+        return 1
     try:
-        return subprocess.call([str(BIN / "pytest"), *extra], cwd=ROOT, env=env)
+        passes: list[tuple[str, list[str], dict[str, str]]] = []
+        if not only_pg:
+            passes.append(("SQLite", extra, {**env, "GRIDBOT_TEST_DB": "sqlite"}))
+        if server is not None:
+            # Paths given on the command line narrow the PostgreSQL pass too.
+            chosen = extra if any(Path(a.split("::")[0]).exists() for a in extra) else None
+            pg_args = chosen if chosen is not None else [*PG_PASS_PATHS, *extra]
+            passes.append(("PostgreSQL", pg_args, {**env, "GRIDBOT_TEST_DB": "postgres"}))
+        return _run_passes(passes, serial=serial)
     finally:
         if server is not None:
             server[0].stop()
+
+
+def _run_passes(passes: list[tuple[str, list[str], dict[str, str]]], *, serial: bool) -> int:
+    """Each pass is one pytest process. Side by side, the first streams its output and the
+    second's is shown when both have ended, so the two never interleave."""
+    import tempfile
+
+    codes: dict[str, int] = {}
+    if serial or len(passes) == 1:
+        for name, args, env in passes:
+            print(f"=== {name} pass: pytest {' '.join(args)}", flush=True)
+            codes[name] = subprocess.call([str(BIN / "pytest"), *args], cwd=ROOT, env=env)
+    else:
+        (first, first_args, first_env), (second, second_args, second_env) = passes
+        with tempfile.TemporaryFile() as log:
+            proc = subprocess.Popen(
+                [str(BIN / "pytest"), *second_args],
+                cwd=ROOT,
+                env=second_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            print(f"=== {first} pass: pytest {' '.join(first_args)}", flush=True)
+            codes[first] = subprocess.call(
+                [str(BIN / "pytest"), *first_args], cwd=ROOT, env=first_env
+            )
+            codes[second] = proc.wait()
+            log.seek(0)
+            print(f"=== {second} pass: pytest {' '.join(second_args)}", flush=True)
+            sys.stdout.buffer.write(log.read())
+            sys.stdout.flush()
+    for name, code in codes.items():
+        print(f"=== {name} pass: {'passed' if code == 0 else f'FAILED (exit {code})'}", flush=True)
+    return next((code for code in codes.values() if code != 0), 0)
 
 
 def _postgres():  # type: ignore[no-untyped-def]

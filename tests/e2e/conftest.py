@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,8 +18,9 @@ from sandbox.emulator import Emulator
 from storage.db import Database
 from storage.importer import apply_import
 from storage.models import Person
-from tests.conftest import scenario_path
+from tests.conftest import ON_POSTGRES, scenario_path
 from tests.e2e.harness import BOT_USERNAME, TOKEN, World
+from tests.pg_databases import PgDatabases
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A plain Tuesday morning (not a holiday, not an adjusted working day).
@@ -31,11 +32,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def imported_templates(
-    tmp_path_factory: pytest.TempPathFactory, migrated_template: Path
-) -> dict[str, Path]:
-    """Per scenario file, one migrated and imported database, copied for each test."""
+def imported_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Per scenario file, one migrated and imported SQLite file, copied for each test."""
     return {}
+
+
+async def _import_into(url: str, name: str) -> None:
+    db = Database(url)
+    try:
+        scenario = parse_scenario(scenario_path(name).read_text(encoding="utf-8"), source=name)
+        async with db.session() as session:
+            await apply_import(session, scenario, now=DEFAULT_NOW)
+    finally:
+        await db.dispose()
 
 
 def _template_for(name: str, cache: dict[str, Path], base: Path, folder: Path) -> Path:
@@ -43,17 +52,9 @@ def _template_for(name: str, cache: dict[str, Path], base: Path, folder: Path) -
         return cache[name]
     path = folder / f"{name}.sqlite3"
     shutil.copy(base, path)
-
-    async def build() -> None:
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        scenario = parse_scenario(scenario_path(name).read_text(encoding="utf-8"), source=name)
-        async with db.session() as session:
-            await apply_import(session, scenario, now=DEFAULT_NOW)
-        await db.dispose()
-
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(build())
+        loop.run_until_complete(_import_into(f"sqlite+aiosqlite:///{path}", name))
     finally:
         loop.close()
     cache[name] = path
@@ -61,21 +62,30 @@ def _template_for(name: str, cache: dict[str, Path], base: Path, folder: Path) -
 
 
 @pytest.fixture
-def world_db_url(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-    migrated_template: Path,
-    imported_templates: dict[str, Path],
-) -> str:
+def world_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database with the test's scenario imported: a copy of a SQLite file imported
+    once per scenario, or on the PostgreSQL pass a clone of an imported template database."""
     marker = request.node.get_closest_marker("scenario")
     name = marker.args[0] if marker else "fire-safety-5-level.yaml"
+    if ON_POSTGRES:
+        databases: PgDatabases = request.getfixturevalue("pg_databases")
+        base: str = request.getfixturevalue("pg_migrated_template")
+
+        async def build(url: str) -> None:
+            await _import_into(url, name)
+
+        with databases.clone(databases.template(f"imported:{name}", base, build)) as url:
+            yield url
+        return
     template = _template_for(
-        name, imported_templates, migrated_template, tmp_path_factory.getbasetemp()
+        name,
+        request.getfixturevalue("imported_templates"),
+        request.getfixturevalue("migrated_template"),
+        request.getfixturevalue("tmp_path_factory").getbasetemp(),
     )
     target = tmp_path / "world.sqlite3"
     shutil.copy(template, target)
-    return f"sqlite+aiosqlite:///{target}"
+    yield f"sqlite+aiosqlite:///{target}"
 
 
 # People read a reply and tap or type the next step in a few seconds at best; Telegram's

@@ -1,15 +1,13 @@
-"""Fixtures for the admin and group service tests: a fresh SQLite file per test, migrated."""
+"""Fixtures for the admin and group service tests: a fresh migrated database per test."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.models import Deployment, Grid, Person, Role
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -17,9 +15,8 @@ ADMIN = 5_000_000_001
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'gridbot.sqlite3'}")
-    await upgrade(database)
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
     try:
         yield database
     finally:

@@ -9,7 +9,7 @@ people).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -337,9 +337,11 @@ async def _count_statements(db: Database) -> tuple[int, int, int]:
         return n_all, len(seen), len(rendered)
 
 
-async def test_statements_do_not_grow_with_the_tree(fire: Database, tmp_path: Any) -> None:
+async def test_statements_do_not_grow_with_the_tree(
+    fire: Database, new_db_url: Callable[[str], str]
+) -> None:
     small = await _count_statements(fire)
-    big_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'big.sqlite3'}")
+    big_db = Database(new_db_url("big"))
     try:
         from storage.migrate import upgrade
 

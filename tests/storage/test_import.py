@@ -144,6 +144,7 @@ def dump(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+@pytest.mark.sqlite_only("compares every row and sqlite_master read straight from the file")
 async def test_bad_file_is_refused_whole(db_url: str, tmp_path: Path) -> None:
     from bot.commands_cli import CliError, cmd_import
     from bot.settings import load_settings

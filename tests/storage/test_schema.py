@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -14,8 +14,8 @@ from storage.migrate import SchemaBehind, current_revision, ensure_current, head
 from storage.models import AuditEntry
 
 
-async def test_start_up_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+async def test_start_up_refuses_a_database_that_is_behind(new_db_url: Callable[[str], str]) -> None:
+    db = Database(new_db_url("old"))
     with pytest.raises(SchemaBehind, match="gridbot db upgrade"):
         await ensure_current(db)
     await upgrade(db)
@@ -40,6 +40,7 @@ async def test_a_naive_time_is_refused(db: Database) -> None:
             session.add(AuditEntry(action="t", at=datetime(2026, 3, 10, 9, 30)))
 
 
+@pytest.mark.sqlite_only("reads SQLite's own settings (PRAGMA journal_mode, busy_timeout)")
 async def test_sqlite_runs_in_wal_with_a_busy_timeout(db: Database) -> None:
     async with db.reading() as session:
         mode = (await session.execute(text("PRAGMA journal_mode"))).scalar_one()
