@@ -80,7 +80,7 @@ class UnitOfWork(BaseMiddleware):
                 tg_id=user.id if user is not None else None,
             )
             if opening is None:
-                log.info("update %s seen before or handled elsewhere; skipped", event.update_id)
+                log.info("update %s seen before; skipped", event.update_id)
                 return None
             data["session"] = session
             data[OPENING] = opening
