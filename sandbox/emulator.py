@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -65,6 +66,8 @@ class Emulator(UserSide):
         self.api.on_webhook_change = self._start_webhook
         self._stop_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        # More routes on the same server, added before start (the demo's web chat).
+        self.route_hooks: list[Callable[[web.Application], None]] = []
 
     # -- lifecycle ------------------------------------------------------------
     @property
@@ -82,6 +85,8 @@ class Emulator(UserSide):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         BotApiServer(self, self.api, self._stop_event).routes(app)
         ControlApi(self).routes(app)
+        for hook in self.route_hooks:
+            hook(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
