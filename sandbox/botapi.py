@@ -21,6 +21,7 @@ from sandbox import errors
 from sandbox.errors import ApiError, bad_request
 from sandbox.html_text import HtmlParseError, parse_html, strip_text, utf16_len
 from sandbox.images import image_size, sniff_mime
+from sandbox.topics import MANAGE_TOPICS, thread_fields
 from sandbox.world import (
     CALLBACK_ANSWER_WINDOW,
     DEFAULT_UPDATE_TYPES,
@@ -405,6 +406,7 @@ class BotApi:
         **fields: Any,
     ) -> dict[str, Any]:
         """Store and record a message the bot sent; return it as Telegram does."""
+        fields.update(thread_fields(bot, chat, p.get_int("message_thread_id"), reply))
         message = self.world.new_message(chat, bot.as_user(), **fields)
         if reply is not None:
             message["reply_to_message"] = reply
@@ -1183,16 +1185,22 @@ class BotApi:
         if bot is not None:
             user = bot.as_user()
             status = chat.bot_status.get(bot.id, "left") if chat.is_group else "member"
+            out = _member(user, status)
+            if status == "administrator":
+                for right in chat.rights_withheld.get(bot.id, set()):
+                    if right in out:
+                        out[right] = False
+                if chat.type == "supergroup":
+                    out[MANAGE_TOPICS] = chat.bot_has_right(bot.id, MANAGE_TOPICS)
+            return out
+        record = self.world.users.get(user_id)
+        if record is None:
+            raise bad_request("user not found")
+        if chat.type == "private":
+            status = "member" if user_id == chat.id else "left"
         else:
-            record = self.world.users.get(user_id)
-            if record is None:
-                raise bad_request("user not found")
-            user = record.as_dict()
-            if chat.type == "private":
-                status = "member" if user_id == chat.id else "left"
-            else:
-                status = chat.members.get(user_id, "left")
-        return _member(user, status)
+            status = chat.members.get(user_id, "left")
+        return _member(record.as_dict(), status)
 
     @method("getChatMember")
     async def get_chat_member(self, bot: BotRecord, p: Params) -> Any:

@@ -322,6 +322,11 @@ class DriverUser:
     async def send_contact(self, phone_number: str | None = None) -> dict[str, Any]:
         return self.emu.user_send_contact(self.id, phone_number, self.chat_id, self.bot)
 
+    async def react(self, message: BotMessage | int, *emojis: str) -> None:
+        """Set this person's reactions on a message (none given: take them away)."""
+        mid = message.message_id if isinstance(message, BotMessage) else message
+        self.emu.user_react(self.id, mid, list(emojis), self.chat_id, self.bot)
+
     async def block_bot(self) -> None:
         self.emu.block_bot(self.id, self.bot)
 

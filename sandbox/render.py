@@ -77,6 +77,10 @@ def render_entry(entry: dict[str, Any]) -> str:
                 "migrate_to_chat_id",
                 "migrate_from_chat_id",
                 "group_chat_created",
+                "forum_topic_created",
+                "forum_topic_edited",
+                "forum_topic_closed",
+                "forum_topic_reopened",
             )
         ]
         line = f"{head} ⚙️ service [msg {mid}]: {', '.join(fields)}"
@@ -84,6 +88,11 @@ def render_entry(entry: dict[str, Any]) -> str:
         detail = entry.get("detail", {})
         alert = " (alert)" if detail.get("show_alert") else ""
         line = f"{head} 💬 answer to press on [msg {mid}]{alert}: {detail.get('text') or ''}"
+    elif kind == "reaction":
+        detail = entry.get("detail", {})
+        who = f"bot {detail['bot_id']}" if detail.get("bot_id") else f"user {detail.get('user_id')}"
+        new = "".join(r.get("emoji", "?") for r in detail.get("new") or []) or "(none)"
+        line = f"{head} {who} reacts on [msg {mid}]: {new}"
     elif kind in ("deleted", "pinned", "unpinned"):
         line = f"{head} 🤖 {kind} [msg {mid}]" + (f": {body}" if body else "")
     else:

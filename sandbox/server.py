@@ -14,12 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import errors
+from sandbox import botapi_forum, botapi_reactions, errors
 from sandbox.botapi import METHODS, BotApi, Described, FileRecord, Params, Upload
 from sandbox.errors import ApiError
 from sandbox.faults import Fault
 from sandbox.world import World
 
+# Methods kept in modules of their own register themselves when imported.
+_MORE_METHODS = (botapi_forum, botapi_reactions)
 _NGINX_502 = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"

@@ -13,6 +13,7 @@ from typing import Any
 
 from sandbox.botapi import BotApi, _copy, _member
 from sandbox.images import make_jpeg
+from sandbox.userside_groups import GroupSide
 from sandbox.world import (
     GROUP_ANONYMOUS_BOT,
     MEMBER_STATUSES,
@@ -22,14 +23,13 @@ from sandbox.world import (
     Chat,
     StoredMessage,
     UserRecord,
-    World,
     command_entities,
 )
 
 DEFAULT_LOCATION = (39.9042, 116.4074)
 
 
-class UserSide(World):
+class UserSide(GroupSide):
     api: BotApi
 
     # -- chats --------------------------------------------------------------
@@ -239,6 +239,8 @@ class UserSide(World):
             message["reply_to_message"] = snap
             if chat.type == "supergroup":
                 message["message_thread_id"] = snap.get("message_thread_id", reply_to)
+                if snap.get("is_topic_message"):
+                    message["is_topic_message"] = True
         stored = self.store(chat, message, None)
         self.record(chat, "user", _copy(message))
         self.deliver(chat, "message", message)

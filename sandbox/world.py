@@ -195,6 +195,28 @@ class StoredMessage:
 
 
 @dataclass
+class ForumTopic:
+    """A topic of a forum supergroup; its id is the id of the message that created it."""
+
+    thread_id: int
+    name: str
+    icon_color: int
+    icon_custom_emoji_id: str | None = None
+    closed: bool = False
+    creator_id: int | None = None  # the bot that created it may manage it without the right
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "message_thread_id": self.thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
+        if self.icon_custom_emoji_id:
+            out["icon_custom_emoji_id"] = self.icon_custom_emoji_id
+        return out
+
+
+@dataclass
 class Chat:
     id: int
     type: str  # private | group | supergroup
@@ -210,6 +232,12 @@ class Chat:
     next_message_id: int = 1
     pinned: list[int] = field(default_factory=list)
     reply_keyboard: dict[str, Any] | None = None
+    is_forum: bool = False  # a supergroup with topics on (sandbox/botapi_forum.py)
+    topics: dict[int, ForumTopic] = field(default_factory=dict)  # message_thread_id -> topic
+    # bot id -> administrator rights it was not given (e.g. "can_manage_topics")
+    rights_withheld: dict[int, set[str]] = field(default_factory=dict)
+    # message id -> who reacted (a user id) -> their reactions (ReactionType dicts)
+    reactions: dict[int, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
 
     @property
     def is_group(self) -> bool:
@@ -226,7 +254,15 @@ class Chat:
             out["username"] = self.username
         if self.type == "group":
             out["all_members_are_administrators"] = False
+        if self.is_forum:
+            out["is_forum"] = True
         return out
+
+    def bot_has_right(self, bot_id: int, right: str) -> bool:
+        """An administrator bot holds every right unless withheld; others hold none."""
+        if self.bot_status.get(bot_id) not in ("administrator", "creator"):
+            return False
+        return right not in self.rights_withheld.get(bot_id, set())
 
     def admins(self) -> list[int]:
         return [uid for uid, st in self.members.items() if st in ("creator", "administrator")]
@@ -238,7 +274,9 @@ class TranscriptEntry:
 
     kind: "sent" | "edited" | "deleted" | "pinned" | "unpinned" (by a bot),
     "user" (a person's message), "callback_answer" (a bot answered a press;
-    ``detail`` holds text and show_alert), "service" (joins, migrations).
+    ``detail`` holds text and show_alert), "service" (joins, migrations, a bot's forum
+    topic created / edited / closed / reopened), "reaction" (a person's or a bot's
+    reactions on ``message_id`` changed; ``detail`` holds user_id or bot_id, old, new).
     """
 
     seq: int
