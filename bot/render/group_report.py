@@ -1,0 +1,93 @@
+"""What the bot says in a group about a report made there: the one-line prompts for a
+missing part, the draft to confirm with one tap, and the outcome. Every press carries the id
+of the message that started the report and the reporter's Telegram id (`GroupReportCb`), and
+is checked against the reporter's pending reports as they are now."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+from aiogram import html
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.context import AppContext
+from bot.keyboards import Callback
+from bot.render.cases import rows_of
+from domain.categories import Category, by_label
+from services.reporting import Draft
+
+Shown = tuple[str, InlineKeyboardMarkup]
+
+
+class GroupPress(StrEnum):
+    SUBMIT = "ok"
+    DROP = "no"
+    CATEGORY = "cat"  # x: index of the category
+
+
+class GroupReportCb(Callback, prefix="gr"):
+    k: GroupPress
+    m: int  # the message that started the report
+    r: int  # the reporter's Telegram id
+    x: int = 0
+
+
+def mention(name: str, tg_id: int) -> str:
+    return f'<a href="tg://user?id={tg_id}">{html.quote(name)}</a>'
+
+
+def _btn(text: str, k: GroupPress, m: int, r: int, x: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=GroupReportCb(k=k, m=m, r=r, x=x).pack())
+
+
+def _link(app: AppContext, language: str, key: str, link: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=app.t(key, language), url=link)
+
+
+def ask_category(
+    app: AppContext, language: str, name: str, categories: Sequence[Category],
+    source: int, reporter: int, link: str,
+) -> Shown:  # fmt: skip
+    buttons = [
+        _btn(c.shown(language), GroupPress.CATEGORY, source, reporter, i)
+        for i, c in enumerate(categories)
+    ]
+    rows = [*rows_of(buttons, 3), [_link(app, language, "greport.fill_in_private", link)]]
+    text = app.t("greport.ask_category", language, name=name)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_place(app: AppContext, language: str, name: str, link: str) -> Shown:
+    rows = [[_link(app, language, "greport.fill_in_private", link)]]
+    text = app.t("greport.ask_place", language, name=name)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def preview(
+    app: AppContext, language: str, name: str, draft: Draft, grid_name: str,
+    categories: Sequence[Category], source: int, reporter: int, link: str,
+) -> Shown:  # fmt: skip
+    known = by_label(categories, draft.category or "")
+    place = html.quote(draft.address) if draft.address else ""
+    if draft.lat is not None and draft.lon is not None:
+        place = f"{place} 📍 {draft.lat:.5f}, {draft.lon:.5f}".strip()
+    text = app.t(
+        "greport.preview",
+        language,
+        name=name,
+        grid=html.quote(grid_name),
+        category=html.quote(known.shown(language) if known else draft.category or ""),
+        description=html.quote(draft.description or ""),
+        place=place,
+        severity=app.t(f"cases.severity.{draft.severity}", language) if draft.severity else "",
+        photos=len(draft.photos),
+    )
+    rows = [
+        [
+            _btn(app.t("greport.submit", language), GroupPress.SUBMIT, source, reporter),
+            _btn(app.t("greport.drop", language), GroupPress.DROP, source, reporter),
+        ],
+        [_link(app, language, "greport.in_private", link)],
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
