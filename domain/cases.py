@@ -58,6 +58,12 @@ The rules, decided in one place (`_STATES`, `_check_actor`, `_check_conditions`)
   → IN_PROGRESS. Feedback: TRANSFERRED, or department-held ASSIGNED / IN_PROGRESS
   → FEEDBACK (implicit acknowledgement as for persons; the pressing person, if known,
   becomes the handler). Return (退回): same states → ACCEPTED, department cleared.
+* REOPEN (重新打开): the reporter, or a leader of the case, in CLOSED or RATED, within the
+  deployment's window after the closing (`within_reopen_window`, computed by the caller
+  with `domain.reopen.window_open`; `reopen_expired` when past it). The case goes back to
+  IN_PROGRESS with the same assignee (person or department), or to ACCEPTED when it has
+  none; the verification no longer stands (`verifier_id` cleared). The ledger keeps every
+  earlier step.
 * COMMENT (留言): anyone involved, in any status, terminal ones included: the reporter, the
   assigned person, the handler, the verifier, a leader, the holding department, an admin.
 * The system actor may ESCALATE and nothing else (`not_allowed`).
@@ -112,6 +118,7 @@ class CaseAction(StrEnum):
     DEPT_FEEDBACK = "dfb"  # 部门反馈
     DEPT_RETURN = "dret"  # 部门退回
     COMMENT = "cmt"  # 留言
+    REOPEN = "reo"  # 重新打开
 
     @property
     def by_department(self) -> bool:
@@ -143,6 +150,7 @@ class EventKind(StrEnum):
     DEPT_FEEDBACK_GIVEN = "dept_feedback_given"
     DEPT_RETURNED = "dept_returned"
     COMMENTED = "commented"
+    REOPENED = "reopened"  # 重新打开: the note holds the reason
     # A leader moved the deadline (限期整改) of a case being handled: no step of `decide`
     # (see `deadline_change_refusal`); the entry's data holds the old and the new deadline.
     DEADLINE_CHANGED = "deadline_changed"
@@ -203,10 +211,12 @@ class RefusalReason(StrEnum):
     SAME_ASSIGNEE = "same_assignee"
     TARGET_OUTSIDE_SUBTREE = "target_outside_subtree"
     MISSING_PARAMETER = "missing_parameter"
+    REOPEN_EXPIRED = "reopen_expired"
 
 
 TERMINAL: Final[frozenset[CaseStatus]] = frozenset({CaseStatus.REJECTED, CaseStatus.RATED})
-"""Nothing but comments can happen any more."""
+"""Nothing but comments can happen any more (a RATED case may still be reopened, within the
+deployment's window: `CaseAction.REOPEN`)."""
 
 OPEN: Final[frozenset[CaseStatus]] = frozenset(
     {
@@ -326,6 +336,7 @@ _STATES: Final[dict[CaseAction, frozenset[CaseStatus]]] = {
     _A.DEPT_FEEDBACK: frozenset({_S.ASSIGNED, _S.IN_PROGRESS, _S.TRANSFERRED}),
     _A.DEPT_RETURN: frozenset({_S.ASSIGNED, _S.IN_PROGRESS, _S.TRANSFERRED}),
     _A.COMMENT: frozenset(CaseStatus),
+    _A.REOPEN: frozenset({_S.CLOSED, _S.RATED}),
 }
 """In which statuses an action can apply at all (before looking at who presses)."""
 
@@ -421,6 +432,9 @@ def _check_actor(case: CaseFacts, actor: Actor, action: CaseAction) -> RefusalRe
         return None
     if action is _A.COMMENT:
         return None if is_involved(case, actor) else _R.NOT_ALLOWED
+    if action is _A.REOPEN:
+        is_reporter = actor.person_id is not None and actor.person_id == case.reporter_id
+        return None if is_reporter or is_leader_of(case, actor) else _R.NOT_ALLOWED
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover
 
 
@@ -473,13 +487,14 @@ def decide(
     target_in_subtree: bool = False,
     reason: RejectReason | None = None,
     rating: Rating | None = None,
+    within_reopen_window: bool = False,
 ) -> Transition | Refusal:
     """Decide one step. See the module docstring for the rules.
 
     Parameters by action: ASSIGN takes exactly one of `assignee_person_id` or
     `department_id`, and `target_in_subtree` (checked by the caller against the tree);
-    TRANSFER takes `department_id`; REJECT takes `reason`; RATE takes `rating`.
-    Other parameters are ignored.
+    TRANSFER takes `department_id`; REJECT takes `reason`; RATE takes `rating`; REOPEN
+    takes `within_reopen_window`. Other parameters are ignored.
     """
     refused = _refusal_reason(case, actor, action)
     if refused is not None:
@@ -611,6 +626,19 @@ def decide(
             )
         case _A.COMMENT:
             return step(EventKind.COMMENTED, case)
+        case _A.REOPEN:
+            if not within_reopen_window:
+                return refuse(_R.REOPEN_EXPIRED)
+            held = case.assignee_person_id is not None or case.held_by_department
+            return step(
+                EventKind.REOPENED,
+                replace(
+                    case,
+                    status=_S.IN_PROGRESS if held else _S.ACCEPTED,
+                    verifier_id=None,
+                    extension_pending=False,
+                ),
+            )
     raise AssertionError(f"unhandled action {action!r}")  # pragma: no cover
 
 

@@ -13,6 +13,8 @@ stands after the step:
 * 申请延期 (EXTENSION_REQUESTED): the leaders of the case's grid, who approve or refuse;
 * 逐级上报 (ESCALATED): the leaders of the grid that owns the case now;
 * 部门退回 (DEPT_RETURNED): the leaders of the case's grid, who assign it again;
+* 重新打开 (REOPENED): whoever holds the case again (the assignee, or the department's
+  chat), told why; with nobody holding it, the leaders of its grid, who assign it;
 * 上报 (REPORTED): the leaders of the case's grid, who accept or reject it.
 
 When the person the step came from (the handler, the one asking for more time) leads the
@@ -67,12 +69,14 @@ _TO_HOLDER: Final[frozenset[EventKind]] = frozenset(
         _E.EXTENSION_APPROVED,
         _E.EXTENSION_REFUSED,
         _E.TRANSFERRED,
+        _E.REOPENED,
     }
 )
 _TO_LEADERS: Final[dict[EventKind, frozenset[CaseAction]]] = {
     _E.REPORTED: frozenset({_A.ACCEPT, _A.REJECT}),
     _E.ESCALATED: frozenset({_A.ACCEPT, _A.REJECT, _A.ASSIGN}),
     _E.DEPT_RETURNED: frozenset({_A.ASSIGN}),
+    _E.REOPENED: frozenset({_A.ASSIGN}),  # reopened with nobody holding it
     _E.FEEDBACK_GIVEN: frozenset({_A.VERIFY_PASS, _A.VERIFY_FAIL}),
     _E.DEPT_FEEDBACK_GIVEN: frozenset({_A.VERIFY_PASS, _A.VERIFY_FAIL}),
     _E.EXTENSION_REQUESTED: frozenset({_A.APPROVE_EXTENSION, _A.REFUSE_EXTENSION}),
@@ -99,7 +103,9 @@ def next_actors(
     """The parties the case waits for after a step of kind `event` (see the module docstring);
     empty when the step hands the case to nobody new (it stays with whoever took it)."""
     if event in _TO_HOLDER:
-        return _holder(after)
+        held = _holder(after)
+        if held or event is not _E.REOPENED:
+            return held
     steps = _TO_LEADERS.get(event)
     if steps is None:
         return ()

@@ -8,10 +8,11 @@ compared with ``==``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
+from domain.case_rules import CaseRules
 from domain.categories import Category
 
 __all__ = [
@@ -229,6 +230,8 @@ class Scenario:
     memberships: tuple[MembershipSpec, ...]
     categories: tuple[Category, ...] = ()
     companions_count: bool = False
+    case_rules: CaseRules = field(default_factory=CaseRules)
+    """``cases:``: the reopen window and the 督办 stage limits (`domain.case_rules`)."""
 
     @property
     def settings(self) -> ScenarioSettings:

@@ -20,8 +20,10 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from domain.case_rules import CaseRules
 from domain.categories import Category, default_categories
 from domain.geo import parse_geofence
+from domain.scenario_cases import read_case_rules
 from domain.scenario_model import (
     DEFAULT_TG_ID_START,
     DEFAULT_TIMEZONE,
@@ -58,6 +60,7 @@ _ROOT_KEYS = (
     "schedule",
     "departments",
     "patrol",
+    "cases",
     "grids",
 )
 _GRID_KEYS = ("code", "name", "people", "children", "generate", "geofence", "roll_call")
@@ -440,6 +443,10 @@ class _Parser:
         with r.recover():
             if "patrol" in top:
                 companions_count = self.patrol(top["patrol"])
+        case_rules = CaseRules()
+        with r.recover():
+            if "cases" in top:
+                case_rules = read_case_rules(r, top["cases"])
 
         trees: list[_GridT] = []
         with r.recover():
@@ -469,6 +476,7 @@ class _Parser:
             schedule=schedule,
             departments=departments,
             companions_count=companions_count,
+            case_rules=case_rules,
             grids=tuple(ex.grids),
             people=people,
             memberships=memberships,

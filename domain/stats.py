@@ -21,7 +21,9 @@ Cases (隐患). The *cohort* of a span is the cases taken into the ledger (立�
 - ``checked`` 核查: verified at least once, passed (closed) or sent back (返工);
 - ``reworked`` 返工: sent back at least once;
 - ``rated`` / ``rating_points``: rated, and the sum of the ratings' points
-  (好 4, 较好 3, 一般 2, 较差 1).
+  (好 4, 较好 3, 一般 2, 较差 1);
+- ``reopens`` 重新打开: how many times the cohort's cases were reopened after closing
+  (their REOPENED ledger entries).
 
 结案率 closure = closed ÷ accepted; 按期结案率 on-time = on_time ÷ (accepted − extended)
 (the cases that had to be closed by their first deadline); 返工率 rework = reworked ÷
@@ -176,6 +178,7 @@ class CaseTally:
     rating_points: int = 0
     open: int = 0
     overdue: int = 0
+    reopens: int = 0
 
     def __add__(self, other: CaseTally) -> CaseTally:
         return CaseTally(
@@ -194,6 +197,7 @@ class CaseRecord:
     rework_count: int
     rating: str | None
     extended: bool
+    reopens: int = 0
 
 
 def tally_case(case: CaseRecord, span: Span, now: datetime) -> CaseTally:
@@ -227,6 +231,7 @@ def tally_case(case: CaseRecord, span: Span, now: datetime) -> CaseTally:
         rating_points=points,
         open=int(is_open),
         overdue=int(overdue),
+        reopens=case.reopens,
     )
 
 

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.calendar import ChinaWorkCalendar, WorkCalendar
+from domain.case_rules import CaseRules, from_stored
 from domain.cases import SEVERITY_BY_ZH, CaseFacts, CaseStatus, Severity
 from domain.deadlines import DEFAULT_DEADLINE_HOURS
+from domain.reopen import DEFAULT_REOPEN_DAYS
 from storage.models import Case, Deployment, Grid
 
 
@@ -27,6 +29,10 @@ class Config:
     default_language: str = "zh"
     calendar: WorkCalendar = field(default_factory=ChinaWorkCalendar)
     """The working days deadlines are counted in."""
+    reopen_days: int = DEFAULT_REOPEN_DAYS
+    """How many days after its closing a case may be reopened (`domain.reopen`)."""
+    rules: CaseRules = field(default_factory=CaseRules)
+    """The scenario's ``cases:`` block: the 督办 stage limits (`domain.case_rules`)."""
 
     def hours_for(self, severity: str) -> int:
         return self.severity_hours.get(severity, DEFAULT_DEADLINE_HOURS[Severity(severity)])
@@ -51,7 +57,10 @@ async def load_config(
         hours[str(sev)] = int(spec.get("deadline_hours", hours[str(sev)]))
         if spec.get("notify_to_root"):
             root.add(str(sev))
+    rules = from_stored(d.case_rules)
     return Config(
+        reopen_days=rules.reopen_days,
+        rules=rules,
         tz=ZoneInfo(d.timezone or "Asia/Shanghai"),
         severity_hours=hours,
         notify_to_root=frozenset(root),

@@ -31,6 +31,7 @@ BUTTON_ORDER: tuple[CaseAction, ...] = (
     CaseAction.VERIFY_PASS,
     CaseAction.VERIFY_FAIL,
     CaseAction.RATE,
+    CaseAction.REOPEN,
     CaseAction.TRANSFER,
     CaseAction.ESCALATE,
     CaseAction.DEPT_ACKNOWLEDGE,
@@ -121,7 +122,8 @@ def group_actions(facts: CaseFacts) -> frozenset[CaseAction]:
     found = allowed_actions(facts, leader) | allowed_actions(facts, verifier)
     if not facts.held_by_department:
         found |= allowed_actions(facts, holder)
-    return found - _DEPT_ACTIONS - {CaseAction.COMMENT}
+    # Reopening asks for a reason in private: a closed case's group card stays quiet.
+    return found - _DEPT_ACTIONS - {CaseAction.COMMENT, CaseAction.REOPEN}
 
 
 def person_actions(facts: CaseFacts, who: Actor) -> list[CaseAction]:

@@ -34,6 +34,7 @@ from domain.cases import (
 )
 from domain.deadlines import due_end_of_day, extend_deadline
 from domain.identity import Identity
+from domain.reopen import window_open
 from domain.visibility import Viewer, may_see
 from services.case_notify import CaseTexts, announce
 from services.case_rules import Config, facts_of
@@ -166,6 +167,7 @@ def _check_inputs(action: CaseAction, params: StepInput) -> Problem | None:
         CaseAction.ESCALATE,
         CaseAction.REQUEST_EXTENSION,
         CaseAction.TRANSFER,  # the 说明 of the written record (移交单)
+        CaseAction.REOPEN,  # why the hazard is back
     }
     if action in needs_note and not (params.note or "").strip():
         return Problem.NOTE_REQUIRED
@@ -224,6 +226,7 @@ async def perform(
         target_in_subtree=in_subtree,
         reason=params.reason,
         rating=params.rating,
+        within_reopen_window=window_open(case.closed_at, now, cfg.reopen_days),
     )
     if isinstance(outcome, Refusal):
         return Refused(outcome.reason.value, case)
@@ -319,6 +322,17 @@ def _apply(
             data["to_grid"] = after.grid_id
         case CaseAction.DEPT_RETURN:
             data["department_id"] = t.before.assignee_department_id
+        case CaseAction.REOPEN:
+            # The closing and the rating no longer stand (the ledger keeps both); the
+            # rectification starts again with the severity's time from now.
+            data["closed_at"] = case.closed_at.isoformat() if case.closed_at else None
+            data["rating"] = case.rating
+            data["old_deadline"] = case.deadline_at.isoformat() if case.deadline_at else None
+            case.closed_at = None
+            case.rating = None
+            case.extension_hours = None
+            case.deadline_at = initial_deadline(now, case.severity, cfg)
+            data["deadline"] = case.deadline_at.isoformat()
         case _:
             pass
     return data

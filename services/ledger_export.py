@@ -59,6 +59,7 @@ SUMMARY_COLUMNS: Final = (
     ("export.sum.on_time_rate", 12),
     ("export.sum.reworked", 8),
     ("export.sum.rework_rate", 10),
+    ("export.sum.reopens", 10),
     ("export.sum.rated", 8),
     ("export.sum.mean_rating", 10),
     ("export.sum.open", 8),
@@ -83,6 +84,7 @@ CASE_COLUMNS: Final = (
     ("export.case.deadline", 17),
     ("export.case.on_time", 10),
     ("export.case.rework", 9),
+    ("export.case.reopens", 10),
     ("export.case.rating", 9),
 )
 EVENT_COLUMNS: Final = (
@@ -228,6 +230,7 @@ def summary_values(line: Line, label: str) -> list[Any]:
         _rate(f.on_time),
         c.reworked,
         _rate(f.rework),
+        c.reopens,
         c.rated,
         _rate(f.mean_rating, "num"),
         c.open,
@@ -275,6 +278,7 @@ def _place(address: str | None, lat: float | None, lon: float | None) -> str:
 def _case_line(
     r: Any,
     steps: dict[int, dict[str, datetime]],
+    reopens: dict[int, int],
     names: dict[int, str],
     departments: dict[int, str],
     t: Translate,
@@ -285,7 +289,14 @@ def _case_line(
      rework, rating) = r  # fmt: skip
     kinds = steps.get(int(cid), {})
     record = CaseRecord(
-        status, accepted, closed, deadline, rework, rating, "extension_approved" in kinds
+        status,
+        accepted,
+        closed,
+        deadline,
+        rework,
+        rating,
+        "extension_approved" in kinds,
+        reopens.get(int(cid), 0),
     )
     who = names.get(handler or assignee or -1) or departments.get(dept or -1, "")
     return [
@@ -307,6 +318,7 @@ def _case_line(
         deadline,
         t(f"export.timeliness.{timeliness(record, now).value}"),
         rework,
+        record.reopens,
         t(f"cases.rating.{rating}") if rating else "",
     ]
 
@@ -399,11 +411,13 @@ async def write_ledger(
 
         cases = _Sheet(book, t("export.sheet.cases"), CASE_COLUMNS, t, formats, max_rows=max_rows)
         async for chunk in rows.case_batches(session, grid.path, span, batch=batch):
-            steps = await rows.step_times(session, [int(r[0]) for r in chunk])
+            ids = [int(r[0]) for r in chunk]
+            steps = await rows.step_times(session, ids)
+            reopens = await rows.reopen_counts(session, ids)
             names = await rows.person_names(
                 session, (i for r in chunk for i in (r[7], r[17], r[18]))
             )
-            lines = [_case_line(r, steps, names, departments, label, now) for r in chunk]
+            lines = [_case_line(r, steps, reopens, names, departments, label, now) for r in chunk]
             await asyncio.to_thread(cases.write_all, lines, tz)
             await step(len(chunk))
         cases.close()

@@ -130,6 +130,19 @@ async def step_times(
     return out
 
 
+async def reopen_counts(session: AsyncSession, case_ids: Iterable[int]) -> dict[int, int]:
+    """Per case, how many times it was reopened (its REOPENED entries): one grouped query."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    query = (
+        select(col(CaseEvent.case_id), func.count())
+        .where(col(CaseEvent.case_id).in_(ids), col(CaseEvent.kind) == EventKind.REOPENED.value)
+        .group_by(col(CaseEvent.case_id))
+    )
+    return {int(r[0]): int(r[1]) for r in (await _core(session, query)).all()}
+
+
 async def event_batches(
     session: AsyncSession, path: str, span: Span, *, batch: int = BATCH
 ) -> AsyncIterator[list[Any]]:

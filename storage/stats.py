@@ -96,6 +96,14 @@ async def case_tallies(
         col(CaseEvent.kind) == EventKind.EXTENSION_APPROVED.value
     )
     extended = col(Case.id).in_(extended_ids)
+    # Reopens per case, grouped once over the (rare) REOPENED entries and joined by key.
+    reopened = (
+        select(col(CaseEvent.case_id).label("case_id"), func.count().label("n"))
+        .where(col(CaseEvent.kind) == EventKind.REOPENED.value)
+        .group_by(col(CaseEvent.case_id))
+        .subquery()
+    )
+    reopens = func.coalesce(reopened.c.n, 0)
     cohort = and_(accepted_at.is_not(None), accepted_at >= span.start, accepted_at < span.end)
     closed = and_(cohort, status.in_(sorted(CLOSED_STATUSES)))
     is_open = status.in_(sorted(OPEN_STATUSES))
@@ -120,8 +128,10 @@ async def case_tallies(
             func.coalesce(func.sum(case((cohort, points), else_=0)), 0),
             _n(is_open),
             _n(overdue),
+            func.coalesce(func.sum(case((cohort, reopens), else_=0)), 0),
         )
         .join(Grid, col(Grid.id) == col(Case.grid_id))
+        .outerjoin(reopened, reopened.c.case_id == col(Case.id))
         .where(col(Grid.path).startswith(path), or_(cohort, is_open))
         .group_by(col(Case.grid_id), col(Case.assignee_person_id))
     )

@@ -44,6 +44,7 @@ HEADLINED = frozenset(
         EventKind.DEPT_FEEDBACK_GIVEN,
         EventKind.ESCALATED,
         EventKind.TRANSFERRED,
+        EventKind.REOPENED,
         EventKind.DEPT_RETURNED,
     )
 )

@@ -35,6 +35,7 @@ def _figures(line: Line) -> dict[str, str | int]:
         "closure": _pct(f.closure),
         "on_time": _pct(f.on_time),
         "rework": _pct(f.rework),
+        "reopens": line.cases.reopens,
         "rating": _mean(f.mean_rating),
         "open": line.cases.open,
         "overdue": line.cases.overdue,

@@ -19,9 +19,10 @@ from bot.render.case_steps import CONFIRMED_ACTIONS
 from domain.cases import CaseAction
 from domain.identity import Identity
 from handlers.cases import confirm, deadline, steps
-from handlers.cases.common import actor_in, answer_result, press_chat, tools, visible
+from handlers.cases.common import actor_in, answer_result, press_chat, refusal, tools, visible
 from handlers.cases.reading import history, send_card, send_photos
 from services import cases as svc
+from services.case_reopen import reopen_refusal
 
 PARAMLESS: Final = frozenset(
     {
@@ -56,6 +57,11 @@ async def step_pressed(
     actor, depts = await actor_in(session, me, *press_chat(query))
     loaded = await visible(session, callback_data.id, me, depts)
     refused = confirm.step_refusal(app, language, loaded, actor, callback_data.a, callback_data.v)
+    if refused is None and loaded is not None and callback_data.a is CaseAction.REOPEN:
+        # Past its window a reopen is refused at the press, before any reason is typed.
+        cfg, _texts = await tools(session, app)
+        why = reopen_refusal(loaded, actor, now=app.clock.now(), cfg=cfg)
+        refused = refusal(app, language, why) if why is not None else None
     if refused is not None or loaded is None:
         await query.answer(refused, show_alert=True)
         return

@@ -33,6 +33,8 @@ class Deployment(SQLModel, table=True):
         default=False, sa_column_kwargs={"server_default": false()}
     )
     """A joint patrol (联合巡查) counts for its companions on the roster too."""
+    case_rules: dict[str, Any] = json_dict()
+    """The scenario's ``cases:`` block (`domain.case_rules.to_stored`); empty: the defaults."""
 
 
 class FsmRecord(SQLModel, table=True):

@@ -31,9 +31,9 @@ async def test_cli_export_writes_the_workbook(
     assert await cmd_export(settings, args("LH", "2026-03", "--out", str(out))) == 0
     printed = capsys.readouterr()
     assert printed.out.strip() == (
-        f"wrote {out}: LH 2026-03-01~2026-03-31, 9 cases, 1 case steps, 5 patrols"
+        f"wrote {out}: LH 2026-03-01~2026-03-31, 9 cases, 4 case steps, 5 patrols"
     )
-    assert "exported 15 / 15 rows" in printed.err
+    assert "exported 18 / 18 rows" in printed.err
     book = openpyxl.load_workbook(out)
     assert [r[0] for r in book["隐患台账"].iter_rows(min_row=2, values_only=True)] == [
         f"S{n:03d}" for n in range(1, 10)

@@ -48,9 +48,10 @@ async def test_the_workbook_of_a_street(fire: Database, tmp_path: Path) -> None:
     await seed(fire)
     path = tmp_path / "lh.xlsx"
     counts, progress = await export(fire, "LH", path, batch=4)
-    # S001-S009 are LH-01-1's (all reported 03-01); S010 is ZJ-01's
-    assert (counts.cases, counts.events, counts.patrols) == (9, 1, 6)
-    assert progress[-1] == (16, 16) and [d for d, _ in progress] == [4, 8, 9, 10, 14, 16]
+    # S001-S009 are LH-01-1's (all reported 03-01); S010 is ZJ-01's. The steps: one
+    # extension approved, three reopens (S004 twice, S007 once).
+    assert (counts.cases, counts.events, counts.patrols) == (9, 4, 6)
+    assert progress[-1] == (19, 19) and [d for d, _ in progress] == [4, 8, 9, 13, 17, 19]
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["汇总", "隐患台账", "处置记录", "巡查台账"]
     cases = book["隐患台账"]
@@ -67,10 +68,13 @@ async def test_the_workbook_of_a_street(fire: Database, tmp_path: Path) -> None:
     assert (first["是否按期"], first["综合评价"], first["状态"]) == ("按期", "好", "已评价")
     assert dict(zip(header, body[2], strict=True))["是否按期"] == "延期"
     assert dict(zip(header, body[3], strict=True))["是否按期"] == "逾期未结"
+    assert [r[header.index("重新打开次数")] for r in body] == [0, 0, 0, 2, 0, 0, 1, 0, 0]
     assert round(cases.column_dimensions["H"].width) == 41  # the description: 40 characters
     steps = book["处置记录"]
     assert [c.value for c in steps[1]][:3] == ["隐患编号", "时间", "环节"]
-    assert [r[2] for r in steps.iter_rows(min_row=2, values_only=True)] == ["同意延期"]
+    assert sorted(r[2] for r in steps.iter_rows(min_row=2, values_only=True)) == sorted(
+        ["同意延期", "重新打开", "重新打开", "重新打开"]
+    )
     patrols = book["巡查台账"]
     assert [c.value for c in patrols[1]][:6] == [
         "巡查时间",
@@ -96,13 +100,14 @@ async def test_the_workbook_of_a_street(fire: Database, tmp_path: Path) -> None:
     assert lh01["按期结案率"] == pytest.approx(line.figures.on_time)
     assert lh01["结案率"] == pytest.approx(line.figures.closure)
     assert lh01["巡查次数"] == line.patrols.done == 5
+    assert lh01["重新打开次数"] == line.cases.reopens == 3
 
 
 async def test_another_street_gets_none_of_these_rows(fire: Database, tmp_path: Path) -> None:
     await seed(fire)
     path = tmp_path / "zj.xlsx"
     counts, _ = await export(fire, "ZJ", path)
-    assert (counts.cases, counts.events, counts.patrols) == (1, 0, 0)
+    assert (counts.cases, counts.events, counts.patrols) == (1, 0, 0)  # no reopen of LH's
     book = openpyxl.load_workbook(path)
     codes = [r[0] for r in book["隐患台账"].iter_rows(min_row=2, values_only=True)]
     assert codes == ["S010"]

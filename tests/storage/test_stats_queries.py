@@ -8,6 +8,7 @@ Read at 2026-03-20 12:00 Shanghai, for March.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -162,6 +163,17 @@ async def seed(db: Database) -> dict[str, int]:
                 at=at(3, 9),
             )
         )
+        # Case 4 (in March's cohort) was reopened twice, case 7 (February's) once.
+        s.add_all(
+            CaseEvent(
+                case_id=cases[i].id or 0,
+                kind="reopened",
+                status_after="in_progress",
+                grid_id=g,
+                at=at(3, d),
+            )
+            for i, d in ((3, 11), (3, 12), (6, 2))
+        )
         s.add_all(
             [
                 Patrol(
@@ -202,7 +214,9 @@ async def test_sql_tallies_equal_the_domain_case_by_case(fire: Database) -> None
         root = (await s.exec(select(Grid).where(Grid.code == "Q"))).one()
         tallies = await q.case_tallies(s, root.path, MARCH, NOW)
         rows = (await s.exec(select(Case))).all()
-        extended = set((await s.exec(select(CaseEvent.case_id))).all())
+        kinds = (await s.exec(select(CaseEvent.case_id, CaseEvent.kind))).all()
+    extended = {c for c, k in kinds if k == "extension_approved"}
+    reopens = Counter(c for c, k in kinds if k == "reopened")
     expected: dict[tuple[int, int | None], CaseTally] = {}
     for c in rows:
         record = CaseRecord(
@@ -213,6 +227,7 @@ async def test_sql_tallies_equal_the_domain_case_by_case(fire: Database) -> None
             c.rework_count,
             c.rating,
             c.id in extended,
+            reopens[c.id or 0],
         )
         key = (c.grid_id, c.assignee_person_id)
         expected[key] = expected.get(key, CaseTally()) + tally_case(record, MARCH, NOW)
@@ -229,6 +244,7 @@ async def test_sql_tallies_equal_the_domain_case_by_case(fire: Database) -> None
         rating_points=5,
         open=3,
         overdue=2,
+        reopens=2,
     )
     assert tallies[(ids["grid"], None)] == CaseTally(open=1)
 

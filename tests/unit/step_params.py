@@ -15,3 +15,4 @@ class StepParams(TypedDict, total=False):
     target_in_subtree: bool
     reason: RejectReason | None
     rating: Rating | None
+    within_reopen_window: bool

@@ -29,6 +29,7 @@ from domain.cases import (
     allowed_actions,
     decide,
     is_involved,
+    is_leader_of,
     waiting_for,
 )
 from tests.unit.step_params import StepParams
@@ -64,6 +65,7 @@ params = cast(
             "target_in_subtree": st.booleans(),
             "reason": st.sampled_from(RejectReason),
             "rating": st.sampled_from(Rating),
+            "within_reopen_window": st.booleans(),
         },
     ),
 )
@@ -85,6 +87,8 @@ def good_params(action: CaseAction, case: CaseFacts, pick: int) -> StepParams:
         return {"reason": list(RejectReason)[pick % len(RejectReason)]}
     if action is CaseAction.RATE:
         return {"rating": list(Rating)[pick % len(Rating)]}
+    if action is CaseAction.REOPEN:
+        return {"within_reopen_window": True}
     return {}
 
 
@@ -114,7 +118,11 @@ def check_case_invariants(case: CaseFacts) -> None:
 
 def check_actor_invariants(case: CaseFacts, actor: Actor, allowed: frozenset[CaseAction]) -> None:
     if case.status in TERMINAL:
-        assert allowed <= {CaseAction.COMMENT}, (case, actor, allowed)
+        # A rated case may still be reopened (within its window, which `decide` checks).
+        assert allowed <= {CaseAction.COMMENT, CaseAction.REOPEN}, (case, actor, allowed)
+        if CaseAction.REOPEN in allowed:
+            assert case.status is S.RATED
+            assert actor.person_id == case.reporter_id or is_leader_of(case, actor)
     if actor.is_system:
         assert allowed <= {CaseAction.ESCALATE}
     assert (CaseAction.COMMENT in allowed) == is_involved(case, actor)
@@ -231,6 +239,8 @@ def _variants(action: CaseAction) -> list[StepParams]:
         return [{"reason": RejectReason.DUPLICATE}, {}]
     if action is CaseAction.RATE:
         return [{"rating": Rating.AVERAGE}, {}]
+    if action is CaseAction.REOPEN:
+        return [{"within_reopen_window": True}, {"within_reopen_window": False}, {}]
     return [{}]
 
 

@@ -71,6 +71,7 @@ PARAMS: dict[CaseAction, StepParams] = {
     A.REJECT: {"reason": RejectReason.DUPLICATE},
     A.RATE: {"rating": Rating.GOOD},
     A.TRANSFER: {"department_id": 51},
+    A.REOPEN: {"within_reopen_window": True},
 }
 
 CODES = {
@@ -98,6 +99,7 @@ _CMT_HELD = "na  ok  ok  ok  ok  ok  na  na  na  ok"
 _CMT_DEPT = "na  ok  na  ok  ok  ok  na  ok  na  ok"
 _VERIFY = "na  na  na  hcv ok  ok  na  na  na  na"
 _RATE = "na  na  na  na  ok  ok  na  na  na  na"    # the verifier, or a leader strictly above
+_REOPEN = "na  ok  na  ok  ok  ok  na  na  na  na"  # the reporter, or a leader of the case
 _WS_SYS = "ws  ws  ws  ws  ws  ws  ws  ws  ws  ws"  # ... except ESCALATE, the system's own
 _ALL_WS = {a: _WS_SYS if a is A.ESCALATE else _WS for a in CaseAction}
 
@@ -122,8 +124,8 @@ TABLE: dict[CaseStatus, dict[CaseAction, str]] = {
                     A.DEPT_RETURN: _DEPT, A.COMMENT: _CMT_DEPT},
     S.FEEDBACK: {**_ALL_WS, A.VERIFY_PASS: _VERIFY, A.VERIFY_FAIL: _VERIFY,
                  A.COMMENT: _CMT},
-    S.CLOSED: {**_ALL_WS, A.RATE: _RATE, A.COMMENT: _CMT},
-    S.RATED: {**_ALL_WS, A.COMMENT: _CMT},
+    S.CLOSED: {**_ALL_WS, A.RATE: _RATE, A.COMMENT: _CMT, A.REOPEN: _REOPEN},
+    S.RATED: {**_ALL_WS, A.COMMENT: _CMT, A.REOPEN: _REOPEN},
 }
 # fmt: on
 

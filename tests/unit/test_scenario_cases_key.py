@@ -1,0 +1,59 @@
+"""The scenario file's ``cases:`` block (issue 14 pts 6, 8): the reopen window and the 督办
+stage limits read with their lines, the documented defaults when absent, and the shared
+fixture files still accepted unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.case_rules import CaseRules, Stage, from_stored, to_stored
+from domain.scenario import ScenarioError, parse_scenario
+from tests.conftest import scenario_path
+
+BASE = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
+
+
+def with_cases(value: str) -> str:
+    return BASE.replace("departments:\n", f"cases: {value}\ndepartments:\n", 1)
+
+
+@pytest.mark.parametrize("name", ["fire-safety-5-level.yaml", "zijingshan-party-grid.yaml"])
+def test_the_fixtures_parse_unchanged_with_the_defaults(name: str) -> None:
+    scenario = parse_scenario(scenario_path(name).read_text(encoding="utf-8"))
+    assert scenario.case_rules == CaseRules()
+    assert scenario.case_rules.reopen_days == 30
+
+
+def test_the_block_is_read_and_survives_storage() -> None:
+    rules = parse_scenario(
+        with_cases(
+            "{reopen_days: 7, limits: {重大: {accept: 1, verify: 4}, general: {acknowledge: 12}}}"
+        )
+    ).case_rules
+    assert rules.reopen_days == 7
+    assert rules.limit_hours("critical", Stage.ACCEPT) == 1
+    assert rules.limit_hours("critical", Stage.VERIFY) == 4
+    assert rules.limit_hours("critical", Stage.ACKNOWLEDGE) == 2  # the default for 重大
+    assert rules.limit_hours("general", Stage.ACKNOWLEDGE) == 12
+    assert rules.limit_hours("general", Stage.RECTIFY) is None  # the case's own deadline
+    assert from_stored(to_stored(rules)) == rules
+    assert from_stored({}) == CaseRules()
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("{reopen_days: -1}", "reopen_days"),
+        ("{reopen_days: 99999}", "at most"),
+        ("{reopen_day: 3}", "reopen_day"),
+        ("{limits: {严重: {accept: 2}}}", "unknown severity"),
+        ("{limits: {一般: {rectify: 2}}}", "rectify"),
+        ("{limits: {一般: {accept: 0}}}", "accept"),
+        ("[reopen_days]", "cases must be a mapping"),
+    ],
+)
+def test_a_malformed_block_is_refused_with_its_line(value: str, says: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(with_cases(value))
+    assert says in str(info.value)
+    assert info.value.line == with_cases(value).splitlines().index(f"cases: {value}") + 1
