@@ -36,13 +36,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenario", type=Path, help="scenario YAML (default: the fire-safety demo)")
     demo.add_argument("--port", type=int, default=8081, help="emulator port (default 8081)")
     demo.add_argument("--chat-as", type=int, help="also open a terminal chat here as this TG_ID")
+    demo.add_argument("--group", help="with --chat-as: chat in this grid's group (code or title)")
 
     chat = sub.add_parser(
         "chat",
         help="talk to the demo bot from the terminal as an imported user",
-        description="A terminal chat with the running demo: type text or /commands, a number "
-        "to press that button, `lat,lon` to send a location, :photo, :quit.",
+        description="A terminal chat with the running demo: type text or /commands, `3.2` to "
+        "press message 3's second button (or a button's text), `lat,lon` to send a location, "
+        ":photo, :who, :help, :quit.",
     )
+    chat.add_argument("--group", help="chat in a group: a grid's code (LH-01), title or chat id")
     chat.add_argument("--as", dest="tg_id", type=int, required=True, help="Telegram id to act as")
     chat.add_argument("--url", help="emulator URL (default: the running demo's)")
 

@@ -12,13 +12,13 @@ from sqlmodel import col, select
 
 from bot.app import create_app, create_bot
 from bot.context import AppContext
-from bot.demo import run_demo
+from bot.demo import PortTaken, run_demo
 from bot.i18n import Translator
 from bot.runners import run_polling, run_webhook
 from bot.settings import Settings
 from domain.scenario import MAX_ERRORS, Scenario, ScenarioError, parse_scenario
 from domain.stats import ExportRangeError, export_span
-from sandbox.terminal import run_terminal_chat
+from sandbox.terminal import TerminalError, run_terminal_chat
 from services.ledger_export import write_ledger
 from services.patrols import patrol_rules
 from services.roster import import_roster, left_case_lines
@@ -176,7 +176,7 @@ async def cmd_tree(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: starting the local demo instead (see README).")
-        demo_args = argparse.Namespace(scenario=None, port=args.port, chat_as=None)
+        demo_args = argparse.Namespace(scenario=None, port=args.port, chat_as=None, group=None)
         return await cmd_demo(settings, demo_args)
     if args.webhook:
         settings.check_webhook()  # before anything listens
@@ -195,18 +195,33 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    await run_demo(settings, scenario=args.scenario, port=args.port, chat_as=args.chat_as)
+    try:
+        await run_demo(
+            settings,
+            scenario=args.scenario,
+            port=args.port,
+            chat_as=args.chat_as,
+            group=args.group,
+        )
+    except (PortTaken, TerminalError) as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     url = args.url
+    codes: dict[str, int] = {}
     if url is None:
         try:
-            url = json.loads(DEMO_STATE.read_text())["emulator_url"]
-        except (OSError, ValueError, KeyError):
+            state = json.loads(DEMO_STATE.read_text())
+            url = state["emulator_url"]
+            codes = {str(k): int(v) for k, v in (state.get("groups") or {}).items()}
+        except (OSError, ValueError, KeyError, AttributeError):
             raise CliError("no demo is running here: start one with `gridbot demo` first") from None
-    await run_terminal_chat(url, args.tg_id)
+    try:
+        await run_terminal_chat(url, args.tg_id, group=args.group, codes=codes)
+    except TerminalError as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 

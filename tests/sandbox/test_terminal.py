@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from sandbox import Emulator
-from sandbox.terminal import run_terminal_chat
+from sandbox.terminal import TerminalError, run_terminal_chat
 from tests.sandbox.bots import echo_router, polling
-from tests.sandbox.conftest import ALICE, TOKEN
+from tests.sandbox.conftest import ALICE, BOB, TOKEN
 
 
 class Script:
@@ -38,13 +40,18 @@ async def test_terminal_chat(emu: Emulator) -> None:
             (None, "/start"),
             ("欢迎", "hello <b>"),
             ("hello <b>", "/menu"),
-            ("[2] 用电隐患", "2"),
-            ("请描述隐患", "/where"),
-            ("<1> 📍 发送位置", "1"),
+            ("[6.2] 用电隐患", "/menu"),
+            ("[8.2] 用电隐患", "6.2"),  # the older menu's button, pressed by its number
+            ("✏️ #6 已选 type:power", "火灾隐患"),  # by its text: the newest menu's
+            ("✏️ #8 已选 type:fire", "/where"),
+            ("<k1> 📍 发送位置", "k1"),  # the location key: no clash with 6.2 or 31.2, 121.5
             ("收到位置 39.9042", "31.2, 121.5"),
             ("收到位置 31.2000", ":photo"),
-            ("收到照片", "9"),
-            ("收到照片", ":quit"),
+            ("收到照片", "9"),  # a bare number is text
+            ("🤖 #18 9", ":who"),
+            ("people:", "k3"),
+            ("no key k3", "99.1"),
+            ("no message 99", ":quit"),
         ]
     )
     async with polling(emu, TOKEN, echo_router()):
@@ -53,12 +60,64 @@ async def test_terminal_chat(emu: Emulator) -> None:
             20,
         )
     text = "\n".join(script.lines)
-    assert "🤖 欢迎 Alice" in text  # HTML tags gone
-    assert "🤖 hello <b>" in text  # what the person typed, shown back as typed
-    assert "   [1] 火灾隐患  [2] 用电隐患" in text
-    assert "✏️ 已选 type:power，请描述隐患" in text
+    assert "🤖 #2 欢迎 Alice" in text  # HTML tags gone
+    assert "🤖 #4 hello <b>" in text  # what the person typed, shown back as typed
+    assert "   [6.1] 火灾隐患  [6.2] 用电隐患" in text
     assert "💬 已选择" in text
-    assert any(line.startswith("🤖 收到位置 31.2000") for line in script.lines)
+    assert any(line.startswith("🤖 #14 收到位置 31.2000") for line in script.lines)
+    people = next(line for line in script.lines if line.startswith("people:"))
+    assert f"{ALICE} Alice" in people
+    assert "⚠️ no key k3; the keyboard: none" in text
+    presses = [e.detail["data"] for e in emu.chat_transcript(ALICE) if e.kind == "press"]
+    assert presses == ["type:power", "type:fire"]
+    sent = [e.text for e in emu.chat_transcript(ALICE) if e.kind == "user"]
+    assert "9" in sent and "6.2" not in sent and "k1" not in sent and "火灾隐患" not in sent
+
+
+async def test_terminal_in_a_group_by_its_code(emu: Emulator) -> None:
+    group = emu.create_group("一网格群", members=[ALICE, BOB])
+    script = Script(
+        [
+            (None, "/menu"),
+            ("[2.2] 用电隐患", "2.1"),
+            ("已选 type:fire", ":quit"),
+        ]
+    )
+    async with polling(emu, TOKEN, echo_router()):
+        await asyncio.wait_for(
+            run_terminal_chat(
+                emu.base_url,
+                ALICE,
+                script.input,
+                script.output,
+                group="G-1",
+                codes={"G-1": group.id},
+                poll_timeout=2,
+            ),
+            20,
+        )
+    assert script.lines[0].startswith(f"— Alice ({ALICE}) in 一网格群")
+    assert [e.text for e in emu.chat_transcript(group.id) if e.kind == "user"] == ["/menu"]
+    assert [e.detail["data"] for e in emu.chat_transcript(group.id) if e.kind == "press"] == [
+        "type:fire"
+    ]
+
+
+async def test_terminal_refuses_a_group_the_person_is_not_in(emu: Emulator) -> None:
+    emu.create_group("一网格群", members=[ALICE])
+    script = Script([])
+    with pytest.raises(TerminalError, match="their groups: 一网格群 "):
+        await run_terminal_chat(
+            emu.base_url, ALICE, script.input, script.output, group="二网格群", poll_timeout=1
+        )
+    with pytest.raises(TerminalError, match="their groups: none"):
+        await run_terminal_chat(
+            emu.base_url, BOB, script.input, script.output, group="一网格群", poll_timeout=1
+        )
+    await run_terminal_chat(  # by (part of) its title
+        emu.base_url, ALICE, script.input, script.output, group="一网格", poll_timeout=1
+    )
+    assert script.lines[-1].startswith(f"— Alice ({ALICE}) in 一网格群")
 
 
 async def test_terminal_reports_errors_and_ends_on_eof(emu: Emulator) -> None:
