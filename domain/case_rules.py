@@ -9,13 +9,16 @@ cases:
     重大: {accept: 2, acknowledge: 2, verify: 8}
 ```
 
-The stages (`Stage`) a case passes through, each with its clock:
+The stages (`Stage`) a case passes through, each with its clock, started by the latest
+ledger entry of the stage's `ENTRY_KINDS`:
 
-* 受理 ``accept``: reported (REPORTED), from the report (``created_at``);
+* 受理 ``accept``: reported (REPORTED), from the report or the escalation (逐级上报) that
+  brought it to the grid that must accept it;
 * 签收 ``acknowledge``: assigned or transferred, not yet acknowledged (ASSIGNED,
-  TRANSFERRED), from the assignment (``assigned_at``);
-* 整改 ``rectify``: being handled (IN_PROGRESS), from the assignment to the case's own
-  deadline (``deadline_at``, 限期整改: set by severity, moved by extensions and leaders);
+  TRANSFERRED), from the (re)assignment or the transfer;
+* 整改 ``rectify``: being handled (IN_PROGRESS), from the assignment (or the reopening) to
+  the case's own deadline (``deadline_at``, 限期整改: set by severity, moved by extensions
+  and leaders);
 * 核查 ``verify``: feedback given, awaiting verification (FEEDBACK), from the feedback.
 
 ACCEPTED (waiting to be assigned) and the closed statuses are under no limit. The limits are
@@ -28,13 +31,13 @@ yellow (黄牌), one past it red (红牌); the card, the digest and /stats all a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from domain.cases import SEVERITY_BY_ZH, CaseStatus, Severity
+from domain.cases import SEVERITY_BY_ZH, CaseStatus, EventKind, Severity
 from domain.reopen import DEFAULT_REOPEN_DAYS
 
 
@@ -116,18 +119,44 @@ def from_stored(raw: Mapping[str, Any] | None) -> CaseRules:
 
 # --- 督办 ----------------------------------------------------------------------------------
 
+_S = CaseStatus
+_E = EventKind
+K = TypeVar("K")
+
+STAGE_OF: Final[Mapping[CaseStatus, Stage]] = {
+    _S.REPORTED: Stage.ACCEPT,
+    _S.ASSIGNED: Stage.ACKNOWLEDGE,
+    _S.TRANSFERRED: Stage.ACKNOWLEDGE,
+    _S.IN_PROGRESS: Stage.RECTIFY,
+    _S.FEEDBACK: Stage.VERIFY,
+}
+"""The stage a case in each status is in; the other statuses are under no clock."""
+
+ENTRY_KINDS: Final[Mapping[Stage, frozenset[EventKind]]] = {
+    Stage.ACCEPT: frozenset({_E.REPORTED, _E.ESCALATED}),
+    Stage.ACKNOWLEDGE: frozenset({_E.ASSIGNED, _E.REASSIGNED, _E.TRANSFERRED}),
+    Stage.RECTIFY: frozenset({_E.ASSIGNED, _E.REASSIGNED, _E.TRANSFERRED, _E.REOPENED}),
+    Stage.VERIFY: frozenset({_E.FEEDBACK_GIVEN, _E.DEPT_FEEDBACK_GIVEN}),
+}
+"""The ledger entries that start each stage's clock (the latest one counts)."""
+
+
+def stage_of(status: str) -> Stage | None:
+    try:
+        return STAGE_OF.get(CaseStatus(status))
+    except ValueError:
+        return None
+
 
 @dataclass(frozen=True)
 class CaseClock:
-    """What the rule reads of a case: its status, severity and the times its stages began."""
+    """What the rule reads of a case: its status, severity, the start of its current stage
+    (the latest of the stage's `ENTRY_KINDS` in its ledger) and its deadline."""
 
     status: str
     severity: str
-    created_at: datetime
-    assigned_at: datetime | None
+    started_at: datetime | None
     deadline_at: datetime | None
-    feedback_at: datetime | None
-    """The latest feedback (处理反馈), from the ledger."""
 
 
 @dataclass(frozen=True)
@@ -142,29 +171,13 @@ class Supervision:
     level: Level
 
 
-def _stage_of(clock: CaseClock) -> tuple[Stage, datetime | None] | None:
-    match CaseStatus(clock.status):
-        case CaseStatus.REPORTED:
-            return Stage.ACCEPT, clock.created_at
-        case CaseStatus.ASSIGNED | CaseStatus.TRANSFERRED:
-            return Stage.ACKNOWLEDGE, clock.assigned_at
-        case CaseStatus.IN_PROGRESS:
-            return Stage.RECTIFY, clock.assigned_at
-        case CaseStatus.FEEDBACK:
-            return Stage.VERIFY, clock.feedback_at
-        case _:
-            return None
-
-
 def supervision(clock: CaseClock, rules: CaseRules, now: datetime) -> Supervision | None:
     """The case's stage, how far through its limit it is at ``now``, and its colour; None
     for a case in no limited stage (accepted and waiting to be assigned, closed, rejected)
     or whose stage has no start or no limit on record."""
-    found = _stage_of(clock)
-    if found is None:
-        return None
-    stage, started = found
-    if started is None:
+    stage = stage_of(clock.status)
+    started = clock.started_at
+    if stage is None or started is None:
         return None
     if stage is Stage.RECTIFY:
         if clock.deadline_at is None:
@@ -185,3 +198,33 @@ def supervision(clock: CaseClock, rules: CaseRules, now: datetime) -> Supervisio
     else:
         level = Level.GREEN
     return Supervision(stage, started, due, used, level)
+
+
+@dataclass(frozen=True)
+class Flags:
+    """督办 counts: cases past 80 % of their stage's time (yellow) and past it (red)."""
+
+    yellow: int = 0
+    red: int = 0
+
+    def __add__(self, other: Flags) -> Flags:
+        return Flags(self.yellow + other.yellow, self.red + other.red)
+
+
+def flag_of(clock: CaseClock, rules: CaseRules, now: datetime) -> Flags:
+    found = supervision(clock, rules, now)
+    if found is None or found.level is Level.GREEN:
+        return Flags()
+    return Flags(yellow=1) if found.level is Level.YELLOW else Flags(red=1)
+
+
+def flags_by(
+    clocks: Iterable[tuple[K, CaseClock]], rules: CaseRules, now: datetime
+) -> dict[K, Flags]:
+    """The 督办 counts of many cases grouped by a key (a grid, a grid and a person)."""
+    out: dict[K, Flags] = {}
+    for key, clock in clocks:
+        f = flag_of(clock, rules, now)
+        if f.yellow or f.red:
+            out[key] = out.get(key, Flags()) + f
+    return out

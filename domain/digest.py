@@ -124,6 +124,8 @@ class GridStats:
     closed_on_time: int = 0
     critical: int = 0
     critical_sample: list[NamedCase] = field(default_factory=list)
+    yellow: int = 0
+    red: int = 0
 
     def add_cases(self, severity: Severity | str, counts: Iterable[int]) -> None:
         row = self.cases.get(severity)
@@ -142,6 +144,8 @@ class GridStats:
         self.open += other.open
         self.closed_with_deadline += other.closed_with_deadline
         self.closed_on_time += other.closed_on_time
+        self.yellow += other.yellow
+        self.red += other.red
         if other.unreachable:
             self.unreachable += other.unreachable
             _fill(self.unreachable_sample, other.unreachable_sample)
@@ -251,6 +255,10 @@ def roll_up(
         if gid in own:
             own[gid].closed_with_deadline += closed
             own[gid].closed_on_time += on_time
+    for gid, (yellow, red) in snapshot.supervised.items():
+        if gid in own:
+            own[gid].yellow += yellow
+            own[gid].red += red
     for case in snapshot.critical:
         if case.grid_id in own:
             stats = own[case.grid_id]

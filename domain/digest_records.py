@@ -99,6 +99,9 @@ class Snapshot:
     open_cases: Mapping[tuple[int, str], int] = field(default_factory=dict)
     """(grid id, status) -> open cases in that status."""
     critical: tuple[NamedCase, ...] = ()
+    supervised: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+    """grid id -> (督办 yellow, red): open cases past 80 % of their stage's time limit, and
+    past it (`domain.case_rules.flags_by`)."""
 
 
 def is_critical(severity: str) -> bool:

@@ -23,7 +23,10 @@ Cases (隐患). The *cohort* of a span is the cases taken into the ledger (立�
 - ``rated`` / ``rating_points``: rated, and the sum of the ratings' points
   (好 4, 较好 3, 一般 2, 较差 1);
 - ``reopens`` 重新打开: how many times the cohort's cases were reopened after closing
-  (their REOPENED ledger entries).
+  (their REOPENED ledger entries);
+- ``yellow`` / ``red`` 督办黄牌 / 红牌: like ``open``, whatever the span, the open cases that
+  have used 80 % of their stage's time limit, or all of it (`domain.case_rules.supervision`:
+  受理, 签收, 整改 against the deadline, 核查).
 
 结案率 closure = closed ÷ accepted; 按期结案率 on-time = on_time ÷ (accepted − extended)
 (the cases that had to be closed by their first deadline); 返工率 rework = reworked ÷
@@ -179,6 +182,10 @@ class CaseTally:
     open: int = 0
     overdue: int = 0
     reopens: int = 0
+    yellow: int = 0
+    """督办 黄牌: open cases past 80 % of their stage's limit (`domain.case_rules`), now."""
+    red: int = 0
+    """督办 红牌: open cases past their stage's limit, now."""
 
     def __add__(self, other: CaseTally) -> CaseTally:
         return CaseTally(

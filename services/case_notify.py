@@ -65,7 +65,7 @@ async def announce(
 ) -> None:
     """Queue every push the step `event` calls for."""
     assert case.id is not None and event.id is not None
-    view = await build_view(session, case)
+    view = await build_view(session, case, now=now, rules=cfg.rules)
     actor_name = await name_of_actor(session, event)
     if event.kind == EventKind.COMMENTED.value:
         await _pass_on_comment(

@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_rules import CaseRules, Supervision, supervision
 from domain.cases import Actor, CaseAction, CaseFacts, EventKind, allowed_actions
 from storage import cases as q
+from storage.case_rules import case_rules, open_clocks
 from storage.models import Case, CaseEvent, Department, Grid, Person
 from storage.outbox import enqueue
 
@@ -59,6 +61,9 @@ class CaseView:
     escalation_reason: str | None = None
     rework_reason: str | None = None
     """Why the last verification sent the case back (返工)."""
+    supervision: Supervision | None = None
+    """Where its stage stands against its 督办 limit when the card was drawn (None: under
+    no clock, or not asked)."""
 
 
 class CaseTexts(Protocol):
@@ -139,7 +144,16 @@ def department_actions(facts: CaseFacts) -> frozenset[CaseAction]:
     return allowed_actions(facts, dept) - {CaseAction.COMMENT}
 
 
-async def build_view(session: AsyncSession, case: Case, *, version: int | None = None) -> CaseView:
+async def build_view(
+    session: AsyncSession,
+    case: Case,
+    *,
+    version: int | None = None,
+    now: datetime | None = None,
+    rules: CaseRules | None = None,
+) -> CaseView:
+    """The case with its names; with `now`, its 督办 standing too (`rules`: the deployment's,
+    read when not given)."""
     grid = await session.get(Grid, case.grid_id)
     assert grid is not None and case.id is not None
     people = await q.people_by_id(
@@ -160,6 +174,11 @@ async def build_view(session: AsyncSession, case: Case, *, version: int | None =
         else None
     )
     sent_back = last.get(EventKind.SENT_BACK.value)
+    standing = None
+    if now is not None:
+        rules = rules if rules is not None else await case_rules(session)
+        clocks = await open_clocks(session, case_id=case.id)
+        standing = supervision(clocks[0].clock, rules, now) if clocks else None
     return CaseView(
         case=case,
         grid=grid,
@@ -173,6 +192,7 @@ async def build_view(session: AsyncSession, case: Case, *, version: int | None =
         escalated_from=from_grid.name if from_grid is not None else None,
         escalation_reason=escalated.note if escalated is not None else None,
         rework_reason=sent_back.note if sent_back is not None else None,
+        supervision=standing,
     )
 
 

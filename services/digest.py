@@ -179,6 +179,8 @@ def _render_text(
     """The digest's text with at most `cap` names a list, and whether a list was cut."""
     out = [_title(d, t=t, lang=lang, day=day), ""]
     out += _case_lines(t, lang, d.totals, memo)
+    if d.totals.yellow or d.totals.red:
+        out.append(t("digest.supervision", lang, yellow=d.totals.yellow, red=d.totals.red))
     truncated = False
     for lines, cut in (
         _critical_section(t, lang, d.totals, cap),

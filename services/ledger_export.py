@@ -64,6 +64,8 @@ SUMMARY_COLUMNS: Final = (
     ("export.sum.mean_rating", 10),
     ("export.sum.open", 8),
     ("export.sum.overdue", 8),
+    ("export.sum.yellow", 8),
+    ("export.sum.red", 8),
 )
 CASE_COLUMNS: Final = (
     ("export.case.code", 16),
@@ -235,6 +237,8 @@ def summary_values(line: Line, label: str) -> list[Any]:
         _rate(f.mean_rating, "num"),
         c.open,
         c.overdue,
+        c.yellow,
+        c.red,
     ]
 
 

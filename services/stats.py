@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_rules import flags_by
 from domain.identity import Identity
-from domain.stats import Scoreboard, Span, scoreboard, trend_buckets
+from domain.stats import CaseTally, Scoreboard, Span, scoreboard, trend_buckets
 from domain.visibility import listed_subtrees
 from storage import stats as queries
+from storage.case_rules import case_rules, open_clocks
 from storage.grids import grid_by_code
 from storage.models import Grid
 
@@ -66,10 +68,17 @@ async def resolve_scope(
 async def scoreboard_of(
     session: AsyncSession, grid: Grid, span: Span, *, now: datetime, tz: tzinfo
 ) -> Scoreboard:
-    """The subtree's scoreboard over ``span``: four grouped statements and a roll-up."""
+    """The subtree's scoreboard over ``span``: five grouped statements and a roll-up (the
+    督办 flags counted by `domain.case_rules.flags_by`)."""
     assert grid.id is not None
     grids = await queries.subtree_grids(session, grid.path)
     ref = next(g for g in grids if g.id == grid.id)
+    cases = await queries.case_tallies(session, grid.path, span, now)
+    rules = await case_rules(session)
+    clocks = await open_clocks(session, paths=[grid.path])
+    flags = flags_by((((c.grid_id, c.assignee_person_id), c.clock) for c in clocks), rules, now)
+    for key, f in flags.items():
+        cases[key] = cases.get(key, CaseTally()) + CaseTally(yellow=f.yellow, red=f.red)
     return scoreboard(
         ref,
         span,
@@ -77,7 +86,7 @@ async def scoreboard_of(
         grids=grids,
         posts=await queries.posts_under(session, grid.path),
         done=await queries.done_under(session, grid.path, span),
-        cases=await queries.case_tallies(session, grid.path, span, now),
+        cases=cases,
     )
 
 

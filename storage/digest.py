@@ -16,6 +16,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_rules import flags_by
 from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, Severity
 from domain.digest import (
     CaseRow,
@@ -27,6 +28,7 @@ from domain.digest import (
     Snapshot,
 )
 from domain.periods import PeriodWindow
+from storage.case_rules import case_rules, open_clocks
 from storage.models import (
     Case,
     CaseEvent,
@@ -324,7 +326,7 @@ async def load_snapshot(
     now: datetime,
     paths: Sequence[str] | None = None,
 ) -> Snapshot:
-    """Everything the digests need: eight statements, whatever the size of the tree."""
+    """Everything the digests need: ten statements, whatever the size of the tree."""
     people_, holdings_, done_ = await members(session, windows, now, paths)
     return Snapshot(
         grids=tuple(await grid_nodes(session, paths)),
@@ -336,7 +338,18 @@ async def load_snapshot(
         closure=await closure(session, windows["month"], paths),
         open_cases=await open_cases(session, paths),
         critical=tuple(await critical_cases(session, now, paths)),
+        supervised=await supervised(session, now, paths),
     )
+
+
+async def supervised(
+    session: AsyncSession, now: datetime, paths: Sequence[str] | None = None
+) -> dict[int, tuple[int, int]]:
+    """grid id -> (督办 yellow, red) of its open cases at ``now`` (`open_clocks`)."""
+    rules = await case_rules(session)
+    clocks = await open_clocks(session, paths=paths)
+    flags = flags_by(((c.grid_id, c.clock) for c in clocks), rules, now)
+    return {gid: (f.yellow, f.red) for gid, f in flags.items()}
 
 
 async def existing_keys(session: AsyncSession, *, prefix: str, suffix: str) -> set[str]:

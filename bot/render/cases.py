@@ -18,6 +18,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import Translator
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
+from domain.case_rules import Level, Stage
 from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus, EventKind
 from services.case_notify import CaseView
 from storage.models import Case, CaseEvent, Department
@@ -204,6 +205,19 @@ class CaseRender:
             CaseStatus.RATED.value,
         ):
             lines.append(self.t("cases.card.deadline", language, when=self.when(case.deadline_at)))
+        standing = view.supervision
+        if standing is not None and (
+            standing.level is not Level.GREEN or standing.stage is not Stage.RECTIFY
+        ):
+            lines.append(
+                self.t(
+                    f"cases.card.supervision.{standing.level.value}",
+                    language,
+                    stage=self.t(f"cases.stage.{standing.stage.value}", language),
+                    due=self.when(standing.due_at),
+                    used=f"{min(standing.used, 1.0):.0%}",
+                )
+            )
         if case.extension_pending:
             lines.append(
                 self.t(

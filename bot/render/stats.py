@@ -39,6 +39,8 @@ def _figures(line: Line) -> dict[str, str | int]:
         "rating": _mean(f.mean_rating),
         "open": line.cases.open,
         "overdue": line.cases.overdue,
+        "yellow": line.cases.yellow,
+        "red": line.cases.red,
     }
 
 

@@ -125,9 +125,19 @@ async def tool_pressed(
         await query.answer(app.t(key, language, code=loaded.case.code), show_alert=not sent)
         return
     await query.answer()
-    _cfg, texts = await tools(session, app)
+    cfg, texts = await tools(session, app)
     if callback_data.a is CardTool.HISTORY:
         text, markup = await history(session, texts, loaded.case, language)
         await bot.send_message(query.from_user.id, text, reply_markup=markup)
     else:
-        await send_card(bot, session, texts, loaded.case, query.from_user.id, me, language)
+        await send_card(
+            bot,
+            session,
+            texts,
+            loaded.case,
+            query.from_user.id,
+            me,
+            language,
+            now=app.clock.now(),
+            rules=cfg.rules,
+        )

@@ -16,6 +16,7 @@ from bot.i18n import LANGUAGES, Translates
 from bot.render.case_buttons import SEVERITY_FILTERS, CardTool, CaseList, CaseTool, ListFilter
 from bot.render.case_lists import cases_page, history_text, waiting_section
 from bot.render.cases import CaseRender
+from domain.case_rules import CaseRules
 from domain.cases import OPEN
 from domain.identity import Identity
 from handlers.cases.common import departments_of, press_chat, tools, visible
@@ -61,9 +62,13 @@ async def send_card(
     chat_id: int,
     me: Identity | None,
     language: str,
+    *,
+    now: datetime,
+    rules: CaseRules,
 ) -> None:
-    """The card, with the steps `me` may take on it (none without `me`)."""
-    view = await build_view(session, case)
+    """The card, with the steps `me` may take on it (none without `me`) and where its stage
+    stands against its 督办 limit at `now`."""
+    view = await build_view(session, case, now=now, rules=rules)
     actions = person_actions(facts_of(case, view.grid), svc.actor_of(me)) if me else []
     text, _ = texts.card(view, actions, language)
     await bot.send_message(chat_id, text, reply_markup=texts.card_markup(view, actions, language))
@@ -129,10 +134,18 @@ async def show_case(
     if loaded is None:
         await message.answer(app.t("cases.not_found", language, code=html.quote(code)))
         return
-    _cfg, texts = await tools(session, app)
+    cfg, texts = await tools(session, app)
     private = message.chat.type == "private"
     await send_card(
-        bot, session, texts, loaded.case, message.chat.id, me if private else None, language
+        bot,
+        session,
+        texts,
+        loaded.case,
+        message.chat.id,
+        me if private else None,
+        language,
+        now=app.clock.now(),
+        rules=cfg.rules,
     )
     text, markup = await history(session, texts, loaded.case, language)
     await message.answer(text, reply_markup=markup)

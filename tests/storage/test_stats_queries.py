@@ -255,8 +255,9 @@ async def test_scoreboard_of_a_street_and_its_trend(fire: Database) -> None:
         lh = (await s.exec(select(Grid).where(Grid.code == "LH"))).one()
         with selects(fire) as seen:
             report = await stats_of(s, lh, MARCH, now=NOW, tz=TZ)
-    # grids, memberships, patrols, cases, and the trend's two: whatever the tree's size
-    assert len(seen) == 6
+    # grids, memberships, patrols, cases, the 督办's two (the rules, the open cases' clocks)
+    # and the trend's two: whatever the tree's size
+    assert len(seen) == 8
     board = report.board
     lh01, lh02 = board.children
     assert (lh01.code, lh02.code) == ("LH-01", "LH-02")
@@ -285,3 +286,34 @@ async def test_another_street_sees_none_of_it(fire: Database) -> None:
         board = await scoreboard_of(s, zj, MARCH, now=NOW, tz=TZ)
     assert board.total.cases == CaseTally(accepted=1, closed=1, on_time=1, checked=1)
     assert board.total.patrols.done == 0
+
+
+async def test_supervision_flags_of_the_open_cases(fire: Database) -> None:
+    """督办 at 03-20 12:00, 一般 limits (受理 24 h, 签收 24 h): S004 and S006 are past their
+    deadlines (red), S008 was reported on 03-01 and never accepted (red), S005 was assigned
+    at 03-19 16:00 and has used 20 of its 24 hours to acknowledge (83 %: yellow)."""
+    ids = await seed(fire)
+    async with fire.session() as s:
+        s005 = (await s.exec(select(Case).where(Case.code == "S005"))).one()
+        s005.assigned_at = datetime(2026, 3, 19, 16, tzinfo=TZ)
+        s.add(
+            CaseEvent(
+                case_id=s005.id or 0,
+                kind="assigned",
+                status_after="assigned",
+                grid_id=s005.grid_id,
+                at=datetime(2026, 3, 19, 16, tzinfo=TZ),
+            )
+        )
+    async with fire.reading() as s:
+        lh = (await s.exec(select(Grid).where(Grid.code == "LH"))).one()
+        board = await scoreboard_of(s, lh, MARCH, now=NOW, tz=TZ)
+    lh01 = board.children[0]
+    assert (lh01.cases.yellow, lh01.cases.red) == (1, 3)
+    assert (board.total.cases.yellow, board.total.cases.red) == (1, 3)
+    guard = next(p for p in board.people if p.key == ids["guard"])
+    assert (guard.cases.yellow, guard.cases.red) == (1, 2)  # S008 is nobody's yet
+    # Four hours earlier S005 had used 16 of 24 hours (67 %): green.
+    async with fire.reading() as s:
+        earlier = await scoreboard_of(s, lh, MARCH, now=datetime(2026, 3, 20, 8, tzinfo=TZ), tz=TZ)
+    assert (earlier.total.cases.yellow, earlier.total.cases.red) == (0, 3)
