@@ -10,13 +10,13 @@ scheduler calls; every push they queue is keyed, so the scheduler firing later a
 
 from __future__ import annotations
 
-import time as _time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
 from bot.context import AppContext
+from domain.clock import Clock, SystemClock
 from domain.schedule_times import parse_hhmm
 from scheduler import jobs
 from services.chasing import load_rules
@@ -24,22 +24,23 @@ from storage.models import Grid, Membership, Person, Role
 
 
 class ShiftedClock:
-    """The system clock moved on by an offset (`domain.clock.Clock`). `monotonic` is the
-    real one plus the people's think time (`advance`): flood limits and press-answer windows
-    keep real seconds, and see a person's pace even when a script clicks."""
+    """The system clock (or `base`, in tests) moved on by an offset (`domain.clock.Clock`).
+    `monotonic` is the base's plus the people's think time (`advance`): flood limits and
+    press-answer windows keep real seconds, and see a person's pace even when a script clicks."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: Clock | None = None) -> None:
+        self.base: Clock = base or SystemClock()
         self.offset = timedelta(0)
         self.thought = 0.0
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.base.now() + self.offset
 
     def time(self) -> float:
-        return _time.time() + self.offset.total_seconds()
+        return self.base.time() + self.offset.total_seconds()
 
     def monotonic(self) -> float:
-        return _time.monotonic() + self.thought
+        return self.base.monotonic() + self.thought
 
     def advance(self, seconds: float) -> None:
         """A person thought before acting (the emulator's `think_time`): both clocks move."""

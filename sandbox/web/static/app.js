@@ -422,8 +422,16 @@ function drawMap(map) {
   const dy = (n - s) * pad || 0.001;
   const dx = (e - w) * pad || 0.001;
   [s, n, w, e] = [s - dy, n + dy, w - dx, e + dx];
-  const X = (lon) => ((lon - w) / (e - w)) * 400;
-  const Y = (lat) => ((n - lat) / (n - s)) * 300;
+  // One scale both ways (a degree of longitude is cos(lat) of a degree of latitude), centred:
+  // a round fence stays round.
+  const kx = Math.cos((((s + n) / 2) * Math.PI) / 180);
+  const scale = Math.min(400 / ((e - w) * kx), 300 / (n - s));
+  const x0 = (400 - (e - w) * kx * scale) / 2;
+  const y0 = (300 - (n - s) * scale) / 2;
+  const X = (lon) => x0 + (lon - w) * kx * scale;
+  const Y = (lat) => y0 + (n - lat) * scale;
+  const lonAt = (x) => w + (x - x0) / (kx * scale);
+  const latAt = (y) => n - (y - y0) / scale;
   const add = (tag, attrs, text) => {
     const node = document.createElementNS(NS, tag);
     for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -445,8 +453,9 @@ function drawMap(map) {
         rx: Math.abs(X(lo2) - X(lo1)) / 2, ry: Math.abs(Y(la2) - Y(la1)) / 2, class: "fence",
       });
     }
-    const [[a1, o1], [a2, o2]] = [fencePoints(f)[0], fencePoints(f)[fencePoints(f).length - 1]];
-    add("text", { x: X((o1 + o2) / 2), y: Y((a1 + a2) / 2), class: "fence-label" }, f.name);
+    const corners = fencePoints(f); // a polygon's points, or a circle's two corners
+    const mid = (i) => corners.reduce((sum, p) => sum + p[i], 0) / corners.length;
+    add("text", { x: X(mid(1)), y: Y(mid(0)), class: "fence-label" }, f.name);
   }
   const mark = add("circle", { r: 6, class: "pin", cx: -20, cy: -20 });
   const setPoint = (lat, lon) => {
@@ -459,8 +468,17 @@ function drawMap(map) {
     const box = svg.getBoundingClientRect();
     const x = ((ev.clientX - box.left) / box.width) * 400;
     const y = ((ev.clientY - box.top) / box.height) * 300;
-    setPoint(n - (y / 300) * (n - s), w + (x / 400) * (e - w));
+    setPoint(latAt(y), lonAt(x));
   };
+  const follow = () => {
+    // Typed coordinates move the pin too.
+    const [lat, lon] = [parseFloat($("loc-lat").value), parseFloat($("loc-lon").value)];
+    if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+    mark.setAttribute("cx", X(lon));
+    mark.setAttribute("cy", Y(lat));
+  };
+  $("loc-lat").oninput = follow;
+  $("loc-lon").oninput = follow;
   setPoint((s + n) / 2, (w + e) / 2);
 }
 
