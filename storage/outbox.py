@@ -2,19 +2,28 @@
 
 Writing the row in the same transaction as the change it announces means a push is never
 lost (the change committed, so the row did) and never doubled (the key is unique). The
-notifier (`bot/notifier.py`) sends pending rows after the commit, within Telegram's limits.
+notifier (`bot/notifier/`) sends pending rows after the commit, within Telegram's limits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlmodel import select
+from sqlalchemy import func, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Delivery
+from storage.models import Delivery, Person
+
+PENDING: Final = "pending"
+SENDING: Final = "sending"  # the call is (or was, when a process died) in flight
+SENT: Final = "sent"
+FAILED: Final = "failed"
+UNDELIVERABLE: Final = "undeliverable"
 
 ALBUM_MAX: Final = 10
 """Telegram's most photos in one album (sendMediaGroup takes 2 to 10)."""
@@ -115,3 +124,118 @@ async def enqueue_albums(
             album=photos[start : start + ALBUM_MAX],
             now=now,
         )
+
+
+# -- the notifier's side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """Pending rows whose `not_before` has come, in id order, at most `per_chat` of each chat.
+
+    `complete`: nothing due was left out (neither the batch nor any chat was cut short)."""
+
+    rows: Sequence[Delivery]
+    complete: bool
+
+
+async def load_due(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    batch: int,
+    per_chat: int,
+    exclude: Collection[int] = (),
+) -> Due:
+    """The next rows to send: the first `per_chat` due rows of each chat, `batch` in all.
+
+    Capped per chat so a chat with a long backlog (a group at 20 a minute) cannot fill the
+    batch and hold back the chats behind it. `exclude`: ids in flight right now."""
+    place = func.row_number().over(partition_by=col(Delivery.chat_id), order_by=col(Delivery.id))
+    due = [col(Delivery.status) == PENDING, col(Delivery.not_before) <= now]
+    if exclude:
+        due.append(col(Delivery.id).not_in(list(exclude)))
+    firsts = select(col(Delivery.id).label("id"), place.label("place")).where(*due).subquery()
+    query = (
+        select(Delivery)
+        .join(firsts, col(Delivery.id) == firsts.c.id)
+        .where(firsts.c.place <= per_chat)
+        .order_by(col(Delivery.id))
+        .limit(batch)
+    )
+    rows = (await session.exec(query)).all()
+    per = Counter(d.chat_id for d in rows)
+    complete = len(rows) < batch and all(n < per_chat for n in per.values())
+    return Due(rows, complete)
+
+
+async def by_keys(session: AsyncSession, keys: Collection[str]) -> dict[str, Delivery]:
+    """The deliveries with these keys (the messages that edits change)."""
+    if not keys:
+        return {}
+    found = await session.exec(select(Delivery).where(col(Delivery.key).in_(list(keys))))
+    return {d.key: d for d in found.all()}
+
+
+async def put_back_in_flight(session: AsyncSession) -> list[str]:
+    """Rows a dead sender left `sending` go back to `pending`; returns their keys."""
+    keys = list((await session.exec(select(Delivery.key).where(Delivery.status == SENDING))).all())
+    if keys:
+        await session.exec(
+            update(Delivery)
+            .where(col(Delivery.status) == SENDING)
+            .values(status=PENDING, last_error="in flight when the sender stopped")
+        )
+    return keys
+
+
+async def set_status(session: AsyncSession, delivery_id: int, status: str) -> None:
+    await session.exec(
+        update(Delivery).where(col(Delivery.id) == delivery_id).values(status=status)
+    )
+
+
+async def mark_sent(
+    session: AsyncSession, delivery_id: int, *, message_id: int | None, attempts: int, at: datetime
+) -> None:
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(status=SENT, sent_at=at, message_id=message_id, attempts=attempts, last_error=None)
+    )
+
+
+async def mark_done(
+    session: AsyncSession, delivery_id: int, *, status: str, attempts: int, error: str
+) -> None:
+    """An outcome other than `sent` (failed, undeliverable, back to pending for a retry)."""
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(status=status, attempts=attempts, last_error=error[:500])
+    )
+
+
+async def mark_unreachable(
+    session: AsyncSession, *, chat_id: int, person_id: int | None
+) -> list[int]:
+    """A 403 in a private chat: its person is unreachable. Returns the ids of the people who
+    were reachable until now (told once, not per row)."""
+    if chat_id <= 0:
+        return []
+    who = col(Person.tg_id) == chat_id
+    if person_id is not None:
+        who = who | (col(Person.id) == person_id)
+    found = await session.exec(select(Person.id).where(who, col(Person.reachable)))
+    newly = [int(pid) for pid in found.all() if pid is not None]
+    await session.exec(update(Person).where(who).values(reachable=False))
+    return newly
+
+
+async def move_pending(session: AsyncSession, *, old: int, new: int) -> None:
+    """A group became a supergroup: its pending rows go to the new chat id."""
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.chat_id) == old, col(Delivery.status) == PENDING)
+        .values(chat_id=new)
+    )

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.enums import ParseMode
+from aiogram.methods import TelegramMethod
 
 from bot.notifier import Limits, OutboxNotifier
 from domain.clock import ManualClock
@@ -22,15 +25,39 @@ NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
 
 
 class VirtualTimer:
-    """The notifier's timer on the emulator's manual clock: sleeping moves the clock."""
+    """The notifier's timer on the emulator's manual clock: sleeping moves the clock.
 
-    def __init__(self, clock: ManualClock) -> None:
+    A call to Telegram takes no virtual time: while one is under way (given `bot`, its session
+    counts them) a sleep waits for it to be answered before it moves the clock. Else a send
+    that left at t would reach the emulator's flood control at a later clock reading, after
+    the sleeps other sends took meanwhile in real time, and the figures would be this
+    machine's speed (the database's above all), not the limits' arithmetic."""
+
+    def __init__(self, clock: ManualClock, bot: Bot | None = None) -> None:
         self.clock = clock
+        self.calls = 0
+        self.quiet = asyncio.Event()
+        self.quiet.set()
+        if bot is not None:
+            bot.session.middleware(self._count)
+
+    async def _count(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Any:
+        self.calls += 1
+        self.quiet.clear()
+        try:
+            return await make_request(bot, method)
+        finally:
+            self.calls -= 1
+            if not self.calls:
+                self.quiet.set()
 
     def monotonic(self) -> float:
         return self.clock.monotonic()
 
     async def sleep(self, seconds: float) -> None:
+        await self.quiet.wait()
         if seconds > 0:
             self.clock.advance(seconds)
         await asyncio.sleep(0)
@@ -48,5 +75,5 @@ def virtual_notifier(
     """A notifier whose rate limits run on the emulator's manual clock."""
     assert isinstance(emu.clock, ManualClock)
     return OutboxNotifier(
-        db, bot, clock=ManualClock(NOW), limits=limits, timer=VirtualTimer(emu.clock)
+        db, bot, clock=ManualClock(NOW), limits=limits, timer=VirtualTimer(emu.clock, bot)
     )

@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import sys
 from collections import Counter
@@ -159,13 +158,9 @@ async def emu() -> AsyncIterator[Emulator]:
         yield emulator
 
 
-async def test_sigkill_mid_digests_then_restart(
-    tmp_path: Path, migrated_template: Path, emu: Emulator
-) -> None:
+async def test_sigkill_mid_digests_then_restart(tmp_path: Path, db_url: str, emu: Emulator) -> None:
     assert datetime.now(SHANGHAI) > DIGEST_AT  # queued rows are due at once
-    db_file = tmp_path / "kill.sqlite3"
-    shutil.copy(migrated_template, db_file)
-    url = f"sqlite+aiosqlite:///{db_file}"
+    url = db_url  # a migrated database of the pass: a SQLite file, or PostgreSQL
     queued, n = await _prepared_db(url)
     assert n == len(queued) >= BEFORE + MORE + 4, n  # enough left to send after the kill
     assert {d.kind for d in queued.values()} == {"digest"}

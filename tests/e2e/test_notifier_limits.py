@@ -25,25 +25,11 @@ from sandbox.flood import FloodLimits
 from storage.db import Database
 from storage.models import Delivery, Department, Grid, Person
 from storage.outbox import enqueue
+from tests.e2e.notifier_kit import virtual_notifier
 
 TOKEN = "7000000002:TEST-notifier"
 NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)
 FIRST_USER = 7_500_000_000
-
-
-class VirtualTimer:
-    """The notifier's timer on the emulator's manual clock: sleeping moves the clock."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self.clock = clock
-
-    def monotonic(self) -> float:
-        return self.clock.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.clock.advance(seconds)
-        await asyncio.sleep(0)
 
 
 # Telegram publishes no exact limits (sandbox/flood.py): the notifier must keep within any
@@ -74,14 +60,7 @@ async def bot(emu: Emulator) -> AsyncIterator[Bot]:
 def make_notifier(
     db: Database, bot: Bot, emu: Emulator, limits: Limits = Limits()
 ) -> OutboxNotifier:
-    assert isinstance(emu.clock, ManualClock)
-    return OutboxNotifier(
-        db,
-        bot,
-        clock=ManualClock(NOW),
-        limits=limits,
-        timer=VirtualTimer(emu.clock),
-    )
+    return virtual_notifier(db, bot, emu, limits)
 
 
 class Nag(TypedDict, total=False):
