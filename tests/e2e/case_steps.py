@@ -179,8 +179,8 @@ async def crafted_press(world: World, u: Any, on: Any, data: str) -> list[Transc
     world.emu.user_press(u.id, u.chat_id, on.message_id, data)
     await u.expect_answer()
     assert world.bot is not None
-    # The bot answers inside its unit of work, which holds the write lock until it commits;
-    # this session opens after that commit, when every send of the handler is recorded.
+    # The bot answers inside its unit of work and commits just after; world.db's session opens
+    # once the bot has handled the press (its unit of work committed, every send recorded).
     async with world.db.session() as s:
         handled = await s.get(ProcessedUpdate, (world.bot.id, update_id))
     assert handled is not None, f"update {update_id} was rolled back:\n{u.transcript_text()}"

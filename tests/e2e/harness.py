@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import create_app
 from bot.context import AppContext
@@ -34,11 +36,49 @@ from bot.runners import build
 from bot.settings import load_settings
 from domain.clock import ManualClock
 from sandbox.emulator import Emulator
+from storage.db import Database
 from storage.models import Delivery
 
 TOKEN = "7000000001:TEST-gridbot-e2e"
 BOT_USERNAME = "gridbot_test_bot"
 ADMIN_TG_ID = 800000001  # 区长 of fire-safety-5-level.yaml
+HANDLED_WITHIN = 30.0  # a safety limit on waiting for the bot to handle what was sent; failing
+
+
+class HandledDatabase:
+    """`world.db`: the bot's database, where each session opens once the bot has handled every
+    update sent to it so far.
+
+    The bot answers inside its unit of work and commits just after, so a test that reads the
+    database as soon as the answer arrives could see the state before that commit: on SQLite a
+    write session happens to wait for the writer's lock, but a read there, and anything on
+    PostgreSQL, does not. The bot confirms an update (its next getUpdates) only after the
+    update's unit of work has committed (`handle_as_tasks=False`), so waiting for that
+    confirmation is waiting for the commit, on either database.
+    """
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    @property
+    def _db(self) -> Database:
+        assert self._world.app is not None
+        return self._world.app.db
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        await self._world.handled()
+        async with self._db.session() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        await self._world.handled()
+        async with self._db.reading() as session:
+            yield session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
 
 
 class EmulatorTimer:
@@ -96,8 +136,24 @@ class World:
 
     @property
     def db(self) -> Any:
+        """The bot's database, read once the bot has handled what was sent (HandledDatabase)."""
         assert self.app is not None
-        return self.app.db
+        return HandledDatabase(self)
+
+    async def handled(self) -> None:
+        """Until the bot has confirmed, so handled and committed, every update queued for it
+        until now. Nothing to wait for while the bot is not polling."""
+        if self._task is None or self._task.done():
+            return
+        record = self.emu.bots[TOKEN]
+        queued = {id(u) for u in record.updates}  # by identity: a replay repeats an id
+
+        def confirmed() -> bool:
+            return not any(id(u) in queued for u in record.updates)
+
+        if not await self.emu.changed.wait_for(confirmed, HANDLED_WITHIN):
+            left = [u.get("update_id") for u in record.updates if id(u) in queued]
+            raise AssertionError(f"the bot did not handle update(s) {left} in {HANDLED_WITHIN}s")
 
     async def start(self) -> None:
         settings = load_settings(
@@ -164,7 +220,7 @@ class World:
         while app is not None and isinstance(app.notifier, OutboxNotifier):
             await app.notifier.drain()
             # Idle is the notifier's word; the outbox rows are the record.
-            async with self.db.reading() as s:
+            async with app.db.reading() as s:
                 due = await s.exec(
                     select(func.count())
                     .select_from(Delivery)
