@@ -12,6 +12,16 @@ from pathlib import Path
 from bot.settings import SettingsError, load_settings
 
 
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (1-65535)")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridbot", description="网格通 gridbot: grid management inside Telegram."
@@ -25,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         "runs instead (same as `gridbot demo`).",
     )
     run.add_argument("--webhook", action="store_true", help="serve a webhook (needs WEBHOOK_URL)")
-    run.add_argument("--port", type=int, default=8081, help="demo emulator port without a token")
+    run.add_argument("--port", type=_port, default=8081, help="demo emulator port without a token")
 
     demo = sub.add_parser(
         "demo",
@@ -34,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         "scenario file. Then talk to it from another terminal with `gridbot chat --as TG_ID`.",
     )
     demo.add_argument("--scenario", type=Path, help="scenario YAML (default: the fire-safety demo)")
-    demo.add_argument("--port", type=int, default=8081, help="emulator port (default 8081)")
+    demo.add_argument("--port", type=_port, default=8081, help="emulator port (default 8081)")
     demo.add_argument("--chat-as", type=int, help="also open a terminal chat here as this TG_ID")
     demo.add_argument("--group", help="with --chat-as: chat in this grid's group (code or title)")
 

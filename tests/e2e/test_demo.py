@@ -178,3 +178,17 @@ async def test_terminal_chat_in_groups_and_the_admin_binds_one(
     assert lost.proc.stdout is not None
     out = (await lost.proc.stdout.read()).decode()
     assert f"gridbot: {GUARD} is not in a group {code!r}; their groups: 林和东社区网格群" in out
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "http"])
+def test_a_port_that_is_not_one_is_refused_in_one_line(
+    port: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["demo", "--port", port])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"gridbot demo: error: argument --port: {port!r} is not a port (1-65535)"
+    )
