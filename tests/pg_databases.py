@@ -36,6 +36,7 @@ class PgDatabases:
         self._numbers = itertools.count(1)
         self._templates: dict[str, str] = {}
         self._alive: set[str] = set()
+        self._strategy: str | None = None
 
     def url_of(self, name: str) -> str:
         """The SQLAlchemy URL of one database on the server."""
@@ -50,11 +51,23 @@ class PgDatabases:
         finally:
             await conn.close()
 
+    async def _version(self) -> int:
+        dsn = self.server.set(drivername="postgresql").render_as_string(hide_password=False)
+        conn = await asyncpg.connect(dsn)
+        try:
+            return int(await conn.fetchval("SHOW server_version_num"))
+        finally:
+            await conn.close()
+
     def create(self, template: str | None) -> str:
         """A new database: empty (from template0), or a copy of `template`."""
+        if self._strategy is None:
+            # Copying the files is about three times faster than WAL-logging each block (the
+            # default since 15) for databases this small; older servers only copy files.
+            self._strategy = " STRATEGY FILE_COPY" if _run(self._version()) >= 150000 else ""
         name = f"{self.prefix}{next(self._numbers)}"
         source = f' TEMPLATE "{template}"' if template else " TEMPLATE template0"
-        _run(self._execute(f'CREATE DATABASE "{name}"{source}'))
+        _run(self._execute(f'CREATE DATABASE "{name}"{source}{self._strategy}'))
         self._alive.add(name)
         return name
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import func
+from sqlmodel import select
 
 from storage.db import Database
 from storage.fsm import DatabaseStorage
+from storage.models import FsmRecord
+from storage.sql_tally import SqlTally
 
 
 class Flow(StatesGroup):
@@ -52,3 +56,46 @@ async def test_keys_are_per_user_and_chat(db: Database) -> None:
     other = StorageKey(bot_id=KEY.bot_id, chat_id=-1001234567890, user_id=KEY.user_id)
     await storage.set_state(KEY, Flow.describing)
     assert await storage.get_state(other) is None
+
+
+async def test_a_step_reads_once_and_writes_once_at_commit(db: Database) -> None:
+    storage = DatabaseStorage(db)
+    tally = SqlTally.install(db.engine)
+    try:
+        with SqlTally.counting() as cost:
+            async with db.unit_of_work():
+                assert await storage.get_state(KEY) is None
+                await storage.set_state(KEY, Flow.describing)
+                await storage.update_data(KEY, {"category": "用电隐患"})
+                await storage.update_data(KEY, {"photos": ["AgAD1"]})
+                assert await storage.get_state(KEY) == "Flow:describing"
+                data = await storage.get_data(KEY)
+                data["photos"].append("not stored: the handler's own copy")
+    finally:
+        tally.remove()
+    assert cost.statements == 2, cost.sql  # the read, then one upsert
+    assert (cost.transactions, cost.commits) == (1, 1)
+    assert await storage.get_state(KEY) == "Flow:describing"
+    assert await storage.get_data(KEY) == {"category": "用电隐患", "photos": ["AgAD1"]}
+
+
+async def test_a_finished_flow_leaves_no_row_and_an_untouched_one_writes_nothing(
+    db: Database,
+) -> None:
+    storage = DatabaseStorage(db)
+    await storage.set_state(KEY, Flow.describing)
+    tally = SqlTally.install(db.engine)
+    try:
+        with SqlTally.counting() as untouched:
+            async with db.unit_of_work():
+                assert await storage.get_state(KEY) == "Flow:describing"
+        with SqlTally.counting() as finished:
+            async with db.unit_of_work():
+                await storage.set_state(KEY, None)
+                await storage.set_data(KEY, {})
+    finally:
+        tally.remove()
+    assert untouched.statements == 1, untouched.sql
+    assert finished.statements == 2 and finished.sql[-1].startswith("DELETE"), finished.sql
+    async with db.reading() as session:
+        assert (await session.exec(select(func.count()).select_from(FsmRecord))).one() == 0
