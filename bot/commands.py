@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 PRIVATE = ("start", "report", "patrol", "my", "cases", "case", "today", "lang", "cancel", "help")
 # Leaders' views; the handlers explain politely to anyone who is not a leader there.
-LEADER = ("patrols", "patrol_log", "stats", "export")
+LEADER = ("patrols", "patrol_log", "stats", "summary", "export")
 GROUP = ("report", "patrol", "bind", "help")
 ADMIN = (
     *PRIVATE,

@@ -25,6 +25,7 @@ from handlers import (
     schedule_admin,
     start,
     stats,
+    summary,
 )
 
 
@@ -45,6 +46,7 @@ def routers(*, extra: Sequence[Router] = ()) -> list[Router]:
         digest.router(),
         schedule_admin.router(),
         stats.router(),
+        summary.router(),
         export.router(),
         start.router(),
         *extra,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import col
@@ -27,7 +27,7 @@ from domain.stats import (
     Post,
     Span,
 )
-from storage.models import Case, CaseEvent, Grid, Membership, Patrol, Person, Role
+from storage.models import Case, CaseEvent, Department, Grid, Membership, Patrol, Person, Role
 from storage.patrols import counted_per_membership
 
 
@@ -177,3 +177,45 @@ async def trend(
     p = (await _core(session, patrols)).one()
     c = (await _core(session, closed)).one()
     return [int(v) for v in p], [int(v) for v in c]
+
+
+class OverdueCase(NamedTuple):
+    code: str
+    grid: str
+    category: str
+    severity: str
+    description: str
+    deadline_at: datetime
+    assignee: str | None
+    department: str | None
+
+
+async def worst_overdue(
+    session: AsyncSession, path: str, now: datetime, *, limit: int
+) -> list[OverdueCase]:
+    """The subtree's open cases furthest past their deadline (the digest's overdue rule),
+    the oldest deadline first: one statement."""
+    query = (
+        select(
+            col(Case.code),
+            col(Grid.name),
+            col(Case.category),
+            col(Case.severity),
+            col(Case.description),
+            col(Case.deadline_at),
+            col(Person.name),
+            col(Department.name),
+        )
+        .join(Grid, col(Grid.id) == col(Case.grid_id))
+        .outerjoin(Person, col(Person.id) == col(Case.assignee_person_id))
+        .outerjoin(Department, col(Department.id) == col(Case.assignee_department_id))
+        .where(
+            col(Grid.path).startswith(path),
+            col(Case.status).in_(sorted(UNDER_DEADLINE_STATUSES)),
+            col(Case.deadline_at).is_not(None),
+            col(Case.deadline_at) < now,
+        )
+        .order_by(col(Case.deadline_at), col(Case.id))
+        .limit(limit)
+    )
+    return [OverdueCase(*r) for r in (await _core(session, query)).all()]
