@@ -455,7 +455,7 @@ function drawMap(map) {
     }
     const corners = fencePoints(f); // a polygon's points, or a circle's two corners
     const mid = (i) => corners.reduce((sum, p) => sum + p[i], 0) / corners.length;
-    add("text", { x: X(mid(1)), y: Y(mid(0)), class: "fence-label" }, f.name);
+    add("text", { x: X(mid(1)), y: Y(mid(0)) - 12, class: "fence-label" }, f.name); // above a pin
   }
   const mark = add("circle", { r: 6, class: "pin", cx: -20, cy: -20 });
   const setPoint = (lat, lon) => {
@@ -479,7 +479,10 @@ function drawMap(map) {
   };
   $("loc-lat").oninput = follow;
   $("loc-lon").oninput = follow;
-  setPoint((s + n) / 2, (w + e) / 2);
+  // The pin starts inside the first grid drawn, or in the middle.
+  const first = fences.length ? fencePoints(fences[0]) : [[s, w], [n, e]];
+  const avg = (i) => first.reduce((sum, p) => sum + p[i], 0) / first.length;
+  setPoint(avg(0), avg(1));
 }
 
 async function sendLocation() {
