@@ -10,10 +10,12 @@ Public API::
         alice = emu.user(800000001, first_name="Alice")   # sandbox.driver.DriverUser
         group = emu.create_group("一网格", members=[800000001], admins=[800000002])
 
-Modules: emulator (lifecycle, facade), world (state), botapi (methods), server
-(HTTP), userside (what people do), driver (conversation driver), control (HTTP
-API for other processes), terminal (a terminal chat), flood, faults, html_text,
-images, render, session, webhook. Its clocks are the application's (`domain.clock`).
+Modules: emulator (lifecycle, facade), world (state), botapi (methods; forum topics
+in botapi_forum and topics, reactions in botapi_reactions), server (HTTP), userside
+(what people do; topics on, bot rights and reactions in userside_groups), driver
+(conversation driver), control (HTTP API for other processes), terminal (a terminal
+chat), flood, faults, html_text, images, render, session, webhook. Its clocks are the
+application's (`domain.clock`).
 """
 
 from domain.clock import Clock, ManualClock, SystemClock
