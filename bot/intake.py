@@ -9,10 +9,9 @@ warning, and confirmed like any other, so the ones behind it go on.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.context import AppContext
+from storage.inbox import keep_update
 from storage.quarantine import quarantine_update
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class GridDispatcher(Dispatcher):
 
 
 class IntakeRequestHandler(SimpleRequestHandler):
-    """The webhook endpoint: the secret first, then each body parsed alone.
+    """The webhook endpoint: the secret first, then each body parsed alone, then kept.
 
     Not JSON, an empty body, or JSON that is not an update at all: 400 and one warning
     line, nothing written; only a broken or hostile client sends that, and Telegram never
@@ -184,11 +184,24 @@ class IntakeRequestHandler(SimpleRequestHandler):
     bits) is a real update from Telegram: it is quarantined and answered 200, because
     Telegram resends any non-2xx answer and a 400 would bring it back forever, holding up
     the updates queued behind it.
+
+    A good update is written to the inbox (storage.inbox) before the 200: once Telegram
+    has its answer, the update is on disk and a worker (bot.inbox_worker) hands it to the
+    dispatcher, here or in another instance, after a crash too. When it cannot be written
+    (the database is away) the answer is 503, and Telegram sends it again later.
     """
 
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, intake: Intake, secret: str) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        intake: Intake,
+        secret: str,
+        wake: Callable[[], None],
+    ) -> None:
         super().__init__(dispatcher=dispatcher, bot=bot, secret_token=secret)
         self.intake = intake
+        self.wake = wake
 
     async def handle(self, request: web.Request) -> web.Response:
         bot = await self.resolve_bot(request)
@@ -201,23 +214,31 @@ class IntakeRequestHandler(SimpleRequestHandler):
             return self._refuse(request, f"not JSON ({len(body)} bytes)")
         if not looks_like_update(raw):
             return self._refuse(request, "JSON that is not an update")
-        update = await self.intake.admit(raw, bot)
-        if update is not None:
-            task = asyncio.create_task(self._feed(bot, update))
-            self._background_feed_update_tasks.add(task)
-            task.add_done_callback(self._background_feed_update_tasks.discard)
+        try:
+            update = await self.intake.admit(raw, bot)
+            if update is not None:
+                await self._keep(bot, update, raw)
+        except Exception as exc:
+            log.error(
+                "webhook: update %s not kept, answered 503 for Telegram to send it again: %s",
+                raw.get("update_id"),
+                " ".join(str(exc).split())[:300] or type(exc).__name__,
+            )
+            return web.Response(status=503, text="try again later")
         return web.json_response({})
+
+    async def _keep(self, bot: Bot, update: Update, raw: dict[str, Any]) -> None:
+        app = self.intake.app
+        async with app.db.session() as session:
+            await keep_update(
+                session,
+                bot_id=bot.id,
+                update_id=update.update_id,
+                raw=json.dumps(raw, ensure_ascii=False),
+                now=app.clock.now(),
+            )
+        self.wake()
 
     def _refuse(self, request: web.Request, why: str) -> web.Response:
         log.warning("webhook: refused a request from %s: %s", request.remote, why)
         return web.Response(status=400, text=why)
-
-    async def _feed(self, bot: Bot, update: Update) -> None:
-        # Answered at once (Telegram waits for no handler); failures are logged as polling does.
-        try:
-            result = await self.dispatcher.feed_update(bot, update, **self.data)
-        except Exception:
-            log.exception("update %s failed", update.update_id)
-            return
-        if isinstance(result, TelegramMethod):
-            await self.dispatcher.silent_call_request(bot=bot, result=result)

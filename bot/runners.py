@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.app import create_dispatcher
 from bot.context import AppContext
+from bot.inbox_worker import InboxWorker
 from bot.intake import Intake, IntakeRequestHandler
 from bot.lifecycle import wire
 
@@ -35,16 +36,23 @@ async def run_webhook(app: AppContext, bot: Bot, *, stop: asyncio.Event | None =
     settings = app.settings
     url, secret = settings.check_webhook()
     dp = build(app)
+    inbox = InboxWorker(app, dp, bot, workers=settings.inbox_workers)
     web_app = web.Application()
-    IntakeRequestHandler(dp, bot, Intake(app), secret).register(web_app, path=WEBHOOK_PATH)
+    door = IntakeRequestHandler(dp, bot, Intake(app), secret, wake=inbox.wake)
+    door.register(web_app, path=WEBHOOK_PATH)
     setup_application(web_app, dp, bot=bot)
     runner = web.AppRunner(web_app)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
-    await bot.set_webhook(url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
-    log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
+    await runner.setup()  # start-up: the schema check, the notifier, the scheduler
     try:
+        # Rows left from before (a crash, another instance) are handled before the door opens.
+        await inbox.start()
+        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        await bot.set_webhook(
+            url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
+        )
+        log.info("webhook listening on %s:%s", settings.webhook_host, settings.webhook_port)
         await (stop or asyncio.Event()).wait()
     finally:
+        await inbox.stop()
         await runner.cleanup()

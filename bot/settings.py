@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Webhook mode: updates this instance hands from the inbox to its handlers at once.
+    inbox_workers: int = Field(default=4, ge=1, le=64)
     run_scheduler: bool = True
     # Multiplies the notifier's own rates (overall, per chat, per group). 1.0 runs just under
     # Telegram's limits; below 1 sends slower (a shared token, tests that must see a queue).

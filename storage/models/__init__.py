@@ -3,6 +3,7 @@
 from storage.models.access import AuditEntry, Invite
 from storage.models.cases import Case, CaseCard, CaseCounter, CaseEvent
 from storage.models.delivery import Delivery
+from storage.models.inbox import InboxUpdate
 from storage.models.patrols import Patrol
 from storage.models.runtime import Deployment, FsmRecord, ProcessedUpdate, QuarantinedUpdate
 from storage.models.tree import Department, Grid, Membership, Person, Role
@@ -18,6 +19,7 @@ __all__ = [
     "Deployment",
     "FsmRecord",
     "Grid",
+    "InboxUpdate",
     "Invite",
     "Membership",
     "Patrol",
