@@ -63,9 +63,33 @@ async def _read_until(stream: asyncio.StreamReader, needle: str, seen: list[str]
             return text
 
 
+# 林和东社区 (LH-01) drawn around the spot the test's guard reports from (23.1291, 113.2644),
+# and 林和西社区 (LH-02) as a circle beside it: the location picker draws them from the data.
+FENCES = {
+    "LH-01": "{polygon: [[23.135, 113.258], [23.135, 113.27], [23.124, 113.271], "
+    "[23.123, 113.259]]}",
+    "LH-02": "{center: [23.129, 113.250], radius_m: 500}",
+}
+
+
+def scenario_with_fences(folder: Path) -> Path:
+    """The demo's own scenario, with the two grids' geofences added."""
+    from bot.demo import default_scenario
+
+    text = default_scenario().read_text(encoding="utf-8")
+    for code, fence in FENCES.items():
+        head = f"          - code: {code}\n"
+        name = text.split(head, 1)[1].split("\n", 1)[0]
+        text = text.replace(f"{head}{name}\n", f"{head}{name}\n            geofence: {fence}\n")
+    path = folder / "demo-with-fences.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[str]:
-    """The running demo's web chat URL (read from its banner)."""
+    """The running demo's web chat URL (read from its banner), on the demo's scenario with
+    two geofences."""
     env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "DATABASE_URL")}
     # The scheduler's own timers stay off (its start-up catch-up would nag everyone); the
     # web chat's clock runs the jobs itself when it jumps.
@@ -75,6 +99,8 @@ async def demo(tmp_path: Path) -> AsyncIterator[str]:
         "-m",
         "bot",
         "demo",
+        "--scenario",
+        str(scenario_with_fences(tmp_path)),
         "--port",
         str(_free_port()),
         cwd=tmp_path,

@@ -80,6 +80,9 @@ async def test_a_report_walks_from_the_guard_to_the_leader_and_back(
     # The location key opens the picker: a spot clicked on the map, then typed coordinates.
     await guard.locator("#keyboard button", has_text="发送当前位置").click()
     await expect(guard.locator("#loc-dialog")).to_be_visible()
+    await expect(guard.locator("#loc-map polygon.fence")).to_have_count(1)  # LH-01's
+    await expect(guard.locator("#loc-map ellipse.fence")).to_have_count(1)  # LH-02's
+    await expect(guard.locator("#loc-map text", has_text="林和东社区")).to_be_visible()
     await guard.locator("#loc-map").click(position={"x": 120, "y": 90})
     await guard.fill("#loc-lat", "23.129100")
     await guard.fill("#loc-lon", "113.264400")
