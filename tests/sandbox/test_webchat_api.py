@@ -69,6 +69,18 @@ async def test_any_message_s_buttons_press_and_edits_show_in_place(
     assert [m["html"] for m in mine] == ["/menu", "/menu"] and not any(m["from_bot"] for m in mine)
 
 
+async def test_what_people_type_comes_back_escaped(
+    web: tuple[Emulator, aiohttp.ClientSession],
+) -> None:
+    emu, http = web
+    typed = '<img src=x onerror="alert(1)"> & <b>'
+    assert (await call(http, "send", {"user_id": ALICE, "text": typed}))[0] == 200
+    view = (await call(http, f"messages?user_id={ALICE}"))[1]
+    # Inside an element, < > & escaped is enough: no tag can start.
+    assert view["messages"][-1]["html"] == '&lt;img src=x onerror="alert(1)"&gt; &amp; &lt;b&gt;'
+    assert emu.chat_transcript(ALICE)[-1].text == typed  # the bot gets it as typed
+
+
 async def test_photos_go_up_and_come_back(web: tuple[Emulator, aiohttp.ClientSession]) -> None:
     emu, http = web
     jpeg = make_jpeg(120, 90, seed=3)
