@@ -75,6 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
 
+    backup = sub.add_parser(
+        "backup",
+        help="write a consistent copy of the whole database to PATH",
+        description="SQLite: the online backup API, safe while the bot runs. PostgreSQL: "
+        "pg_dump (custom format). PATH is replaced only once the copy is whole.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH")
+    restore = sub.add_parser(
+        "restore",
+        help="replace the whole database with a backup (stop the bot first)",
+        description="Replace the database with the backup at PATH, all or nothing (SQLite: "
+        "checked, then copied in; PostgreSQL: pg_restore --clean in one transaction). Stop "
+        "every bot and scheduler on the database first.",
+    )
+    restore.add_argument("path", type=Path, metavar="PATH")
+
     export = sub.add_parser(
         "export",
         help="write a subtree's ledger (台账) as an Excel workbook",

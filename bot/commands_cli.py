@@ -23,6 +23,7 @@ from services.ledger_export import write_ledger
 from services.patrols import patrol_rules
 from services.roster import import_roster, left_case_lines
 from storage.audit import record_audit
+from storage.backup import BackupError, backup_database, restore_database
 from storage.db import Database
 from storage.grids import grid_by_code, roots, subtree
 from storage.importer import plan_import
@@ -59,6 +60,33 @@ async def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
         print(f"schema at {current} (code needs {head_revision()})")
     finally:
         await db.dispose()
+    return 0
+
+
+async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        await backup_database(settings.database_url, args.path)
+    except (BackupError, OSError) as exc:
+        raise CliError(f"backup failed, nothing written to {args.path}: {exc}") from None
+    print(f"backed up the database to {args.path} ({args.path.stat().st_size:,} bytes)")
+    return 0
+
+
+async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        await restore_database(settings.database_url, args.path)
+    except (BackupError, OSError) as exc:
+        raise CliError(f"restore failed, the database is as it was: {exc}") from None
+    db = Database(settings.database_url)
+    try:
+        current = await current_revision(db)
+    finally:
+        await db.dispose()
+    head = head_revision()
+    behind = "" if current == head else ": run `gridbot db upgrade` before starting the bot"
+    print(
+        f"restored the database from {args.path}, schema at {current} (code needs {head}){behind}"
+    )
     return 0
 
 
