@@ -74,12 +74,36 @@ MAX_LIMIT_HOURS: Final = 24 * 366
 
 
 @dataclass(frozen=True)
+class Route:
+    """A routing rule (``cases: routes:``): a new report of ``category`` (a label) and/or
+    ``severity`` (a value) lands at once with ``department`` (a code: 移交, the case taken
+    into the ledger and transferred), or ``skip_to`` (a grid code above the reporting grid:
+    越级, it waits there to be accepted), and its leaders of the ``copy`` grids get a copy."""
+
+    category: str | None = None
+    severity: str | None = None
+    department: str | None = None
+    skip_to: str | None = None
+    copy: tuple[str, ...] = ()
+
+    def matches(self, category: str, severity: str) -> bool:
+        return (self.category is None or self.category == category) and (
+            self.severity is None or self.severity == severity
+        )
+
+
+@dataclass(frozen=True)
 class CaseRules:
     """The scenario's ``cases:`` block; every field has its documented default."""
 
     reopen_days: int = DEFAULT_REOPEN_DAYS
     limits: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     """severity value → stage value → hours, only what the file sets."""
+    routes: tuple[Route, ...] = ()
+    """In file order: the first that matches a new report applies (`route_for`)."""
+
+    def route_for(self, category: str, severity: str) -> Route | None:
+        return next((r for r in self.routes if r.matches(category, severity)), None)
 
     def limit_hours(self, severity: str, stage: Stage) -> int | None:
         """The hours allowed for ``stage`` of a case of ``severity`` (None: no limit)."""
@@ -104,6 +128,16 @@ def to_stored(rules: CaseRules) -> dict[str, Any]:
     return {
         "reopen_days": rules.reopen_days,
         "limits": {sev: dict(stages) for sev, stages in rules.limits.items()},
+        "routes": [
+            {
+                "category": r.category,
+                "severity": r.severity,
+                "department": r.department,
+                "skip_to": r.skip_to,
+                "copy": list(r.copy),
+            }
+            for r in rules.routes
+        ],
     }
 
 
@@ -114,7 +148,19 @@ def from_stored(raw: Mapping[str, Any] | None) -> CaseRules:
         str(sev): {str(stage): int(h) for stage, h in stages.items()}
         for sev, stages in (raw.get("limits") or {}).items()
     }
-    return CaseRules(reopen_days=int(raw.get("reopen_days", DEFAULT_REOPEN_DAYS)), limits=limits)
+    routes = tuple(
+        Route(
+            category=r.get("category"),
+            severity=r.get("severity"),
+            department=r.get("department"),
+            skip_to=r.get("skip_to"),
+            copy=tuple(r.get("copy") or ()),
+        )
+        for r in raw.get("routes") or ()
+    )
+    return CaseRules(
+        reopen_days=int(raw.get("reopen_days", DEFAULT_REOPEN_DAYS)), limits=limits, routes=routes
+    )
 
 
 # --- 督办 ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from domain.case_rules import CaseRules
 from domain.categories import Category, default_categories
 from domain.geo import parse_geofence
-from domain.scenario_cases import read_case_rules
+from domain.scenario_cases import GridRefs, read_case_rules
 from domain.scenario_model import (
     DEFAULT_TG_ID_START,
     DEFAULT_TIMEZONE,
@@ -444,9 +444,16 @@ class _Parser:
             if "patrol" in top:
                 companions_count = self.patrol(top["patrol"])
         case_rules = CaseRules()
+        route_grids: GridRefs = []
         with r.recover():
             if "cases" in top:
-                case_rules = read_case_rules(r, top["cases"])
+                case_rules = read_case_rules(
+                    r,
+                    top["cases"],
+                    categories=categories,
+                    departments=[d.code for d in departments],
+                    grid_refs=route_grids,
+                )
 
         trees: list[_GridT] = []
         with r.recover():
@@ -462,6 +469,10 @@ class _Parser:
         for tree in trees:
             ex.listed(tree, None, 1)
         people, memberships = ex.people_and_memberships()
+        codes = {g.code for g in ex.grids}
+        for node, code in route_grids:
+            if code not in codes:
+                r.note(r.error(node, f"route grid {code!r} is not a grid of this file"))
         if r.errors:
             raise r.refusal()
         return Scenario(

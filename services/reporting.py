@@ -18,6 +18,7 @@ from domain.cases import SEVERITY_BY_ZH, CaseStatus, EventKind, Severity
 from domain.categories import Category, default_categories, from_stored
 from domain.identity import Identity
 from services.case_notify import CaseTexts, announce
+from services.case_routing import route_new_case, send_copies
 from services.case_rules import Config
 from services.cases import initial_deadline
 from storage import cases as q
@@ -202,7 +203,10 @@ async def submit(
         note=None,
         data={"photos": list(draft.photos)} if draft.photos else {},
     )
+    # The scenario's routing rules may hand it on at once (services/case_routing.py).
+    event = await route_new_case(session, case=case, grid=grid, now=now, cfg=cfg) or event
     await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
+    await send_copies(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
     return case
 
 

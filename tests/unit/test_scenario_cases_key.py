@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.case_rules import CaseRules, Stage, from_stored, to_stored
+from domain.case_rules import CaseRules, Route, Stage, from_stored, to_stored
 from domain.scenario import ScenarioError, parse_scenario
 from tests.conftest import scenario_path
 
@@ -53,6 +53,44 @@ def test_the_block_is_read_and_survives_storage() -> None:
     ],
 )
 def test_a_malformed_block_is_refused_with_its_line(value: str, says: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(with_cases(value))
+    assert says in str(info.value)
+    assert info.value.line == with_cases(value).splitlines().index(f"cases: {value}") + 1
+
+
+ROUTES = """{routes: [
+    {category: 燃气隐患, department: PCS-LH, copy: [LH]},
+    {category: gas, severity: 重大, skip_to: Q},
+    {severity: 较大, skip_to: LH, copy: [Q]}]}"""
+
+
+def test_routes_are_read_in_order_and_the_first_match_applies() -> None:
+    rules = parse_scenario(with_cases(ROUTES.replace("\n", " "))).case_rules
+    gas, _critical_gas, major = rules.routes
+    assert gas == Route(category="燃气隐患", department="PCS-LH", copy=("LH",))
+    assert rules.route_for("燃气隐患", "critical") == gas  # the first that matches
+    assert rules.route_for("用电隐患", "major") == major
+    assert rules.route_for("用电隐患", "general") is None
+    assert from_stored(to_stored(rules)) == rules
+
+
+@pytest.mark.parametrize(
+    ("route", "says"),
+    [
+        ("{department: XFDD}", "needs a category or a severity"),
+        ("{category: 燃气隐患}", "needs one of department or skip_to"),
+        ("{category: 燃气隐患, department: XFDD, skip_to: Q}", "not both"),
+        ("{category: 违法用水, department: XFDD}", "is not one of the categories"),
+        ("{severity: 严重, skip_to: Q}", "is unknown"),
+        ("{category: 燃气隐患, department: NOPE}", "is not in departments"),
+        ("{category: 燃气隐患, skip_to: NOPE}", "route grid 'NOPE' is not a grid"),
+        ("{category: 燃气隐患, department: XFDD, copy: [LH, NOPE]}", "route grid 'NOPE'"),
+        ("{category: 燃气隐患, department: XFDD, to: Q}", "unknown key 'to'"),
+    ],
+)
+def test_a_bad_route_is_refused_with_its_line(route: str, says: str) -> None:
+    value = "{routes: [" + route + "]}"
     with pytest.raises(ScenarioError) as info:
         parse_scenario(with_cases(value))
     assert says in str(info.value)
