@@ -57,6 +57,9 @@ def in_group(world: World, tg_id: int, chat_id: int) -> Any:
 
 async def test_the_assignees_thumbs_up_is_acknowledgement(world: World) -> None:
     chat_id, code, card_id = await assigned_case_in_group(world, bot_admin=True)
+    # The bot asks Telegram for reactions (its getUpdates' allowed_updates; setWebhook is
+    # given the same list, dp.resolve_used_update_types()).
+    assert "message_reaction" in world.emu.bot.allowed_updates
     before = await events(world, code)
     # Someone else's 👍, and the assignee's other reactions: nothing, and nothing said.
     guard = in_group(world, GUARD, chat_id)

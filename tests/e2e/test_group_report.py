@@ -29,6 +29,15 @@ async def group_of(world: World, *, bound: bool = True, admin: bool = False) -> 
     return chat.id
 
 
+async def rebind(world: World, chat_id: int, code: str) -> None:
+    """The group is bound to grid `code` instead (as /bind does: one grid a group)."""
+    async with world.db.session() as s:
+        for grid in (await s.exec(select(Grid).where(Grid.group_chat_id == chat_id))).all():
+            grid.group_chat_id = None
+            s.add(grid)
+    await set_chat(world, chat_id=chat_id, grid_code=code)
+
+
 async def cases(world: World) -> list[Case]:
     async with world.db.session() as s:
         return list((await s.exec(select(Case).order_by(col(Case.id)))).all())
@@ -134,6 +143,14 @@ async def test_bad_inputs_and_stale_or_foreign_presses(world: World) -> None:
     entries = await crafted_press(world, guard, draft, submit)
     assert any("已失效" in str(e.detail.get("text")) for e in entries)
     assert await cases(world) == []
+    # The group is bound to another grid before the tap: the draft is stale, nothing filed.
+    await guard.send_photo(caption=f"{BOT} 用电隐患 地点：1号楼")
+    moved = await guard.expect_reply(contains="待确认")
+    await rebind(world, chat_id, "LH-01-2")
+    entries = await crafted_press(world, guard, moved, moved.button_data["✅ 提交"])
+    assert any("已失效" in str(e.detail.get("text")) for e in entries)
+    assert await cases(world) == []
+    await rebind(world, chat_id, "LH-01-1")
     # A forged category index is refused as stale.
     await guard.send_photo(caption=f"{BOT} 什么东西坏了")
     ask = await guard.expect_reply(contains="还缺隐患类别")
