@@ -142,13 +142,11 @@ async def _next_question(
     report.missing = missing_of(report.draft)
     categories = await reporting.categories(session)
     if report.missing is Missing.CATEGORY:
-        return render.ask_category(app, language, name, categories, report.source, reporter, link)
+        return render.ask_category(app, language, name, categories, reporter, link)
     if report.missing is Missing.PLACE:
         return render.ask_place(app, language, name, link)
     draft = Draft.from_data(report.draft)
-    return render.preview(
-        app, language, name, draft, grid.name, categories, report.source, reporter, link
-    )
+    return render.preview(app, language, name, draft, grid.name, categories, reporter, link)
 
 
 async def album_photo(message: Message, state: FSMContext) -> None:
@@ -238,12 +236,11 @@ async def pressed(
         await query.answer(app.t("greport.not_yours", language), show_alert=True)
         return
     pending = await _pending(state)
-    report = pending.by_source(callback_data.m)
+    report = pending.by_shown(message.message_id) if message is not None else None
     grid = await svc.bound_grid(session, message.chat.id) if message is not None else None
     if (
         report is None
         or message is None
-        or report.shown != message.message_id
         or grid is None
         or grid.id != report.draft.get("grid_id")
         or not svc.may_report(me, grid.id)

@@ -1,7 +1,7 @@
 """What the bot says in a group about a report made there: the one-line prompts for a
-missing part, the draft to confirm with one tap, and the outcome. Every press carries the id
-of the message that started the report and the reporter's Telegram id (`GroupReportCb`), and
-is checked against the reporter's pending reports as they are now."""
+missing part, the draft to confirm with one tap, and the outcome. Every press carries the
+reporter's Telegram id (`GroupReportCb`; the pressed message itself names the draft) and is
+checked against the reporter's pending reports as they are now."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ class GroupPress(StrEnum):
 
 class GroupReportCb(Callback, prefix="gr"):
     k: GroupPress
-    m: int  # the message that started the report
     r: int  # the reporter's Telegram id
     x: int = 0
 
@@ -37,8 +36,8 @@ def mention(name: str, tg_id: int) -> str:
     return f'<a href="tg://user?id={tg_id}">{html.quote(name)}</a>'
 
 
-def _btn(text: str, k: GroupPress, m: int, r: int, x: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=GroupReportCb(k=k, m=m, r=r, x=x).pack())
+def _btn(text: str, k: GroupPress, r: int, x: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=GroupReportCb(k=k, r=r, x=x).pack())
 
 
 def _link(app: AppContext, language: str, key: str, link: str) -> InlineKeyboardButton:
@@ -47,11 +46,10 @@ def _link(app: AppContext, language: str, key: str, link: str) -> InlineKeyboard
 
 def ask_category(
     app: AppContext, language: str, name: str, categories: Sequence[Category],
-    source: int, reporter: int, link: str,
+    reporter: int, link: str,
 ) -> Shown:  # fmt: skip
     buttons = [
-        _btn(c.shown(language), GroupPress.CATEGORY, source, reporter, i)
-        for i, c in enumerate(categories)
+        _btn(c.shown(language), GroupPress.CATEGORY, reporter, i) for i, c in enumerate(categories)
     ]
     rows = [*rows_of(buttons, 3), [_link(app, language, "greport.fill_in_private", link)]]
     text = app.t("greport.ask_category", language, name=name)
@@ -66,7 +64,7 @@ def ask_place(app: AppContext, language: str, name: str, link: str) -> Shown:
 
 def preview(
     app: AppContext, language: str, name: str, draft: Draft, grid_name: str,
-    categories: Sequence[Category], source: int, reporter: int, link: str,
+    categories: Sequence[Category], reporter: int, link: str,
 ) -> Shown:  # fmt: skip
     known = by_label(categories, draft.category or "")
     place = html.quote(draft.address) if draft.address else ""
@@ -85,8 +83,8 @@ def preview(
     )
     rows = [
         [
-            _btn(app.t("greport.submit", language), GroupPress.SUBMIT, source, reporter),
-            _btn(app.t("greport.drop", language), GroupPress.DROP, source, reporter),
+            _btn(app.t("greport.submit", language), GroupPress.SUBMIT, reporter),
+            _btn(app.t("greport.drop", language), GroupPress.DROP, reporter),
         ],
         [_link(app, language, "greport.in_private", link)],
     ]
