@@ -35,6 +35,7 @@ def _show(app: AppContext, rules: Rules, language: str) -> dict[str, Any]:
             if quiet
             else app.t("schedule.off", language)
         ),
+        "monthly": rules.monthly_time or app.t("schedule.off", language),
     }
 
 

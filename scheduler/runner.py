@@ -4,12 +4,15 @@ Jobs (ids are stable; `replace_existing` so a reschedule replaces them in place)
 
 - `digest` at `Deployment.digest_time`, `nag` at `Deployment.nag_time` (cron, local time in
   `Deployment.timezone`, set explicitly on the scheduler and on each trigger);
+- `monthly` at `Deployment.monthly_time` on the 1st of each month (the monthly and quarterly
+  scoreboards, `scheduler/monthly.py`); no job when it is off;
 - `sweep` every 15 minutes (reports nobody accepted, assignments nobody acknowledged);
 - `refresh` every 5 minutes (a `/schedule` change made in another process).
 
 All with `coalesce=True`, `max_instances=1` and a misfire grace of hours. The jobs live in
 memory, so a bot that was down at 18:00 would not know it missed the digest: at start-up
-`catch_up` runs today's digest and nag jobs when their time passed less than the grace ago
+`catch_up` runs today's digest and nag jobs (and on the 1st the monthly push) when their time
+passed less than the grace ago
 (running them twice sends nothing twice).
 
 Only the holder of the `scheduler` lock (scheduler/lock.py) runs jobs; another process keeps
@@ -44,7 +47,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from domain.schedule_times import parse_hhmm
-from scheduler import jobs
+from scheduler import jobs, monthly
 from scheduler.lock import SingletonLock, lock_for
 from services.chasing import Rules, load_rules
 
@@ -103,6 +106,18 @@ def configure(scheduler: AsyncIOScheduler, rules: Rules, app_key: str) -> None:
             args=[app_key],
             **job_options(),
         )
+    if rules.monthly_time:
+        at = parse_hhmm(rules.monthly_time)
+        scheduler.add_job(
+            monthly.monthly_job,
+            CronTrigger(day=1, hour=at.hour, minute=at.minute, timezone=tz),
+            id="monthly",
+            name="monthly",
+            args=[app_key],
+            **job_options(),
+        )
+    elif scheduler.get_job("monthly") is not None:
+        scheduler.remove_job("monthly")
     scheduler.add_job(
         jobs.sweep_job,
         IntervalTrigger(minutes=SWEEP_MINUTES, timezone=tz),
@@ -132,6 +147,10 @@ def due_catch_up(rules: Rules, now: datetime) -> list[str]:
         at = datetime.combine(local.date(), parse_hhmm(hhmm), tzinfo=rules.tz)
         if at <= local < at + MISFIRE_GRACE:
             out.append(job_id)
+    if rules.monthly_time and local.day == 1:
+        at = datetime.combine(local.date(), parse_hhmm(rules.monthly_time), tzinfo=rules.tz)
+        if at <= local < at + MISFIRE_GRACE:
+            out.append("monthly")
     return out
 
 
@@ -185,6 +204,8 @@ class Runner:
             try:
                 if job_id == "nag":
                     await jobs.nag_now(self.app)
+                elif job_id == "monthly":
+                    await monthly.monthly_now(self.app)
                 else:
                     await jobs.digest_now(self.app)
             except Exception:
@@ -202,7 +223,12 @@ class Runner:
             self.scheduler.configure(timezone=rules.tz)  # pragma: no cover - zone changes
         self.rules = rules
         configure(self.scheduler, rules, self.key)
-        log.info("scheduler: now digest %s, nag %s", rules.digest_time, rules.nag_time)
+        log.info(
+            "scheduler: now digest %s, nag %s, monthly %s",
+            rules.digest_time,
+            rules.nag_time,
+            rules.monthly_time or "off",
+        )
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -219,3 +219,32 @@ async def worst_overdue(
         .limit(limit)
     )
     return [OverdueCase(*r) for r in (await _core(session, query)).all()]
+
+
+class LeaderPost(NamedTuple):
+    person_id: int
+    tg_id: int
+    language: str | None
+    grid_id: int
+    grid_path: str
+
+
+async def reachable_leaders(session: AsyncSession) -> list[LeaderPost]:
+    """Every leader post of a live grid held by someone the bot can reach, by person and
+    path: the monthly push's recipients (one statement)."""
+    query = (
+        select(
+            col(Person.id), col(Person.tg_id), col(Person.language), col(Grid.id), col(Grid.path)
+        )
+        .join(Membership, col(Membership.person_id) == col(Person.id))
+        .join(Role, col(Role.id) == col(Membership.role_id))
+        .join(Grid, col(Grid.id) == col(Membership.grid_id))
+        .where(
+            col(Role.is_leader).is_(True),
+            col(Grid.archived_at).is_(None),
+            col(Person.tg_id).is_not(None),
+            col(Person.reachable).is_(True),
+        )
+        .order_by(col(Person.id), col(Grid.path))
+    )
+    return [LeaderPost(*r) for r in (await _core(session, query)).all()]

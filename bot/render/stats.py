@@ -44,16 +44,21 @@ def _figures(line: Line) -> dict[str, str | int]:
     }
 
 
-def stats_text(t: Translator, lang: str, report: StatsReport, period: StatsPeriod) -> str:
+def stats_text(
+    t: Translator, lang: str, report: StatsReport, period: StatsPeriod, *, ended: bool = False
+) -> str:
+    """The scoreboard's text; ``ended``: of the period before the current one (the monthly
+    push: 上月, 上季度)."""
     board = report.board
     grid = board.grid
+    word = f"stats.period.last_{period.value}" if ended else f"stats.period.{period.value}"
     lines = [
         t.t(
             "stats.title",
             lang,
             grid=html.quote(grid.name),
             code=html.quote(grid.code),
-            period=t.t(f"stats.period.{period.value}", lang),
+            period=t.t(word, lang),
             key=board.span.key,
         ),
         t.t("stats.total", lang, **_figures(board.total)),

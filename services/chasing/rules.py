@@ -23,6 +23,8 @@ class Rules:
     escalate_working_days: int = 2
     accept_remind_hours: int = 2
     accept_escalate_hours: int = 24
+    monthly_time: str = "09:00"
+    """The monthly scoreboards' time on the 1st (`services.stats_push`); "": off."""
     calendar: WorkCalendar = field(default_factory=ChinaWorkCalendar, compare=False)
     """The working days overdue cases are counted in (not a time: a reschedule ignores it)."""
 
@@ -38,6 +40,7 @@ async def load_rules(session: AsyncSession, *, calendar: WorkCalendar | None = N
         escalate_working_days=d.overdue_escalate_working_days,
         accept_remind_hours=d.accept_remind_hours,
         accept_escalate_hours=d.accept_escalate_hours,
+        monthly_time=d.monthly_time,
         calendar=calendar or ChinaWorkCalendar(),
     )
 

@@ -1,4 +1,5 @@
-"""`/schedule`: changing the digest time, the nag time or the quiet hours."""
+"""`/schedule`: changing the digest time, the nag time, the quiet hours or the monthly
+push's time (or switching it off)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class ScheduleError(ValueError):
     """A `/schedule` value that is not a time (the message is the value)."""
 
 
-SCHEDULE_FIELDS = ("digest", "nag", "quiet")
+SCHEDULE_FIELDS = ("digest", "nag", "quiet", "monthly")
 
 
 async def update_schedule(session: AsyncSession, *, what: str, value: str) -> Rules:
@@ -28,6 +29,9 @@ async def update_schedule(session: AsyncSession, *, what: str, value: str) -> Ru
             d.digest_time = parse_hhmm(value).strftime("%H:%M")
         elif what == "nag":
             d.nag_time = parse_hhmm(value).strftime("%H:%M")
+        elif what == "monthly":  # the 1st of each month; off: no push
+            off = value.lower() in ("off", "none", "关闭", "-")
+            d.monthly_time = "" if off else parse_hhmm(value).strftime("%H:%M")
         elif what == "quiet":
             if value.lower() in ("off", "none", "关闭", "-"):
                 d.quiet_hours = ""

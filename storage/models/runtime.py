@@ -35,6 +35,10 @@ class Deployment(SQLModel, table=True):
     """A joint patrol (联合巡查) counts for its companions on the roster too."""
     case_rules: dict[str, Any] = json_dict()
     """The scenario's ``cases:`` block (`domain.case_rules.to_stored`); empty: the defaults."""
+    monthly_time: str = Field(
+        default="09:00", max_length=5, sa_column_kwargs={"server_default": "09:00"}
+    )
+    """When the monthly scoreboards go out on the 1st (local time); empty: not at all."""
 
 
 class FsmRecord(SQLModel, table=True):

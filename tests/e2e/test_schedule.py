@@ -48,7 +48,7 @@ async def test_the_test_world_schedules_but_never_fires(world: World) -> None:
     sched = runner.scheduler
     assert sched is not None and sched.running and sched.state == 2  # STATE_PAUSED
     jobs = {job.id: job for job in sched.get_jobs()}
-    assert set(jobs) == {"digest", "nag", "sweep", "refresh"}
+    assert set(jobs) == {"digest", "nag", "monthly", "sweep", "refresh"}
     digest = jobs["digest"]
     assert isinstance(digest.trigger, CronTrigger)
     assert digest.next_run_time.astimezone(SHANGHAI).time() == time(18, 0)

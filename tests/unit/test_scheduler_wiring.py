@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.app import create_app
 from bot.settings import load_settings
 from domain.clock import Clock, ManualClock
-from scheduler import jobs
+from scheduler import jobs, monthly
 from scheduler.lock import AlwaysHeld, FileLock, lock_for
 from scheduler.runner import (
     MISFIRE_GRACE,
@@ -76,7 +76,8 @@ def configured(rules: Rules = RULES) -> AsyncIOScheduler:
 
 def test_job_ids_functions_and_arguments() -> None:
     found = {job.id: job for job in configured().get_jobs()}
-    assert set(found) == {"digest", "nag", "sweep", "refresh"}
+    assert set(found) == {"digest", "nag", "monthly", "sweep", "refresh"}
+    assert found["monthly"].func is monthly.monthly_job
     assert found["digest"].func is jobs.digest_job
     assert found["nag"].func is jobs.nag_job
     assert found["sweep"].func is jobs.sweep_job
@@ -135,7 +136,7 @@ async def test_configuring_a_running_scheduler_again_replaces_the_jobs_in_place(
     try:
         configure(sched, Rules(tz=SH, digest_time="19:00", nag_time="08:15"), "app-key")
         found = {job.id: job for job in sched.get_jobs()}
-        assert len(sched.get_jobs()) == 4
+        assert len(sched.get_jobs()) == 5
         assert found["digest"].trigger.get_next_fire_time(None, local(10, 8)) == local(10, 19)
         assert found["nag"].trigger.get_next_fire_time(None, local(10, 8)) == local(10, 8, 15)
         assert found["digest"].next_run_time.astimezone(SH).time() == time(19, 0)
@@ -168,6 +169,32 @@ def test_catch_up_runs_todays_missed_jobs_within_the_grace(now: datetime, due: l
 def test_catch_up_both_when_they_are_close() -> None:
     rules = Rules(tz=SH, digest_time="12:00", nag_time="09:30")
     assert due_catch_up(rules, local(10, 13)) == ["nag", "digest"]
+
+
+def test_the_monthly_push_fires_on_the_first_at_its_local_time() -> None:
+    rules = Rules(tz=SH, digest_time="18:00", nag_time="09:30", monthly_time="08:00")
+    push = next(j for j in configured(rules).get_jobs() if j.id == "monthly").trigger
+    assert isinstance(push, CronTrigger) and push.timezone == SH
+    first = datetime(2026, 4, 1, 8, 0, tzinfo=SH)
+    assert push.get_next_fire_time(None, local(10, 12)) == first
+    assert first.astimezone(UTC) == datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
+    assert push.get_next_fire_time(None, first + timedelta(minutes=1)) == first.replace(month=5)
+    # Missed on the 1st: caught up within the grace, never on another day.
+    assert "monthly" in due_catch_up(rules, first + timedelta(hours=3))
+    assert "monthly" not in due_catch_up(rules, first + timedelta(hours=7))
+    assert "monthly" not in due_catch_up(rules, first + timedelta(days=1))
+
+
+async def test_switching_the_monthly_push_off_removes_its_job() -> None:
+    sched = configured()
+    sched.start(paused=True)
+    try:
+        assert sched.get_job("monthly") is not None
+        configure(sched, Rules(tz=SH, monthly_time=""), "app-key")
+        assert sched.get_job("monthly") is None
+        assert {j.id for j in sched.get_jobs()} == {"digest", "nag", "sweep", "refresh"}
+    finally:
+        sched.shutdown(wait=False)
 
 
 # -- one holder at a time ---------------------------------------------------------------------
