@@ -12,6 +12,7 @@ import contextlib
 import errno
 import json
 import logging
+import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -186,6 +187,7 @@ async def run_demo(
     )
     emu.route_hooks.append(web.routes)
     await start_emulator(emu, port)  # first: a demo already running here keeps its database
+    terminated = _stop_on_sigterm()
     try:
         DEMO_DB.parent.mkdir(parents=True, exist_ok=True)
         DEMO_DB.unlink(missing_ok=True)
@@ -220,5 +222,24 @@ async def run_demo(
                 await polling
             await bot.session.close()
             DEMO_STATE.unlink(missing_ok=True)
+    except asyncio.CancelledError:
+        if not terminated.is_set():
+            raise
     finally:
         await emu.stop()
+
+
+def _stop_on_sigterm() -> asyncio.Event:
+    """`kill` (SIGTERM) stops the demo as Ctrl-C does: everything is closed and data/demo.json
+    removed. The event says it was that."""
+    terminated = asyncio.Event()
+    task = asyncio.current_task()
+
+    def stop() -> None:
+        terminated.set()
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop)
+    return terminated

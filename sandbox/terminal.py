@@ -184,7 +184,12 @@ async def run_terminal_chat(
         profile: dict[str, Any] = {"id": tg_id}
         if first_name:
             profile["first_name"] = first_name
-        user = await client.call("POST", "users", profile)
+        try:
+            user = await client.call("POST", "users", profile)
+        except aiohttp.ClientConnectionError:
+            raise TerminalError(
+                f"cannot reach the demo at {base_url}: is `gridbot demo` running?"
+            ) from None
         if group is not None:
             chat_id = await _open_chat(client, tg_id, group, codes or {})
         first = await client.call(

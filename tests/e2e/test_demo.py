@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import socket
@@ -143,6 +144,31 @@ async def test_demo_and_terminal_chat(demo: tuple[Proc, int], tmp_path: Path) ->
         f"stop it, or start this one with --port {port + 1}"
     ]
     assert (tmp_path / "data" / "demo.sqlite3").exists()
+
+    # `kill` stops the demo as Ctrl-C does: it says where it ran no more.
+    assert (tmp_path / "data" / "demo.json").exists()
+    await running.stop()
+    assert running.proc.returncode == 0
+    assert not (tmp_path / "data" / "demo.json").exists()
+    gone = await gridbot(tmp_path, "chat", "--as", GUARD)
+    assert await asyncio.wait_for(gone.proc.wait(), timeout=30) == 1
+    assert gone.proc.stdout is not None
+    assert (await gone.proc.stdout.read()).decode().strip() == (
+        "gridbot: no demo is running here: start one with `gridbot demo` first"
+    )
+
+
+async def test_a_chat_with_a_demo_that_is_gone_says_so(tmp_path: Path) -> None:
+    """data/demo.json left behind (the demo killed hard): one line, no traceback."""
+    url = f"http://127.0.0.1:{_free_port()}"
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "demo.json").write_text(json.dumps({"emulator_url": url}))
+    chat = await gridbot(tmp_path, "chat", "--as", GUARD)
+    assert await asyncio.wait_for(chat.proc.wait(), timeout=30) == 1
+    assert chat.proc.stdout is not None
+    assert (await chat.proc.stdout.read()).decode().strip() == (
+        f"gridbot: cannot reach the demo at {url}: is `gridbot demo` running?"
+    )
 
 
 async def test_terminal_chat_in_groups_and_the_admin_binds_one(
