@@ -246,6 +246,23 @@ def supervision(clock: CaseClock, rules: CaseRules, now: datetime) -> Supervisio
     return Supervision(stage, started, due, used, level)
 
 
+def reminder_thresholds(
+    rules: CaseRules, severity: str, status: str
+) -> tuple[timedelta, timedelta] | None:
+    """For the reminders (the chasing's sweep): after how long in its current stage a case
+    is reminded (yellow: 80 % of the stage's limit) and after how long it climbs a level
+    (red: the limit); None for a stage with no limit of its own (整改 runs against the
+    case's deadline, which the daily reminders read)."""
+    stage = stage_of(status)
+    if stage is None:
+        return None
+    hours = rules.limit_hours(severity, stage)
+    if hours is None:
+        return None
+    limit = timedelta(hours=hours)
+    return limit * YELLOW_AT, limit
+
+
 @dataclass(frozen=True)
 class Flags:
     """督办 counts: cases past 80 % of their stage's time (yellow) and past it (red)."""

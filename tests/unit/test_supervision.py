@@ -12,6 +12,7 @@ from domain.case_rules import (
     Level,
     Stage,
     flags_by,
+    reminder_thresholds,
     supervision,
 )
 
@@ -75,3 +76,12 @@ def test_flags_count_per_key() -> None:
         ("c", clock("accepted")),  # no clock
     ]
     assert flags_by(clocks, rules, now) == {"a": Flags(yellow=1, red=1), "b": Flags(red=1)}
+
+
+def test_reminder_thresholds_are_the_yellow_point_and_the_limit() -> None:
+    rules = CaseRules(limits={"critical": {"accept": 5}})
+    assert reminder_thresholds(rules, "critical", "reported") == (4 * H, 5 * H)
+    remind, climb = reminder_thresholds(rules, "general", "assigned") or (H, H)
+    assert (remind, climb) == (timedelta(hours=19, minutes=12), 24 * H)
+    assert reminder_thresholds(rules, "general", "in_progress") is None  # the deadline's
+    assert reminder_thresholds(rules, "general", "accepted") is None
