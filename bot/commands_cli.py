@@ -16,6 +16,7 @@ from bot.demo import PortTaken, run_demo
 from bot.i18n import Translator
 from bot.runners import run_polling, run_webhook
 from bot.settings import Settings
+from bot.state_backend import StateBackendError
 from domain.scenario import MAX_ERRORS, Scenario, ScenarioError, parse_scenario
 from domain.stats import ExportRangeError, export_span
 from sandbox.terminal import TerminalError, run_terminal_chat
@@ -215,7 +216,7 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             await run_webhook(app, bot)
         else:
             await run_polling(app, bot)
-    except SchemaBehind as exc:
+    except (SchemaBehind, StateBackendError) as exc:
         raise CliError(str(exc)) from None
     finally:
         await bot.session.close()

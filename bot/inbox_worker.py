@@ -29,6 +29,7 @@ from aiogram.types import Update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.context import AppContext
+from bot.state_backend import OUTAGE_ERRORS
 from scheduler.lock import SingletonLock, lock_for
 from storage.inbox import count_waiting, forget_done, mark_done, take_locked, waiting_updates
 from storage.models import InboxUpdate
@@ -44,8 +45,8 @@ PRUNE_EVERY = 1000  # handled rows between two sweeps of old done rows
 
 
 def is_outage(exc: BaseException) -> bool:
-    """The database is away (or locked past its timeout): try the row again later."""
-    if isinstance(exc, OperationalError | InterfaceError | OSError):
+    """The database or Redis is away (or locked past its timeout): try the row again later."""
+    if isinstance(exc, (OperationalError, InterfaceError, OSError, *OUTAGE_ERRORS)):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
@@ -196,6 +197,6 @@ class InboxWorker:
 
     def _report(self, exc: BaseException) -> None:
         if is_outage(exc):
-            log.error("inbox: database unavailable (%s); updates wait in the inbox", exc)
+            log.error("inbox: database or Redis unavailable (%s); updates wait in the inbox", exc)
         else:
             log.exception("inbox worker failed; going on")

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
@@ -15,27 +16,38 @@ from bot.context import AppContext
 from bot.inbox_worker import InboxWorker
 from bot.intake import Intake, IntakeRequestHandler
 from bot.lifecycle import wire
+from bot.state_backend import close_isolation, open_isolation
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-def build(app: AppContext, *, extra_routers: Sequence[Router] = ()) -> Dispatcher:
-    dp = create_dispatcher(app, extra_routers=extra_routers)
+def build(
+    app: AppContext,
+    *,
+    extra_routers: Sequence[Router] = (),
+    events_isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    dp = create_dispatcher(app, extra_routers=extra_routers, events_isolation=events_isolation)
     wire(dp, app)
     return dp
 
 
 async def run_polling(app: AppContext, bot: Bot) -> None:
-    dp = build(app)
-    await bot.delete_webhook(drop_pending_updates=False)
-    await dp.start_polling(bot, handle_signals=False, polling_timeout=20)
+    isolation = await open_isolation(app.settings)  # Redis when REDIS_URL is set
+    try:
+        dp = build(app, events_isolation=isolation)
+        await bot.delete_webhook(drop_pending_updates=False)
+        await dp.start_polling(bot, handle_signals=False, polling_timeout=20)
+    finally:
+        await close_isolation(isolation)
 
 
 async def run_webhook(app: AppContext, bot: Bot, *, stop: asyncio.Event | None = None) -> None:
     settings = app.settings
     url, secret = settings.check_webhook()
-    dp = build(app)
+    isolation = await open_isolation(settings)  # Redis when REDIS_URL is set
+    dp = build(app, events_isolation=isolation)
     inbox = InboxWorker(app, dp, bot, workers=settings.inbox_workers)
     web_app = web.Application()
     door = IntakeRequestHandler(dp, bot, Intake(app), secret, wake=inbox.wake)
@@ -56,3 +68,4 @@ async def run_webhook(app: AppContext, bot: Bot, *, stop: asyncio.Event | None =
     finally:
         await inbox.stop()
         await runner.cleanup()
+        await close_isolation(isolation)

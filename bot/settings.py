@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     # Webhook mode: updates this instance hands from the inbox to its handlers at once.
     inbox_workers: int = Field(default=4, ge=1, le=64)
+    # Several instances: one Redis holds each conversation's lock (bot/state_backend.py).
+    redis_url: SecretStr | None = None
     run_scheduler: bool = True
     # Multiplies the notifier's own rates (overall, per chat, per group). 1.0 runs just under
     # Telegram's limits; below 1 sends slower (a shared token, tests that must see a queue).
@@ -71,6 +73,15 @@ class Settings(BaseSettings):
     def _supported_url(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or value.get_secret_value() == "":  # `REDIS_URL=` means unset
+            return None
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("telegram_api_base")
