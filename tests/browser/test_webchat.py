@@ -56,6 +56,9 @@ async def test_a_report_walks_from_the_guard_to_the_leader_and_back(
     await leader.goto(demo)
     await expect(leader.locator("details.grid summary").first).to_contain_text("某区")
     await expect(leader.locator(".badge.leader").first).to_be_visible()
+    # Whom to be first: a guard and the leader of the same grid, side by side.
+    for tg_id in (GUARD, LEADER):
+        await expect(leader.locator(f'.suggest button.person[data-uid="{tg_id}"]')).to_be_visible()
     await become(leader, demo, LEADER)
     await become(guard, demo, GUARD)
 

@@ -15,6 +15,9 @@ const T = {
   privateSub: "私聊",
   groupSub: "群组",
   noGrid: "其他用户",
+  tryTitle: "试一试",
+  tryPair: (grid) => `开两个窗口：一个扮演${grid}的网格员上报隐患，另一个扮演本网格的网格长，卡片会实时送到。`,
+  tryAdmin: "管理员：可在部门值班群里 /bind 绑定。",
   clockNow: (s) => `演示时间：${s}`,
   clockRan: (jobs) => (jobs.length ? `已运行：${jobs.join("、")}` : "没有到点的任务"),
   jobs: { digest: "每日汇总", nag: "催办提醒", sweep: "超时巡检" },
@@ -97,10 +100,56 @@ async function loadRoster() {
   renderRoster();
 }
 
+function personButton(person, note) {
+  return el(
+    "button",
+    {
+      type: "button",
+      class: "person",
+      "data-uid": person.tg_id,
+      onclick: () => guarded(() => become(person.tg_id)),
+    },
+    el("span", { class: "name" }, note ? `${person.name}（${note}）` : person.name),
+    person.leader ? el("span", { class: "badge leader" }, T.leader) : null,
+    person.admin ? el("span", { class: "badge admin" }, T.admin) : null,
+    el("span", { class: "uid" }, person.tg_id),
+  );
+}
+
+// Whom to be first: the deepest grid with a leader and someone else (one reports, the other
+// gets the card), and an admin.
+function suggestions() {
+  const byGrid = new Map();
+  for (const p of state.roster) {
+    if (!byGrid.has(p.grid_code)) byGrid.set(p.grid_code, []);
+    byGrid.get(p.grid_code).push(p);
+  }
+  let pair = null;
+  for (const people of byGrid.values()) {
+    const leader = people.find((p) => p.leader);
+    const member = people.find((p) => !p.leader && !p.admin);
+    const level = people[0].grid_level || 0;
+    if (leader && member && (!pair || level > pair.level)) pair = { leader, member, level };
+  }
+  const box = el("div", { class: "suggest" }, el("div", { class: "section-title" }, T.tryTitle));
+  if (pair) {
+    box.append(el("div", { class: "hint" }, T.tryPair(pair.member.grid_name)));
+    box.append(personButton(pair.member, pair.member.role_label));
+    box.append(personButton(pair.leader, pair.leader.role_label));
+  }
+  const admin = state.roster.find((p) => p.admin);
+  if (admin) box.append(el("div", { class: "hint" }, T.tryAdmin), personButton(admin, admin.role_label));
+  return pair || admin ? box : null;
+}
+
 function renderRoster() {
   const list = $("roster-list");
   const needle = $("roster-filter").value.trim().toLowerCase();
   list.replaceChildren();
+  if (!needle) {
+    const tips = suggestions();
+    if (tips) list.append(tips);
+  }
   const grids = new Map();
   for (const p of state.roster) {
     const hay = `${p.name} ${p.tg_id} ${p.grid_name || ""} ${p.grid_code || ""} ${p.role_label || ""}`;
@@ -120,23 +169,7 @@ function renderRoster() {
     box.append(el("summary", {}, code ? `${p.grid_name}（${code}）` : T.noGrid));
     for (const [role, people] of roles) {
       if (role) box.append(el("div", { class: "role" }, role));
-      for (const person of people) {
-        box.append(
-          el(
-            "button",
-            {
-              type: "button",
-              class: "person",
-              "data-uid": person.tg_id,
-              onclick: () => guarded(() => become(person.tg_id)),
-            },
-            el("span", { class: "name" }, person.name),
-            person.leader ? el("span", { class: "badge leader" }, T.leader) : null,
-            person.admin ? el("span", { class: "badge admin" }, T.admin) : null,
-            el("span", { class: "uid" }, person.tg_id),
-          ),
-        );
-      }
+      for (const person of people) box.append(personButton(person));
     }
     list.append(box);
     shown += 1;
