@@ -345,6 +345,8 @@ async def from_link(
         return
     pending.drop(source)
     await _keep(group_state, pending)
+    if not report.draft.get("description") and report.draft.get("category"):
+        report.draft["description"] = report.draft["category"]  # as a group submit does
     missing = missing_of(report.draft)
     await state.clear()
     # One part missing: ask it, then the summary. Both: /report's steps from the category on.

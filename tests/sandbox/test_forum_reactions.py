@@ -176,3 +176,18 @@ async def test_reactions_do_not_reach_a_bot_that_is_no_admin(bot: Bot, emu: Emul
         [{"type": "emoji", "emoji": "👌"}]
     ]
     assert len(updates) == 1
+
+
+async def test_a_reply_in_a_topic_reaches_the_bot_as_a_topic_message(
+    bot: Bot, emu: Emulator
+) -> None:
+    chat_id = forum(emu)
+    topic = await bot.create_forum_topic(chat_id, "H260310-001")
+    asked = await bot.send_message(chat_id, "请回复地点", message_thread_id=topic.message_thread_id)
+    emu.user_send(BOB, "3号楼", chat_id, reply_to=asked.message_id)
+    [update] = await bot.get_updates(timeout=0)
+    assert update.message is not None and update.message.is_topic_message is True
+    assert update.message.message_thread_id == topic.message_thread_id
+    # The bot's answer to it lands in the same topic (aiogram's reply keeps the thread).
+    answer = await update.message.as_(bot).reply("已记录")
+    assert answer.message_thread_id == topic.message_thread_id
