@@ -72,9 +72,9 @@ async def digest_now(app: AppContext, now: datetime | None = None) -> DigestRun:
 
 async def nag_now(app: AppContext, now: datetime | None = None) -> Outcome:
     now = now or app.clock.now()
-    async with app.db.session() as session:
+    async with app.db.reading() as session:
         rules = await load_rules(session, calendar=app.calendar)
-        outcome = await run_daily(session, now=now, rules=rules, texts=_texts(app, rules.tz))
+    outcome = await run_daily(app.db, now=now, rules=rules, texts=_texts(app, rules.tz))
     log.info("nags: %s queued, %s escalated", len(outcome.queued), len(outcome.escalated))
     _wake(app)
     return outcome
@@ -82,9 +82,10 @@ async def nag_now(app: AppContext, now: datetime | None = None) -> Outcome:
 
 async def sweep_now(app: AppContext, now: datetime | None = None) -> Outcome:
     now = now or app.clock.now()
-    async with app.db.session() as session:
+    async with app.db.reading() as session:
         rules = await load_rules(session, calendar=app.calendar)
-        outcome = await run_sweep(session, now=now, rules=rules, texts=_texts(app, rules.tz))
+    outcome = await run_sweep(app.db, now=now, rules=rules, texts=_texts(app, rules.tz))
+    async with app.db.session() as session:
         await forget_old_updates(session, now=now)
     _wake(app)
     return outcome

@@ -1,19 +1,26 @@
 """Queries for the chasing jobs: cases near or past their deadline, reports nobody took,
-patrol counts of a finished window. Each is one statement, whatever the size of the city."""
+patrol counts of a finished window. Each is one statement, whatever the size of the city.
+
+And the jobs' one write, `queue_pushes`: a chunk of outbox rows in two statements.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel import select as sm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import UNDER_DEADLINE, CaseStatus
-from storage.models import Case, CaseEvent, Department, Grid, Person
+from storage.models import Case, CaseEvent, Delivery, Department, Grid, Person
+
+DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -136,3 +143,59 @@ async def roll_call_grids(session: AsyncSession) -> list[Grid]:
         col(Grid.archived_at).is_(None),
     )
     return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True)
+class Push:
+    """One outbox row a chasing job wants queued (`storage.outbox.enqueue`'s text pushes)."""
+
+    key: str
+    kind: str
+    chat_id: int
+    text: str
+    person_id: int | None
+    urgent: bool
+    not_before: datetime
+
+
+async def queue_pushes(
+    session: AsyncSession, pushes: Sequence[Push], *, now: datetime
+) -> list[str]:
+    """Queue the pushes whose key is not in the outbox yet; returns the keys queued.
+
+    One SELECT of the keys already there and one multi-row INSERT ... ON CONFLICT (key) DO
+    NOTHING, so a row queued meanwhile by another run of the same job is skipped, not an
+    error. Keep `pushes` to a few hundred: every key is a bound parameter."""
+    if not pushes:
+        return []
+    keys = [p.key for p in pushes]
+    there = await session.execute(select(col(Delivery.key)).where(col(Delivery.key).in_(keys)))
+    existing = set(there.scalars())
+    fresh: dict[str, Push] = {}
+    for p in pushes:
+        if p.key not in existing:
+            fresh.setdefault(p.key, p)
+    if not fresh:
+        return []
+    conn = await session.connection()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(DELIVERY).on_conflict_do_nothing(index_elements=["key"])
+    await conn.execute(
+        statement,
+        [
+            {
+                "key": p.key,
+                "kind": p.kind,
+                "chat_id": p.chat_id,
+                "person_id": p.person_id,
+                "text": p.text,
+                "urgent": p.urgent,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": p.not_before,
+                "created_at": now,
+            }
+            for p in fresh.values()
+        ],
+    )
+    return list(fresh)

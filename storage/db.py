@@ -4,10 +4,18 @@ SQLite runs in WAL mode with a busy timeout, and every write transaction starts 
 `BEGIN IMMEDIATE`: the write lock is taken up front, so two handlers never both read and then
 fail to upgrade to a writer ("database is locked"). Read-only work uses `reading()`, which
 begins a deferred transaction and never waits for the writer.
+
+SQLite has one writer at a time, and a connection that finds the lock taken polls it from
+its busy handler, backing off up to 100 ms a try: behind a stream of short transactions (a
+job's chunks, other updates) a waiting update can miss every free moment. So the units of
+work of one process take turns (`taking_turns`): they queue in arrival order on an asyncio
+lock and only the one whose turn it is asks SQLite for the write lock.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -75,10 +83,28 @@ class Database:
             class_=AsyncSession,
             expire_on_commit=False,
         )
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def taking_turns(self) -> AsyncIterator[AsyncSession]:
+        """A write unit of work that waits for its turn among this process's (on SQLite;
+        PostgreSQL writers do not exclude one another). Never nest one in another."""
+        if not self.is_sqlite:
+            async with self.session() as session:
+                yield session
+            return
+        loop = asyncio.get_running_loop()
+        turn = self._turns.get(loop)
+        if turn is None:
+            turn = self._turns[loop] = asyncio.Lock()
+        async with turn, self.session() as session:
+            yield session
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -93,8 +119,9 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A write session that code further down the same task can join (`current()`)."""
-        async with self.session() as session:
+        """A write session that code further down the same task can join (`current()`),
+        taking its turn among the process's writers (`taking_turns`)."""
+        async with self.taking_turns() as session:
             token = _current_unit.set(session)
             try:
                 yield session

@@ -1,6 +1,9 @@
 """The chasing (催办): who owes what, told once, at the right hour; cases nobody moves climb.
 
-Called by the scheduler's jobs (scheduler/jobs.py), each in one unit of work:
+Called by the scheduler's jobs (scheduler/jobs.py) with the database: each run reads the
+city in one read-only unit of work (it never holds SQLite's write lock while it thinks), each
+escalation commits on its own, and the pushes are queued a few hundred rows per short
+transaction afterwards (`job.Pusher.write`):
 
 - `run_daily` at the nag time (`daily.py`): patrol laggards (domain.pacing `needs_nag`) get a
   nag saying what is missing and by when; whoever ended yesterday's / last week's / last
@@ -14,7 +17,8 @@ Called by the scheduler's jobs (scheduler/jobs.py), each in one unit of work:
   escalate; assignments nobody acknowledged, the same.
 
 Every push is an outbox row keyed (kind, recipient, period): running a job twice, in two
-processes, or again after a crash queues nothing new. Quiet hours hold everything but 重大
+processes, or again after a crash (even between two of its chunks) queues nothing new, and
+a case that climbed no longer climbs. Quiet hours hold everything but 重大
 cases until they end (`not_before`). The deployment's times and thresholds are `Rules`
 (`rules.py`); `/schedule` changes them (`schedule.py`).
 

@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.cases import CaseStatus
 from domain.deadlines import working_days_overdue
 from domain.digest import is_critical
-from services.chasing.escalation import announce_escalation, escalate_case
-from services.chasing.job import Pusher, Tree
+from services.chasing.escalation import climb
+from services.chasing.job import Pusher, Tree, give_way
 from storage import chasing as cq
 from storage.chasing import CaseDue
 
@@ -36,7 +36,8 @@ async def case_nags(session: AsyncSession, push: Pusher, tree: Tree) -> list[Cas
         session, [c.assignee_department_id for c in due if c.assignee_department_id]
     )
     overdue_left: list[CaseDue] = []
-    for c in due:
+    for n, c in enumerate(due, start=1):
+        await give_way(n)
         urgent = is_critical(c.severity)
         deadline_day = c.deadline_at.astimezone(tz).date()
         stamp = deadline_day.isoformat()
@@ -72,14 +73,15 @@ async def case_nags(session: AsyncSession, push: Pusher, tree: Tree) -> list[Cas
         if (
             days >= rules.escalate_working_days
             and c.status != CaseStatus.TRANSFERRED.value
-            and await escalate_case(
+            and await climb(
                 push,
+                tree,
                 case_id=c.id,
                 note=t("chasing.note_overdue", push.default_language, days=days),
+                reason_key="chasing.reason_overdue",
+                days=days,
             )
         ):
-            push.outcome.escalated.append(c.id)
-            await announce_escalation(push, tree, c.id, "chasing.reason_overdue", days=days)
             continue
         overdue_left.append(c)
         if deadline_day >= today:

@@ -1,12 +1,24 @@
 """One run of a chasing job: what it says (`ChasingTexts`), the tree it reads (`Tree`), the
-pushes it queues (`Pusher`) and what it did (`Outcome`)."""
+pushes it queues (`Pusher`) and what it did (`Outcome`).
+
+A job computes in a read-only unit of work (it never holds the write lock while it reads
+the city) and the `Pusher` only collects its pushes; `Pusher.write` then queues them in
+short transactions of `PUSHES_PER_TRANSACTION` rows, so handlers get the lock between two
+chunks. The outbox keys make that safe: a run cut off after some chunks and run again
+queues only the rest, never a push twice. Escalations, the one other write, each commit
+on their own as they are decided (`escalation.climb`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,10 +27,52 @@ from services.case_notify import CaseTexts
 from services.chasing.rules import Rules, hold_until
 from storage import chasing as cq
 from storage import digest as q
-from storage.outbox import enqueue
+from storage.chasing import Push, queue_pushes
+from storage.db import Database
 
 Texts = Callable[..., str]
 """`t(key, language, **params) -> str` (the translator)."""
+
+PUSHES_PER_TRANSACTION = 300
+"""Outbox rows per write transaction: the write lock is held for milliseconds at a time."""
+
+YIELD_EVERY = 200
+"""Pushes (or rows looked at) between two turns given back to the event loop: the handlers
+run in the same loop, and a city's worth of pure computation would starve them."""
+
+AfterChunk = Callable[[int], Awaitable[None]]
+"""Called after each committed chunk with the number of pushes written so far (the
+scheduler can wake the notifier; a test can cut the run off there)."""
+
+
+_held = 0
+_thresholds = gc.get_threshold()
+
+
+@contextmanager
+def collector_held() -> Iterator[None]:
+    """No full garbage-collector pass while a job holds the city in memory. Its hundreds of
+    thousands of rows would set off full passes over the whole heap, each stopping the event
+    loop (and the handlers) for hundreds of milliseconds; the young generations are still
+    collected (cheap), the job's rows are freed by reference counting when it ends. Jobs
+    that overlap share one hold: the thresholds come back when the last one ends."""
+    global _held, _thresholds
+    if _held == 0:
+        _thresholds = gc.get_threshold()
+        gc.set_threshold(_thresholds[0], _thresholds[1], 1_000_000)
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+        if _held == 0:
+            gc.set_threshold(*_thresholds)
+
+
+async def give_way(n: int) -> None:
+    """Let the event loop run other tasks every `YIELD_EVERY`th call (`n` counts them)."""
+    if n % YIELD_EVERY == 0:
+        await asyncio.sleep(0)
 
 
 @dataclass(frozen=True)
@@ -83,19 +137,22 @@ class Outcome:
 
 
 class Pusher:
-    """Queues pushes for one job run: language per person, quiet hours, keys."""
+    """Collects the pushes of one job run: language per person, quiet hours, keys. The
+    first push of a key wins, as `storage.outbox.enqueue` would have it; `write` queues."""
 
     def __init__(
         self,
         session: AsyncSession,
         *,
+        db: Database,
         now: datetime,
         rules: Rules,
         texts: ChasingTexts,
         people: dict[int, PersonInfo],
         outcome: Outcome,
     ) -> None:
-        self.session = session
+        self.session = session  # the run's read-only unit of work
+        self.db = db  # for the writes: escalations, then the pushes in chunks
         self.now = now
         self.rules = rules
         self.texts = texts
@@ -103,6 +160,8 @@ class Pusher:
         self.default_language = texts.default_language
         self.people = people
         self.outcome = outcome
+        self.pending: dict[str, Push] = {}
+        self.case_config: Any = None  # services.cases.Config, loaded by the first climb
 
     def lang(self, person_id: int | None) -> str:
         p = self.people.get(person_id) if person_id is not None else None
@@ -126,17 +185,22 @@ class Pusher:
         person_id: int | None = None,
         urgent: bool = False,
     ) -> None:
-        not_before = hold_until(self.now, self.rules, urgent=urgent)
-        queued = await enqueue(
-            self.session,
-            key=key,
-            kind=kind,
-            chat_id=chat_id,
-            person_id=person_id,
-            text=text,
-            now=self.now,
-            urgent=urgent,
-            not_before=not_before,
-        )
-        if queued:
-            self.outcome.queued.append(key)
+        if key in self.pending:
+            return
+        not_before = hold_until(self.now, self.rules, urgent=urgent) or self.now
+        self.pending[key] = Push(key, kind, chat_id, text, person_id, urgent, not_before)
+        await give_way(len(self.pending))
+
+    async def write(
+        self, *, chunk: int = PUSHES_PER_TRANSACTION, after_chunk: AfterChunk | None = None
+    ) -> None:
+        """Queue the collected pushes, `chunk` rows per transaction, in the order collected."""
+        pushes = list(self.pending.values())
+        for start in range(0, len(pushes), chunk):
+            part = pushes[start : start + chunk]
+            async with self.db.taking_turns() as session:
+                queued = await queue_pushes(session, part, now=self.now)
+            self.outcome.queued.extend(queued)
+            if after_chunk is not None:
+                await after_chunk(start + len(part))
+        self.pending.clear()

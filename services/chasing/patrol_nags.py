@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.digest import Holding, windows_at
 from domain.pacing import fell_short, pace, shortfall_recipients
 from domain.periods import PeriodWindow, previous_window
-from services.chasing.job import Pusher, Tree
+from services.chasing.job import Pusher, Tree, give_way
 from storage import digest as q
 
 quote = html.quote
@@ -41,7 +41,8 @@ async def patrol_nags(
     done = await q.patrol_done(session, windows, now)
     lines: dict[int, list[str]] = defaultdict(list)
     laggards: Laggards = defaultdict(list)
-    for h in holdings:
+    for i, h in enumerate(holdings, start=1):
+        await give_way(i)
         if not h.quota_period or not h.quota_count or h.grid_id not in tree.grids:
             continue
         window = windows[h.quota_period]
@@ -98,7 +99,8 @@ async def _shortfalls(
     )
     fell: list[tuple[Holding, int]] = []
     short_people: dict[str, set[int]] = defaultdict(set)  # per period
-    for h in holdings:
+    for i, h in enumerate(holdings, start=1):
+        await give_way(i)
         quota_period = h.quota_period
         if not quota_period or quota_period not in ended or not h.quota_count:
             continue
@@ -110,7 +112,8 @@ async def _shortfalls(
             fell.append((h, n))
             short_people[quota_period].add(h.person_id)
     short: dict[int, list[str]] = defaultdict(list)
-    for h, n in fell:
+    for i, (h, n) in enumerate(fell, start=1):
+        await give_way(i)
         quota_period = h.quota_period
         assert quota_period is not None
         chain = [tree.leaders.get(g, []) for g in tree.ancestors(h.grid_id)]

@@ -11,53 +11,93 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import CaseStatus
 from domain.digest import is_critical
-from services.chasing.escalation import announce_escalation, escalate_case
-from services.chasing.job import ChasingTexts, Outcome, Pusher, Tree, load_tree
+from services.chasing.escalation import climb
+from services.chasing.job import (
+    PUSHES_PER_TRANSACTION,
+    AfterChunk,
+    ChasingTexts,
+    Outcome,
+    Pusher,
+    Tree,
+    collector_held,
+    give_way,
+    load_tree,
+)
 from services.chasing.rules import Rules
 from storage import chasing as cq
+from storage.db import Database
 
 quote = html.quote
 
 
 async def run_sweep(
-    session: AsyncSession,
+    db: Database,
     *,
     now: datetime,
     rules: Rules,
     texts: ChasingTexts,
-    tree: Tree | None = None,
-    outcome: Outcome | None = None,
+    chunk: int = PUSHES_PER_TRANSACTION,
+    after_chunk: AfterChunk | None = None,
 ) -> Outcome:
     """Reports nobody accepted and assignments nobody acknowledged: remind, then escalate.
 
-    `tree` and `outcome`: the daily run's, when it runs the sweep too."""
-    outcome = outcome or Outcome()
-    if tree is None:
-        tree, _ = await load_tree(session)
-    push = Pusher(session, now=now, rules=rules, texts=texts, people=tree.people, outcome=outcome)
-    t, default_language = texts.t, texts.default_language
+    Read in a read-only unit of work (the tree only when some case waited long enough);
+    each climb commits on its own, the reminders are queued `chunk` rows a transaction."""
+    outcome = Outcome()
     remind = timedelta(hours=rules.accept_remind_hours)
-    climb = timedelta(hours=rules.accept_escalate_hours)
-    for c in await cq.untaken_cases(session):
+    with collector_held():
+        async with db.reading() as reader:
+            untaken = [c for c in await cq.untaken_cases(reader) if now - c.since >= remind]
+            if not untaken:
+                return outcome
+    with collector_held():
+        async with db.reading() as reader:
+            tree, _ = await load_tree(reader)
+            push = Pusher(
+                reader,
+                db=db,
+                now=now,
+                rules=rules,
+                texts=texts,
+                people=tree.people,
+                outcome=outcome,
+            )
+            await sweep(reader, push, tree, untaken)
+        del tree
+        await push.write(chunk=chunk, after_chunk=after_chunk)
+    return outcome
+
+
+async def sweep(
+    session: AsyncSession, push: Pusher, tree: Tree, untaken: list[cq.Untaken] | None = None
+) -> None:
+    """The sweep's climbs and reminders (`untaken`: the cases, when already read)."""
+    now, rules, t = push.now, push.rules, push.t
+    default_language = push.default_language
+    remind = timedelta(hours=rules.accept_remind_hours)
+    climb_after = timedelta(hours=rules.accept_escalate_hours)
+    if untaken is None:
+        untaken = await cq.untaken_cases(session)
+    for n, c in enumerate(untaken, start=1):
+        await give_way(n)
+        if c.id in push.outcome.escalated:
+            continue  # climbed earlier in this run: no longer waiting where it was
         waited = now - c.since
         if waited < remind:
             continue
         hours = int(waited.total_seconds() // 3600)
         reported = c.status == CaseStatus.REPORTED.value
-        if waited >= climb and (c.grid_id in tree.grids and tree.grids[c.grid_id].parent_id):
+        if waited >= climb_after and (c.grid_id in tree.grids and tree.grids[c.grid_id].parent_id):
             note_key = "chasing.note_unaccepted" if reported else "chasing.note_unacknowledged"
-            if await escalate_case(
+            reason = "chasing.reason_unaccepted" if reported else "chasing.reason_unacknowledged"
+            if await climb(
                 push,
+                tree,
                 case_id=c.id,
                 note=t(note_key, default_language, hours=rules.accept_escalate_hours),
+                reason_key=reason,
+                hours=rules.accept_escalate_hours,
             ):
-                outcome.escalated.append(c.id)
-                reason = (
-                    "chasing.reason_unaccepted" if reported else "chasing.reason_unacknowledged"
-                )
-                await announce_escalation(
-                    push, tree, c.id, reason, hours=rules.accept_escalate_hours
-                )
                 continue
         urgent = is_critical(c.severity)
         stamp = c.since.isoformat(timespec="minutes")
@@ -79,4 +119,3 @@ async def run_sweep(
             kind = "accept" if reported else "ack"
             key = f"nag:{kind}:{c.id}:{c.grid_id}:{stamp}:{leader}"
             await push.to_person(leader, key, "nag", text, urgent=urgent)
-    return outcome

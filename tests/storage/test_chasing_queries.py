@@ -172,10 +172,8 @@ async def test_the_sweep_holds_reminders_in_quiet_hours_but_not_for_critical(
         )  # fmt: skip
     rules = Rules(tz=SHANGHAI, quiet=QuietHours.parse("22:00-07:00"))
     texts = ChasingTexts(t=Translator("zh").t, default_language="zh", cases=PlainTexts())
-    async with fire.session() as s:
-        outcome = await run_sweep(s, now=late, rules=rules, texts=texts)
-    async with fire.session() as s:
-        again = await run_sweep(s, now=late, rules=rules, texts=texts)
+    outcome = await run_sweep(fire, now=late, rules=rules, texts=texts)
+    again = await run_sweep(fire, now=late, rules=rules, texts=texts)
     assert outcome.queued and not outcome.escalated
     assert again.queued == []  # keyed: a second sweep queues nothing
     async with fire.reading() as s:
