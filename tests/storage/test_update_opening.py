@@ -1,0 +1,160 @@
+"""An update's first statement: it claims the update once, and reads the same state and the
+same speaker as the plain queries do, on SQLite and (when GRIDBOT_TEST_PG_URL is set) on
+PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import text
+from sqlmodel import select
+
+from storage.db import Database
+from storage.fsm import DatabaseStorage
+from storage.migrate import upgrade
+from storage.models import Grid, Membership, Person
+from storage.people import speaker
+from storage.types import utcnow
+from storage.update_opening import attach_person, open_update
+from tests.storage.patrol_db import import_fire_safety
+
+PG_URL = os.environ.get("GRIDBOT_TEST_PG_URL")
+BOT = 7000000001
+LEADER_AND_STAFF = 800000020  # 林和东书记, leader of LH-01
+GUARD = 810000001
+CHIEF = 800000001  # 区长, an admin by settings here
+STRANGER = 7500000123
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_db(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        db = Database(db_url)
+        await import_fire_safety(db)
+        yield db
+        await db.dispose()
+        return
+    if PG_URL is None:
+        pytest.skip("no PostgreSQL server (GRIDBOT_TEST_PG_URL)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = Database(PG_URL)
+    async with admin.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db = Database(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+    await upgrade(db)
+    await import_fire_safety(db)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+        async with admin.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            await conn.execute(text(f'DROP DATABASE "{name}"'))
+        await admin.dispose()
+
+
+async def test_an_update_is_claimed_once(any_db: Database) -> None:
+    async with any_db.session() as s:
+        first = await open_update(s, bot_id=BOT, update_id=41, fsm_key=None, tg_id=None)
+    async with any_db.session() as s:
+        again = await open_update(s, bot_id=BOT, update_id=41, fsm_key=None, tg_id=None)
+        other_bot = await open_update(s, bot_id=BOT + 1, update_id=41, fsm_key=None, tg_id=None)
+    assert first is not None and again is None and other_bot is not None
+
+
+async def test_two_transactions_racing_on_one_update_one_wins(any_db: Database) -> None:
+    winner_claimed = asyncio.Event()
+    release = asyncio.Event()
+    outcomes: list[str] = []
+
+    async def first() -> None:
+        async with any_db.session() as s:
+            got = await open_update(s, bot_id=BOT, update_id=42, fsm_key=None, tg_id=GUARD)
+            outcomes.append("first claimed" if got else "first skipped")
+            winner_claimed.set()
+            await release.wait()
+
+    async def second() -> None:
+        await winner_claimed.wait()
+        async with any_db.session() as s:
+            got = await open_update(s, bot_id=BOT, update_id=42, fsm_key=None, tg_id=GUARD)
+            outcomes.append("second claimed" if got else "second skipped")
+
+    racing = asyncio.gather(first(), second())
+    await winner_claimed.wait()
+    for _ in range(20):  # the second one is now waiting on the first one's transaction
+        await asyncio.sleep(0)
+    assert outcomes == ["first claimed"]
+    release.set()
+    await racing
+    assert outcomes == ["first claimed", "second skipped"]
+
+
+async def test_a_rolled_back_claim_leaves_the_update_to_the_next_one(any_db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with any_db.session() as s:
+            assert await open_update(s, bot_id=BOT, update_id=43, fsm_key=None, tg_id=None)
+            raise RuntimeError("the handler failed")
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=43, fsm_key=None, tg_id=None)
+
+
+@pytest.mark.parametrize("tg_id", [LEADER_AND_STAFF, GUARD, CHIEF, STRANGER])
+async def test_the_speaker_is_who_the_plain_query_says(any_db: Database, tg_id: int) -> None:
+    admins = frozenset({CHIEF})
+    async with any_db.session() as s:
+        plain = await speaker(s, tg_id, default_language="zh", admin_ids=admins)
+    async with any_db.session() as s:
+        opening = await open_update(s, bot_id=BOT, update_id=tg_id, fsm_key=None, tg_id=tg_id)
+        assert opening is not None
+        if plain is None:
+            assert opening.person is None and opening.holdings == ()
+            return
+        person, me = plain
+        assert opening.person is not None
+        attached = attach_person(s, opening.person)
+        assert attached.model_dump() == person.model_dump()
+        assert opening.holdings == me.holdings
+        assert me.holdings, "everyone chosen here holds a role"
+
+
+async def test_an_archived_grid_grants_nothing_and_a_change_is_written(any_db: Database) -> None:
+    async with any_db.session() as s:
+        plain = await speaker(s, GUARD, default_language="zh", admin_ids=frozenset())
+        assert plain is not None
+        grid_id = plain[1].holdings[0].grid_id
+        grid = (await s.exec(select(Grid).where(Grid.id == grid_id))).one()
+        grid.archived_at = utcnow()
+        s.add(grid)
+    async with any_db.session() as s:
+        opening = await open_update(s, bot_id=BOT, update_id=44, fsm_key=None, tg_id=GUARD)
+        assert opening is not None and opening.person is not None
+        assert all(h.grid_id != grid_id for h in opening.holdings)
+        # The attached person is written by the flush, as a loaded one would be.
+        attach_person(s, opening.person).language = "en"
+    async with any_db.reading() as s:
+        person = (await s.exec(select(Person).where(Person.tg_id == GUARD))).one()
+        assert person.language == "en"
+        held = await s.exec(select(Membership).where(Membership.person_id == person.id))
+        assert any(m.grid_id == grid_id for m in held), "the membership itself is kept"
+
+
+async def test_the_state_comes_with_the_claim(any_db: Database) -> None:
+    storage = DatabaseStorage(any_db)
+    key = StorageKey(bot_id=BOT, chat_id=GUARD, user_id=GUARD)
+    await storage.set_state(key, "Report:photos")
+    await storage.set_data(key, {"photos": ["AgAD1"], "category": "用电隐患"})
+    name = storage.key_name(key)
+    async with any_db.session() as s:
+        opening = await open_update(s, bot_id=BOT, update_id=45, fsm_key=name, tg_id=None)
+        missing = await open_update(
+            s, bot_id=BOT, update_id=46, fsm_key=name + ":other", tg_id=None
+        )
+    assert opening is not None and missing is not None
+    assert opening.fsm_state == "Report:photos"
+    assert opening.fsm_data == {"photos": ["AgAD1"], "category": "用电隐患"}
+    assert missing.fsm_state is None and missing.fsm_data is None
