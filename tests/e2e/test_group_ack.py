@@ -16,10 +16,12 @@ from tests.e2e.case_steps import (
     GUARD2_LABEL,
     PIANQU_LEADER,
     accept_and_assign,
+    accept_and_transfer,
     case_row,
     events,
     report,
     set_chat,
+    tap,
 )
 from tests.e2e.harness import ADMIN_TG_ID, World
 
@@ -100,3 +102,36 @@ async def test_where_the_bot_is_no_admin_the_button_stays_and_reactions_do_nothi
     card = world.emu.group(chat_id).messages[card_id].data
     buttons = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
     assert "签收" in buttons
+
+
+OFFICER = 800000011  # stands in for the fire brigade's duty officer in its group
+
+
+async def test_a_departments_thumbs_up_in_its_chat_is_its_acknowledgement(world: World) -> None:
+    brigade = world.emu.create_group(
+        "区消防大队值班群", members=[OFFICER], admins=[ADMIN_TG_ID], supergroup=True,
+        bot_admin=True,
+    )  # fmt: skip
+    await set_chat(world, chat_id=brigade.id, dept_code="XFDD")
+    world.everyone_opened_the_bot()
+    code = await report(world)
+    deadline = await accept_and_transfer(world, code, PIANQU_LEADER, "区消防大队")
+    assert "整改期限" in deadline.text
+    leader = world.user(PIANQU_LEADER)
+    await tap(leader, "确认")
+    await leader.expect_reply(contains="请填写移交说明")
+    await leader.send("疏散通道被商户长期占用，需执法")
+    await leader.expect_reply(contains="已移交")
+    await world.outbox_settled()
+    case = await case_row(world, code)
+    async with world.db.session() as s:
+        row = (
+            await s.exec(select(Delivery).where(Delivery.key == f"card:{case.id}:{brigade.id}"))
+        ).one()
+    assert row.message_id is not None and case.status == CaseStatus.TRANSFERRED
+    officer = in_group(world, OFFICER, brigade.id)
+    await officer.react(row.message_id, "👍")
+    edited = await officer.expect_reply(contains=code)
+    assert edited.edited
+    assert (await case_row(world, code)).status == CaseStatus.IN_PROGRESS
+    assert (await events(world, code))[-1] == "dept_acknowledged"
