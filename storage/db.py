@@ -5,11 +5,9 @@ SQLite runs in WAL mode with a busy timeout, and every write transaction starts 
 fail to upgrade to a writer ("database is locked"). Read-only work uses `reading()`, which
 begins a deferred transaction and never waits for the writer.
 
-SQLite has one writer at a time, and a connection that finds the lock taken polls it from
-its busy handler, backing off up to 100 ms a try: behind a stream of short transactions (a
-job's chunks, other updates) a waiting update can miss every free moment. So the units of
-work of one process take turns (`taking_turns`): they queue in arrival order on an asyncio
-lock and only the one whose turn it is asks SQLite for the write lock.
+SQLite has one writer at a time: the units of work of one process take turns
+(`taking_turns`, storage/turns.py) before they ask SQLite for the write lock, updates in
+arrival order, a job's writes when no update waits.
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import storage.models  # noqa: F401  (registers the tables)
+from storage.turns import Turns
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "gridbot_read_only"
@@ -83,7 +82,7 @@ class Database:
             class_=AsyncSession,
             expire_on_commit=False,
         )
-        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turns] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -92,18 +91,19 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
-    async def taking_turns(self) -> AsyncIterator[AsyncSession]:
+    async def taking_turns(self, *, background: bool = False) -> AsyncIterator[AsyncSession]:
         """A write unit of work that waits for its turn among this process's (on SQLite;
-        PostgreSQL writers do not exclude one another). Never nest one in another."""
+        PostgreSQL writers do not exclude one another); `background`: after the updates
+        (storage/turns.py). Never nest one in another."""
         if not self.is_sqlite:
             async with self.session() as session:
                 yield session
             return
         loop = asyncio.get_running_loop()
-        turn = self._turns.get(loop)
-        if turn is None:
-            turn = self._turns[loop] = asyncio.Lock()
-        async with turn, self.session() as session:
+        turns = self._turns.get(loop)
+        if turns is None:
+            turns = self._turns[loop] = Turns()
+        async with turns.turn(background=background), self.session() as session:
             yield session
 
     @asynccontextmanager

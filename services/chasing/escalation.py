@@ -31,7 +31,7 @@ async def climb(
     state escalation does not apply to), and then nothing is written."""
     if case_id in push.outcome.escalated:
         return True  # climbed earlier in this run (the read snapshot predates it)
-    async with push.db.taking_turns() as session:
+    async with push.db.taking_turns(background=True) as session:
         cfg = push.case_config = push.case_config or await case_service.load_config(
             session, default_language=push.default_language, calendar=push.rules.calendar
         )

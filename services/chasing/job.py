@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -36,9 +37,11 @@ Texts = Callable[..., str]
 PUSHES_PER_TRANSACTION = 300
 """Outbox rows per write transaction: the write lock is held for milliseconds at a time."""
 
-YIELD_EVERY = 200
-"""Pushes (or rows looked at) between two turns given back to the event loop: the handlers
-run in the same loop, and a city's worth of pure computation would starve them."""
+SLICE_S = 0.002
+"""The most a job computes before it gives the event loop a turn: the handlers run in the
+same loop, and each step of an update (every statement it awaits) waits for one slice."""
+CHECK_EVERY = 16
+"""Rows looked at between two looks at the clock."""
 
 AfterChunk = Callable[[int], Awaitable[None]]
 """Called after each committed chunk with the number of pushes written so far (the
@@ -69,10 +72,16 @@ def collector_held() -> Iterator[None]:
             gc.set_threshold(*_thresholds)
 
 
+_slice_began = time.perf_counter()
+
+
 async def give_way(n: int) -> None:
-    """Let the event loop run other tasks every `YIELD_EVERY`th call (`n` counts them)."""
-    if n % YIELD_EVERY == 0:
+    """Let the event loop run other tasks once the job has computed for `SLICE_S` (`n`
+    counts the calls; the clock is read every `CHECK_EVERY`th)."""
+    global _slice_began
+    if n % CHECK_EVERY == 0 and time.perf_counter() - _slice_began >= SLICE_S:
         await asyncio.sleep(0)
+        _slice_began = time.perf_counter()
 
 
 @dataclass(frozen=True)
@@ -198,7 +207,7 @@ class Pusher:
         pushes = list(self.pending.values())
         for start in range(0, len(pushes), chunk):
             part = pushes[start : start + chunk]
-            async with self.db.taking_turns() as session:
+            async with self.db.taking_turns(background=True) as session:
                 queued = await queue_pushes(session, part, now=self.now)
             self.outcome.queued.extend(queued)
             if after_chunk is not None:
