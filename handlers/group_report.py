@@ -31,19 +31,17 @@ from bot.context import AppContext
 from bot.render import group_report as render
 from bot.render.group_report import GroupPress, GroupReportCb
 from domain.group_report import (
-    PENDING_KEY,
     Missing,
-    Pending,
     PendingReport,
     missing_of,
     read_caption,
 )
 from domain.identity import Identity
-from handlers.cases.common import tools
+from handlers.group_report_done import add_to, keep, pending_of, submit
 from handlers.report.flow import ask
 from services import group_report as svc
 from services import reporting
-from services.reporting import Draft, DraftProblem
+from services.reporting import Draft
 from storage.models import Grid
 
 GROUPS: Final = F.chat.type.in_({"group", "supergroup"})
@@ -80,14 +78,6 @@ def _link(app: AppContext, chat_id: int, source: int) -> str:
     return app.deep_link(f"{LINK_PREFIX}{-chat_id}_{source}")
 
 
-async def _pending(state: FSMContext) -> Pending:
-    return Pending.from_state(await state.get_data())
-
-
-async def _keep(state: FSMContext, pending: Pending) -> None:
-    await state.update_data({PENDING_KEY: pending.to_state()})
-
-
 # --- a new report --------------------------------------------------------------------------
 
 
@@ -122,9 +112,9 @@ async def photo_report(
     text, markup = await _next_question(session, app, grid, report, name, message.from_user.id)
     sent = await message.reply(text, reply_markup=markup)
     report.shown = sent.message_id
-    pending = await _pending(state)
+    pending = await pending_of(state)
     pending.put(report)
-    await _keep(state, pending)
+    await keep(state, pending)
 
 
 async def _next_question(
@@ -146,14 +136,17 @@ async def _next_question(
     if report.missing is Missing.PLACE:
         return render.ask_place(app, language, name, link)
     draft = Draft.from_data(report.draft)
-    return render.preview(app, language, name, draft, grid.name, categories, reporter, link)
+    duplicates = await reporting.duplicates(session, draft, app.clock.now())
+    return render.preview(
+        app, language, name, draft, grid.name, categories, reporter, link, duplicates
+    )
 
 
 async def album_photo(message: Message, state: FSMContext) -> None:
     """A further photo of an album whose first (captioned) photo started a report. Seen only
     where the bot is an administrator: privacy mode hides uncaptioned photos."""
     assert message.photo and message.media_group_id
-    pending = await _pending(state)
+    pending = await pending_of(state)
     report = pending.by_album(message.media_group_id)
     if report is None:
         raise SkipHandler
@@ -162,7 +155,7 @@ async def album_photo(message: Message, state: FSMContext) -> None:
         photos.append(message.photo[-1].file_id)
     report.draft["photos"] = photos
     pending.put(report)
-    await _keep(state, pending)
+    await keep(state, pending)
 
 
 # --- answering the place prompt -------------------------------------------------------------
@@ -177,7 +170,7 @@ async def place_answer(
     bot: Bot,
 ) -> None:
     assert message.reply_to_message is not None
-    pending = await _pending(state)
+    pending = await pending_of(state)
     report = pending.by_shown(message.reply_to_message.message_id)
     if report is None or report.missing is not Missing.PLACE or message.from_user is None:
         raise SkipHandler
@@ -186,7 +179,7 @@ async def place_answer(
     grid = await svc.bound_grid(session, message.chat.id)
     if grid is None or grid.id != report.draft.get("grid_id") or not svc.may_report(me, grid.id):
         pending.drop(report.source)
-        await _keep(state, pending)
+        await keep(state, pending)
         await message.reply(app.t("greport.stale", language))
         return
     if message.location is not None:
@@ -206,7 +199,7 @@ async def place_answer(
     await _retire(bot, message.chat.id, report.shown)
     report.shown = sent.message_id
     pending.put(report)
-    await _keep(state, pending)
+    await keep(state, pending)
 
 
 async def _retire(bot: Bot, chat_id: int, message_id: int | None) -> None:
@@ -235,7 +228,7 @@ async def pressed(
     if query.from_user.id != callback_data.r:
         await query.answer(app.t("greport.not_yours", language), show_alert=True)
         return
-    pending = await _pending(state)
+    pending = await pending_of(state)
     report = pending.by_shown(message.message_id) if message is not None else None
     grid = await svc.bound_grid(session, message.chat.id) if message is not None else None
     if (
@@ -252,7 +245,7 @@ async def pressed(
     name = render.mention(me.name, query.from_user.id)
     if callback_data.k is GroupPress.DROP:
         pending.drop(report.source)
-        await _keep(state, pending)
+        await keep(state, pending)
         await query.answer()
         await message.edit_text(app.t("greport.dropped", group_language, name=name))
         return
@@ -266,52 +259,15 @@ async def pressed(
         report.draft = draft.to_data()
         text, markup = await _next_question(session, app, grid, report, name, me.tg_id or 0)
         pending.put(report)
-        await _keep(state, pending)
+        await keep(state, pending)
         await query.answer()
         await message.edit_text(text, reply_markup=markup)
         return
-    await _submit(query, message, state, session, app, me, pending, report, language)
-
-
-async def _submit(
-    query: CallbackQuery,
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    app: AppContext,
-    me: Identity,
-    pending: Pending,
-    report: PendingReport,
-    language: str,
-) -> None:
-    if report.missing is not None:
-        await query.answer(app.t("greport.stale", language), show_alert=True)
+    if callback_data.k is GroupPress.ADD_TO:
+        await add_to(query, message, state, session, app, me, pending, report, language,
+                     case_id=callback_data.x)  # fmt: skip
         return
-    cfg, texts = await tools(session, app)
-    result = await svc.submit(
-        session,
-        reporter=me,
-        draft=Draft.from_data(report.draft),
-        now=app.clock.now(),
-        texts=texts,
-        cfg=cfg,
-    )
-    if isinstance(result, DraftProblem):
-        await query.answer(app.t(f"report.problem.{result.value}", language), show_alert=True)
-        return
-    pending.drop(report.source)
-    await _keep(state, pending)
-    await query.answer()
-    name = render.mention(me.name, query.from_user.id)
-    await message.edit_text(
-        app.t(
-            "greport.submitted",
-            app.settings.default_language,
-            name=name,
-            code=result.code,
-            deadline=texts.when(result.deadline_at),
-        )
-    )
+    await submit(query, message, state, session, app, me, pending, report, language)
 
 
 # --- on to the private chat ----------------------------------------------------------------
@@ -337,14 +293,14 @@ async def from_link(
     chat_id, source = -int(chat_part), int(source_part)
     key = StorageKey(bot_id=bot.id, chat_id=chat_id, user_id=user.id)
     group_state = FSMContext(storage=fsm_storage, key=key)
-    pending = await _pending(group_state)
+    pending = await pending_of(group_state)
     report = pending.by_source(source)
     grid_id = report.draft.get("grid_id") if report else None
     if report is None or not isinstance(grid_id, int) or not svc.may_report(me, grid_id):
         await message.answer(app.t("greport.stale", language))
         return
     pending.drop(source)
-    await _keep(group_state, pending)
+    await keep(group_state, pending)
     if not report.draft.get("description") and report.draft.get("category"):
         report.draft["description"] = report.draft["category"]  # as a group submit does
     missing = missing_of(report.draft)

@@ -16,6 +16,7 @@ from bot.keyboards import Callback
 from bot.render.cases import rows_of
 from domain.categories import Category, by_label
 from services.reporting import Draft
+from storage.models import Case
 
 Shown = tuple[str, InlineKeyboardMarkup]
 
@@ -24,6 +25,7 @@ class GroupPress(StrEnum):
     SUBMIT = "ok"
     DROP = "no"
     CATEGORY = "cat"  # x: index of the category
+    ADD_TO = "dup"  # x: id of the possible duplicate the report is added to
 
 
 class GroupReportCb(Callback, prefix="gr"):
@@ -64,7 +66,7 @@ def ask_place(app: AppContext, language: str, name: str, link: str) -> Shown:
 
 def preview(
     app: AppContext, language: str, name: str, draft: Draft, grid_name: str,
-    categories: Sequence[Category], reporter: int, link: str,
+    categories: Sequence[Category], reporter: int, link: str, duplicates: Sequence[Case] = (),
 ) -> Shown:  # fmt: skip
     known = by_label(categories, draft.category or "")
     place = html.quote(draft.address) if draft.address else ""
@@ -81,7 +83,28 @@ def preview(
         severity=app.t(f"cases.severity.{draft.severity}", language) if draft.severity else "",
         photos=len(draft.photos),
     )
+    if duplicates:
+        text += "\n\n" + app.t("report.duplicate_intro", language)
+    for case in duplicates:
+        text += "\n" + app.t(
+            "report.duplicate_line",
+            language,
+            code=case.code,
+            text=html.quote(case.description[:60]),
+            status=app.t(f"cases.status.{case.status}", language),
+        )
     rows = [
+        [
+            _btn(
+                app.t("report.add_to", language, code=c.code),
+                GroupPress.ADD_TO,
+                reporter,
+                c.id or 0,
+            )
+        ]
+        for c in duplicates
+    ]
+    rows += [
         [
             _btn(app.t("greport.submit", language), GroupPress.SUBMIT, reporter),
             _btn(app.t("greport.drop", language), GroupPress.DROP, reporter),

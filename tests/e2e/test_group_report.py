@@ -9,7 +9,15 @@ from sqlmodel import col, select
 
 from domain.cases import Severity
 from storage.models import Case, Grid
-from tests.e2e.case_steps import GUARD, GUARD2, PIANQU_LEADER, crafted_press, set_chat, tap
+from tests.e2e.case_steps import (
+    GUARD,
+    GUARD2,
+    PIANQU_LEADER,
+    crafted_press,
+    events,
+    set_chat,
+    tap,
+)
 from tests.e2e.harness import ADMIN_TG_ID, BOT_USERNAME, World
 
 OUTSIDER = 800000030  # 林和西书记: not of LH-01-1
@@ -203,3 +211,23 @@ async def test_missing_details_go_on_in_private_through_the_deep_link(world: Wor
     # The group's old prompt, and the link itself, are spent.
     await private.start(payload)
     await private.expect_reply(contains="已失效")
+
+
+async def test_a_likely_duplicate_can_be_joined_instead(world: World) -> None:
+    chat_id = await group_of(world)
+    guard = world.user(GUARD).in_group(chat_id)
+    await guard.send_photo(caption=f"{BOT} 燃气隐患 厨房有燃气味 地点：食堂")
+    await guard.expect_reply(contains="待确认")
+    await tap(guard, "✅ 提交")
+    await guard.expect_reply(contains="已上报")
+    [first] = await cases(world)
+    other = world.user(GUARD2).in_group(chat_id)
+    other.skip_pending()  # what was said to the first reporter
+    await other.send_photo(caption=f"{BOT} 燃气隐患 食堂后厨燃气味很重 地点：食堂")
+    draft = await other.expect_reply(contains="待确认")
+    assert "附近可能已有相同隐患" in draft.text and first.code in draft.text
+    await tap(other, f"作为补充加入 {first.code}")
+    done = await other.expect_reply(contains="作为补充意见加入隐患")
+    assert done.edited and first.code in done.text and done.button_texts == []
+    assert [c.code for c in await cases(world)] == [first.code]
+    assert (await events(world, first.code))[-1] == "commented"
