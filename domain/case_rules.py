@@ -86,6 +86,14 @@ class Route:
     skip_to: str | None = None
     copy: tuple[str, ...] = ()
 
+    def describe(self) -> str:
+        """As the import's change list shows it: "燃气隐患/重大 → department PCS-LH, copy LH"."""
+        match = "/".join(x for x in (self.category, self.severity) if x)
+        to = f"department {self.department}" if self.department else ""
+        to = to or (f"skip to {self.skip_to}" if self.skip_to else "")
+        copy = f"copy {' '.join(self.copy)}" if self.copy else ""
+        return f"{match} → " + ", ".join(x for x in (to, copy) if x)
+
     def matches(self, category: str, severity: str) -> bool:
         return (self.category is None or self.category == category) and (
             self.severity is None or self.severity == severity
@@ -114,6 +122,28 @@ class CaseRules:
             return own
         known = severity if severity in Severity.__members__.values() else None
         return DEFAULT_LIMITS[Severity(known)][stage] if known else None
+
+
+def changes(old: CaseRules | None, new: CaseRules) -> list[tuple[str, object, object]]:
+    """The import's change list of the ``cases:`` block: (field, old, new) for each field
+    that differs; a deployment that never had the block has the defaults."""
+    was = old or CaseRules()
+    out: list[tuple[str, object, object]] = []
+    if was.reopen_days != new.reopen_days:
+        out.append(("cases.reopen_days", was.reopen_days, new.reopen_days))
+
+    def hours(stages: Mapping[str, int] | None) -> str | None:
+        return ", ".join(f"{k} {v}h" for k, v in sorted(stages.items())) if stages else None
+
+    for sev in sorted(set(was.limits) | set(new.limits)):
+        before, after = hours(was.limits.get(sev)), hours(new.limits.get(sev))
+        if before != after:
+            out.append((f"cases.limits.{sev}", before, after))
+    routes_was = tuple(r.describe() for r in was.routes)
+    routes_now = tuple(r.describe() for r in new.routes)
+    if routes_was != routes_now:
+        out.append(("cases.routes", routes_was, routes_now))
+    return out
 
 
 def severity_value(name: str) -> str | None:

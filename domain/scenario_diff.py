@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from typing import Any, Generic, TypeVar
 
+from domain.case_rules import changes as case_rule_changes
 from domain.categories import Category
 from domain.scenario_model import (
     DepartmentSpec,
@@ -357,6 +358,8 @@ def _settings(current: ScenarioSettings | None, desired: ScenarioSettings) -> li
     # off unless a file says so: a first load that does not mention it changes nothing
     was = cur.companions_count if cur else False
     cmp("patrol.companions_count", was, desired.companions_count)
+    for name, old, new in case_rule_changes(cur.case_rules if cur else None, desired.case_rules):
+        cmp(name, old, new)
     return out
 
 

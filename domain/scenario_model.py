@@ -205,6 +205,8 @@ class ScenarioSettings:
     """The hazard categories offered (`categories:`, else those of the checklist)."""
     companions_count: bool = False
     """``patrol: {companions_count: true}``: a joint patrol counts for its roster companions."""
+    case_rules: CaseRules = field(default_factory=CaseRules)
+    """``cases:`` (`domain.case_rules`): reopen window, 督办 limits, routes."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,7 @@ class Scenario:
             schedule=self.schedule,
             categories=self.categories,
             companions_count=self.companions_count,
+            case_rules=self.case_rules,
         )
 
     def totals(self) -> dict[str, int]:

@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.scenario import Scenario
-from storage.case_rules import save_case_rules
 from storage.importer import ImportResult, Leader, LeftCase, apply_import
 from storage.outbox import enqueue
 
@@ -33,7 +32,6 @@ async def import_roster(
     """Bring the database to `scenario` and queue, in the same unit of work, one message to
     each leader who must reassign open cases that waited on someone who left."""
     result = await apply_import(session, scenario, now=now, actor_tg_id=actor_tg_id)
-    await save_case_rules(session, scenario.case_rules)
     await queue_reassignments(
         session, result.left_cases, now=now, t=t, default_language=default_language
     )

@@ -1,9 +1,9 @@
-"""The deployment's case rules (`Deployment.case_rules`): the one writer of that column, and
-the one query the 督办 rule reads (`open_clocks`).
+"""The deployment's case rules (`Deployment.case_rules`), and the one query the 督办 rule
+reads (`open_clocks`).
 
-The roster import (`services.roster.import_roster`) saves the scenario's ``cases:`` block
-here after the rest of the file is applied; everything that needs the rules reads them with
-`case_rules`.
+The import writes the scenario's ``cases:`` block with the other settings
+(`storage.importer_tree.apply_settings`); everything that needs the rules reads them with
+`case_rules`; `save_case_rules` sets them alone (tests).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy.sql.base import Executable
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_rules import from_stored as case_rules_from_stored
 from domain.categories import from_stored
 from domain.scenario import (
     DepartmentSpec,
@@ -111,6 +112,7 @@ def _settings_of(d: Deployment) -> ScenarioSettings:
             quiet_end=quiet_end,
         ),
         companions_count=d.patrol_companions_count,
+        case_rules=case_rules_from_stored(d.case_rules),
     )
 
 

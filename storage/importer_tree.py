@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_rules import to_stored as case_rules_to_stored
 from domain.categories import to_stored
 from domain.scenario import GridSpec, RoleSpec, Scenario, ScenarioChanges
 from storage.grids import TreeError, archive_grid, move_grid
@@ -37,6 +38,7 @@ async def apply_settings(session: AsyncSession, s: Scenario) -> None:
     d.nag_time = f"{s.schedule.nag:%H:%M}"
     d.quiet_hours = s.schedule.quiet or ""
     d.patrol_companions_count = s.companions_count
+    d.case_rules = case_rules_to_stored(s.case_rules)
     session.add(d)
 
 

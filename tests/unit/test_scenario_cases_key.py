@@ -8,6 +8,7 @@ import pytest
 
 from domain.case_rules import CaseRules, Route, Stage, from_stored, to_stored
 from domain.scenario import ScenarioError, parse_scenario
+from domain.scenario_diff import FieldChange, Snapshot, diff
 from tests.conftest import scenario_path
 
 BASE = scenario_path("fire-safety-5-level.yaml").read_text(encoding="utf-8")
@@ -95,3 +96,22 @@ def test_a_bad_route_is_refused_with_its_line(route: str, says: str) -> None:
         parse_scenario(with_cases(value))
     assert says in str(info.value)
     assert info.value.line == with_cases(value).splitlines().index(f"cases: {value}") + 1
+
+
+def test_a_changed_block_is_listed_by_the_diff_and_an_absent_one_changes_nothing() -> None:
+    before = parse_scenario(BASE)
+    assert diff(Snapshot.from_scenario(before), before).settings == ()
+    value = (
+        "{reopen_days: 7, limits: {重大: {accept: 1}},"
+        " routes: [{category: 燃气隐患, department: PCS-LH, copy: [LH]}]}"
+    )
+    after = parse_scenario(with_cases(value))
+    changes = diff(Snapshot.from_scenario(before), after).settings
+    assert changes == (
+        FieldChange("cases.reopen_days", 30, 7),
+        FieldChange("cases.limits.critical", None, "accept 1h"),
+        FieldChange("cases.routes", (), ("燃气隐患 → department PCS-LH, copy LH",)),
+    )
+    assert diff(Snapshot.from_scenario(after), after).settings == ()
+    lines = diff(Snapshot.from_scenario(before), after).summary_lines()
+    assert "setting cases.reopen_days: 30 → 7" in lines
