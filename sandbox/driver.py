@@ -70,6 +70,10 @@ Rules of the road:
 - ``press(text)`` presses the inline button with that text on the newest bot
   message carrying it (or a reply-keyboard button); the error lists the buttons
   there are. ``press(number=2)`` presses by position.
+- ``react(message, "👍")`` sets the person's reaction (none given: takes it away); a bot
+  hears of it only as an administrator that asked for message_reaction updates.
+  Forums: ``emu.make_forum(chat_id)``, ``emu.set_bot_rights(chat_id, can_manage_topics=...)``;
+  a reply to a message in a topic lands in that topic.
 - Nothing here sleeps to wait: waits are on the emulator's change notifier.
 """
 
