@@ -25,7 +25,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
-from aiogram.types import Update
+from aiogram.types import ErrorEvent, Update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.context import AppContext
@@ -46,9 +46,22 @@ PRUNE_EVERY = 1000  # handled rows between two sweeps of old done rows
 
 def is_outage(exc: BaseException) -> bool:
     """The database or Redis is away (or locked past its timeout): try the row again later."""
-    if isinstance(exc, (OperationalError, InterfaceError, OSError, *OUTAGE_ERRORS)):
+    # Not any OSError: a handler's missing file must not make its row come back for ever.
+    if isinstance(exc, (OperationalError, InterfaceError, ConnectionError, *OUTAGE_ERRORS)):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+async def _raise_again(event: ErrorEvent) -> None:
+    raise event.exception
+
+
+def let_outages_through(dp: Dispatcher) -> None:
+    """An outage a handler meets goes back to the worker, which leaves its row waiting,
+    instead of to the error handler (handlers/errors.py), which would apologise and have the
+    row marked done: the update would be lost. The dispatcher's own error observers are
+    asked before those of its routers."""
+    dp.errors.register(_raise_again, lambda event: is_outage(event.exception))
 
 
 class InboxWorker:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.app import create_dispatcher
 from bot.context import AppContext
-from bot.inbox_worker import InboxWorker
+from bot.inbox_worker import InboxWorker, let_outages_through
 from bot.intake import Intake, IntakeRequestHandler
 from bot.lifecycle import wire
 from bot.state_backend import close_isolation, open_isolation
@@ -48,6 +48,7 @@ async def run_webhook(app: AppContext, bot: Bot, *, stop: asyncio.Event | None =
     url, secret = settings.check_webhook()
     isolation = await open_isolation(settings)  # Redis when REDIS_URL is set
     dp = build(app, events_isolation=isolation)
+    let_outages_through(dp)  # the database or Redis away: the update waits in the inbox
     inbox = InboxWorker(app, dp, bot, workers=settings.inbox_workers)
     web_app = web.Application()
     door = IntakeRequestHandler(dp, bot, Intake(app), secret, wake=inbox.wake)

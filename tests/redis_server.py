@@ -61,7 +61,8 @@ class RedisServer:
         self.stop()
         raise RuntimeError("redis-server did not answer PING in time")
 
-    def stop(self) -> None:
+    def stop(self, *, for_good: bool = True) -> None:
+        """Stop the server; `for_good=False` keeps its folder and port for a `start()` again."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -70,23 +71,25 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if for_good:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def running_redis() -> Iterator[str]:
-    """The URL of a fresh Redis server, stopped at the end; the test is skipped without
+def running_redis() -> Iterator[RedisServer]:
+    """A fresh Redis server (its `url`), stopped at the end; the test is skipped without
     `redis-server`. A test module makes it a fixture:
 
         @pytest.fixture
         def redis_url() -> Iterator[str]:
-            with running_redis() as url:
-                yield url
+            with running_redis() as server:
+                yield server.url
     """
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (Debian's redis-server; .ci/run installs it)")
     server = RedisServer()
     try:
-        yield server.start()
+        server.start()
+        yield server
     finally:
         server.stop()

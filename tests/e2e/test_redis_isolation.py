@@ -23,17 +23,19 @@ from aiogram.filters import Command
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import Message, Update
 from redis.asyncio import Redis
+from sqlmodel import select
 
 from bot.app import create_app
-from bot.runners import build
+from bot.runners import build, run_webhook
 from bot.settings import Settings, load_settings
 from bot.state_backend import close_isolation, open_isolation
 from domain.clock import ManualClock
 from sandbox.emulator import Emulator
+from storage.models import InboxUpdate
 from tests.e2e.conftest import DEFAULT_NOW
 from tests.e2e.harness import TOKEN
-from tests.e2e.test_webhook import GUARD, free_port
-from tests.redis_server import running_redis
+from tests.e2e.test_webhook import GUARD, HEAD, SECRET, free_port
+from tests.redis_server import RedisServer, running_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,9 +97,14 @@ async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    with running_redis() as url:
-        yield url
+def redis_server() -> Iterator[RedisServer]:
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
 
 
 @pytest.fixture
@@ -199,3 +206,63 @@ async def test_redis_down_at_start_is_one_line_and_an_exit_code(
     )
     assert "Traceback" not in err.decode() and "hunter2" not in err.decode()
     assert emulator.bot.webhook is None  # nothing was registered
+
+
+async def test_redis_down_while_running_keeps_the_update_in_the_inbox(
+    emulator: Emulator,
+    world_db_url: str,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Webhook mode: the update is kept and acknowledged; its handler cannot take the lock
+    while Redis is away, so the row waits, and it is handled once when Redis is back."""
+    port = free_port()
+    settings = load_settings(
+        bot_token=TOKEN,
+        database_url=world_db_url,
+        telegram_api_base=emulator.base_url,
+        redis_url=redis_server.url,
+        webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+        webhook_secret=SECRET,
+        webhook_host="127.0.0.1",
+        webhook_port=port,
+        run_scheduler=False,
+    )
+    app = create_app(settings, clock=ManualClock(DEFAULT_NOW))
+    bot = Bot(TOKEN, session=emulator.bot_session())
+    stop = asyncio.Event()
+    server = asyncio.create_task(run_webhook(app, bot, stop=stop))
+    try:
+        assert await emulator.bot.notifier.wait_for(lambda: emulator.bot.webhook, 20)
+        await emulator.user(GUARD).send("/start")
+        await emulator.user(GUARD).expect_reply(timeout=30)
+
+        await asyncio.to_thread(redis_server.stop, for_good=False)
+        await emulator.user(HEAD).send("/start")
+
+        async def waiting_after_an_outage() -> bool:
+            outage = any("Redis unavailable" in r.getMessage() for r in caplog.records)
+            async with app.db.reading() as session:
+                rows = (await session.exec(select(InboxUpdate))).all()
+            return outage and any(r.done_at is None for r in rows)
+
+        await _until(waiting_after_an_outage, "the handler to meet the outage")
+        assert not emulator.bot.updates  # acknowledged: it is the inbox's now
+        assert not emulator.bot_messages(HEAD)
+
+        await asyncio.to_thread(redis_server.start)
+        await emulator.user(HEAD).expect_reply(timeout=60)
+
+        async def all_done() -> bool:
+            async with app.db.reading() as session:
+                rows = (await session.exec(select(InboxUpdate))).all()
+            return all(r.done_at is not None and r.error is None for r in rows)
+
+        await _until(all_done, "every inbox row done")
+    finally:
+        stop.set()
+        await server
+        await bot.session.close()
+        await app.db.dispose()
+    assert len(emulator.bot_messages(HEAD)) == 1
+    assert len(emulator.bot_messages(GUARD)) == 1
