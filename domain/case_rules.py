@@ -293,6 +293,29 @@ def reminder_thresholds(
     return limit * YELLOW_AT, limit
 
 
+def sweep_thresholds(
+    rules: CaseRules, severity: str, status: str, default: tuple[timedelta, timedelta]
+) -> tuple[timedelta, timedelta]:
+    """The chasing's sweep (reports nobody accepted, assignments nobody acknowledged): remind
+    at the yellow point and climb a level at the limit where the scenario file sets a limit
+    for that severity and stage; else the deployment's own ``default`` (remind, climb)
+    times, as before the file had limits."""
+    stage = stage_of(status)
+    if stage is None or stage.value not in rules.limits.get(severity, {}):
+        return default
+    found = reminder_thresholds(rules, severity, status)
+    return found if found is not None else default
+
+
+def earliest_remind(rules: CaseRules, default: timedelta) -> timedelta:
+    """The shortest wait after which the sweep may remind about any case (it reads no case
+    that waited less)."""
+    own = [
+        timedelta(hours=h) * YELLOW_AT for stages in rules.limits.values() for h in stages.values()
+    ]
+    return min([default, *own])
+
+
 @dataclass(frozen=True)
 class Flags:
     """督办 counts: cases past 80 % of their stage's time (yellow) and past it (red)."""

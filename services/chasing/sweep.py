@@ -1,6 +1,8 @@
 """The sweep: reports nobody accepted and assignments nobody acknowledged get their leader
 reminded after `Rules.accept_remind_hours`, and climb one level after
-`Rules.accept_escalate_hours`."""
+`Rules.accept_escalate_hours`; where the scenario file sets a 督办 limit for the case's
+severity and stage (``cases: limits:``), reminded at 80 % of it and climbing at the limit
+(`domain.case_rules.sweep_thresholds`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import datetime, timedelta
 from aiogram import html
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_rules import earliest_remind, sweep_thresholds
 from domain.cases import CaseStatus
 from domain.digest import is_critical
 from services.chasing.escalation import climb
@@ -25,6 +28,7 @@ from services.chasing.job import (
 )
 from services.chasing.rules import Rules
 from storage import chasing as cq
+from storage.case_rules import case_rules
 from storage.db import Database
 
 quote = html.quote
@@ -47,6 +51,7 @@ async def run_sweep(
     remind = timedelta(hours=rules.accept_remind_hours)
     with collector_held():
         async with db.reading() as reader:
+            remind = earliest_remind(await case_rules(reader), remind)
             untaken = [c for c in await cq.untaken_cases(reader) if now - c.since >= remind]
             if not untaken:
                 return outcome
@@ -78,11 +83,15 @@ async def sweep(
     climb_after = timedelta(hours=rules.accept_escalate_hours)
     if untaken is None:
         untaken = await cq.untaken_cases(session)
+    limits = await case_rules(session)
+    default = (remind, climb_after)
     for n, c in enumerate(untaken, start=1):
         await give_way(n)
         if c.id in push.outcome.escalated:
             continue  # climbed earlier in this run: no longer waiting where it was
         waited = now - c.since
+        remind, climb_after = sweep_thresholds(limits, c.severity, c.status, default)
+        climb_hours = int(climb_after.total_seconds() // 3600)
         if waited < remind:
             continue
         hours = int(waited.total_seconds() // 3600)
@@ -94,9 +103,9 @@ async def sweep(
                 push,
                 tree,
                 case_id=c.id,
-                note=t(note_key, default_language, hours=rules.accept_escalate_hours),
+                note=t(note_key, default_language, hours=climb_hours),
                 reason_key=reason,
-                hours=rules.accept_escalate_hours,
+                hours=climb_hours,
             ):
                 continue
         urgent = is_critical(c.severity)

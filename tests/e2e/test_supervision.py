@@ -8,7 +8,19 @@ import io
 
 import openpyxl
 
-from tests.e2e.case_steps import GUARD, PIANQU_LEADER, card, meet, report
+from domain.case_rules import CaseRules
+from scheduler import jobs
+from storage.case_rules import save_case_rules
+from tests.e2e.case_steps import (
+    COMMUNITY_LEADER,
+    GUARD,
+    PIANQU_LEADER,
+    card,
+    case_row,
+    events,
+    meet,
+    report,
+)
 from tests.e2e.harness import World
 
 HOUR = 3600
@@ -58,3 +70,35 @@ async def test_an_unaccepted_report_turns_yellow_then_red(world: World) -> None:
     head = [c.value for c in summary[1]]
     total = next(r for r in summary.iter_rows(min_row=2, values_only=True) if "合计" in str(r[0]))
     assert (total[head.index("督办黄牌")], total[head.index("督办红牌")]) == (0, 1)
+
+
+async def test_the_sweep_reminds_and_climbs_by_the_files_limits(world: World) -> None:
+    """With ``cases: limits: {一般: {accept: 10}}`` the sweep reminds at 8 hours (80 %) and
+    climbs at 10, not at the deployment's 2 and 24 hours."""
+    async with world.db.session() as s:
+        await save_case_rules(s, CaseRules(limits={"general": {"accept": 10}}))
+    await meet(world, GUARD, PIANQU_LEADER, COMMUNITY_LEADER)
+    code = await report(world)
+    await world.outbox_settled()
+    leader = world.user(PIANQU_LEADER)
+    await card(leader, code, "已上报")
+    assert world.app is not None
+
+    world.clock.advance(3 * HOUR)  # the deployment's 2 hours are past, the file's 8 are not
+    await jobs.sweep_now(world.app)
+    await world.outbox_settled()
+    await leader.expect_silence()
+
+    world.clock.advance(5 * HOUR + 1800)  # 8.5 hours
+    await jobs.sweep_now(world.app)
+    await world.outbox_settled()
+    remind = await leader.expect_reply(contains="无人立案")
+    assert code in remind.text and "已 8 小时" in remind.text
+    assert (await case_row(world, code)).status == "reported"
+    assert "escalated" not in await events(world, code)
+
+    world.clock.advance(2 * HOUR)  # 10.5 hours: past the limit, it climbs to LH-01
+    await jobs.sweep_now(world.app)
+    await world.outbox_settled()
+    assert await events(world, code) == ["reported", "escalated"]
+    await world.user(COMMUNITY_LEADER).expect_reply(contains="10 小时无人立案")

@@ -11,13 +11,16 @@ from domain.case_rules import (
     Flags,
     Level,
     Stage,
+    earliest_remind,
     flags_by,
     reminder_thresholds,
     supervision,
+    sweep_thresholds,
 )
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 H = timedelta(hours=1)
+M = timedelta(minutes=1)
 
 
 def clock(status: str, severity: str = "general", deadline: datetime | None = None) -> CaseClock:
@@ -85,3 +88,14 @@ def test_reminder_thresholds_are_the_yellow_point_and_the_limit() -> None:
     assert (remind, climb) == (timedelta(hours=19, minutes=12), 24 * H)
     assert reminder_thresholds(rules, "general", "in_progress") is None  # the deadline's
     assert reminder_thresholds(rules, "general", "accepted") is None
+
+
+def test_the_sweep_uses_the_files_limits_else_the_deployments_times() -> None:
+    rules = CaseRules(limits={"general": {"accept": 10}, "critical": {"acknowledge": 1}})
+    default = (2 * H, 24 * H)
+    assert sweep_thresholds(rules, "general", "reported", default) == (8 * H, 10 * H)
+    assert sweep_thresholds(rules, "general", "assigned", default) == default  # not set
+    assert sweep_thresholds(rules, "critical", "assigned", default) == (48 * M, H)
+    assert sweep_thresholds(CaseRules(), "general", "reported", default) == default
+    assert earliest_remind(rules, 2 * H) == 48 * M
+    assert earliest_remind(CaseRules(), 2 * H) == 2 * H
