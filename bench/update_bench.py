@@ -154,14 +154,18 @@ class Phase:
     def __init__(self, name: str, run: Callable[[int], Awaitable[int]]) -> None:
         self.name, self.run = name, run
         self.rates: list[float] = []
+        # CPU time of the whole process (the database driver's thread included) per update:
+        # less swayed than updates/s by whatever else the machine runs meanwhile.
+        self.cpu_ms: list[float] = []
         self.cost = Cost()
         self.updates = 0
 
     async def once(self, size: int) -> None:
         with SqlTally.counting(self.cost):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             fed = await self.run(size)
             seconds = time.perf_counter() - started
+            self.cpu_ms.append((time.process_time() - cpu) * 1000 / fed)
         self.updates += fed
         self.rates.append(fed / seconds)
 
@@ -175,7 +179,8 @@ class Phase:
         return (
             f"{self.name:<28} {self.best:8.1f} updates/s  (runs: {runs});"
             f" {self.cost.statements / per:.2f} statements and"
-            f" {self.cost.transactions / per:.2f} transactions per update"
+            f" {self.cost.transactions / per:.2f} transactions per update;"
+            f" {min(self.cpu_ms):.2f} CPU ms per update"
         )
 
 
@@ -280,6 +285,7 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
             await phase.run(1)
         for phase in phases:
             phase.rates.clear()
+            phase.cpu_ms.clear()
         for _ in range(repeat):
             for phase in phases:
                 await phase.once(rounds)
