@@ -21,6 +21,7 @@ from bot.i18n import Translator
 from bot.intake import GridDispatcher, Intake
 from bot.middlewares import Identify, PersonLanguage, UnitOfWork
 from bot.settings import Settings
+from bot.sync_filters import inline_sync_filters
 from bot.telegram_calls import AnsweringUpdate
 from domain.clock import Clock, SystemClock
 from handlers import routers
@@ -71,4 +72,5 @@ def create_dispatcher(
     EarlyAnswer(app).setup(dp)
     PersonLanguage(app.translator).setup(dp)
     dp.include_routers(*routers(extra=extra_routers))
+    inline_sync_filters(dp)
     return dp
