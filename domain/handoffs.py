@@ -6,8 +6,9 @@ waits for someone is announced to them by a new card, never only by an edit of a
 This is the one place that says who that someone is, from the step's kind and the case as it
 stands after the step:
 
-* 派遣 / 改派 (ASSIGNED, REASSIGNED), 返工 (SENT_BACK), an extension answered, 移交
-  (TRANSFERRED): whoever holds the case now — the assigned person, or the department's chat;
+* 派遣 / 改派 (ASSIGNED, REASSIGNED), 返工 (SENT_BACK), an extension answered, 调整期限
+  (DEADLINE_CHANGED: the holder must keep to the new deadline), 移交 (TRANSFERRED): whoever
+  holds the case now — the assigned person, or the department's chat;
 * 处理反馈 (FEEDBACK_GIVEN, DEPT_FEEDBACK_GIVEN): the leaders of the case's grid, who verify;
   they are sent the feedback's text and photos with the card (`evidence`);
 * 申请延期 (EXTENSION_REQUESTED): the leaders of the case's grid, who approve or refuse;
@@ -68,6 +69,7 @@ _TO_HOLDER: Final[frozenset[EventKind]] = frozenset(
         _E.SENT_BACK,
         _E.EXTENSION_APPROVED,
         _E.EXTENSION_REFUSED,
+        _E.DEADLINE_CHANGED,
         _E.TRANSFERRED,
         _E.REOPENED,
     }

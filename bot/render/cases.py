@@ -41,6 +41,7 @@ HEADLINED = frozenset(
         EventKind.EXTENSION_REQUESTED,
         EventKind.EXTENSION_APPROVED,
         EventKind.EXTENSION_REFUSED,
+        EventKind.DEADLINE_CHANGED,
         EventKind.FEEDBACK_GIVEN,
         EventKind.DEPT_FEEDBACK_GIVEN,
         EventKind.ESCALATED,
@@ -296,14 +297,23 @@ class CaseRender:
         if event.kind not in HEADLINED:
             return None
         key = f"cases.handoff.{event.kind}"
-        hours = (event.data or {}).get("hours") or 0
+        data = event.data or {}
+        if event.kind == EventKind.DEADLINE_CHANGED.value and event.note:
+            key += "_why"  # 调整期限 with the leader's reason
+        hours = data.get("hours") or 0
         return self.t(
             key,
             language,
             who=html.quote(actor) if actor else self.t("cases.system", language),
             note=_cut(event.note) or "—",
             days=int(hours) // 24,
+            new=self._stamp(data.get("deadline")),
+            old=self._stamp(data.get("old_deadline")),
         )
+
+    def _stamp(self, iso: object) -> str:
+        """A deadline kept in a ledger entry's data, as the reader's clock shows it."""
+        return self.when(datetime.fromisoformat(iso)) if isinstance(iso, str) else "—"
 
     def transfer_delivered(self, case: Case, department: Department, language: str) -> str:
         return self.t(

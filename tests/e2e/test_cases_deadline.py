@@ -65,8 +65,9 @@ async def test_a_leader_changes_the_deadline_of_an_assigned_case(world: World) -
     assert (await events(world, code))[-1] == "deadline_changed"
     assert row.status == "assigned"
 
-    edited = await card(assignee, code, "2026-03-20")  # the card is edited in place
-    assert edited.edited
+    # The assignee must keep to it: a new card saying so (an edit would make no sound).
+    told = await card(assignee, code, "整改期限调整为 2026-03-20")
+    assert told.kind == "sent"
     await world.user(GUARD).expect_reply(contains="调整整改期限")  # the reporter is told
 
     redrawn = await card(leader, code, "整改期限：2026-03-20")  # the leader's card too

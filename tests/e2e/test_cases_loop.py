@@ -26,6 +26,7 @@ from tests.e2e.case_steps import (
     set_chat,
     tap,
 )
+from tests.e2e.conftest import SHANGHAI
 from tests.e2e.harness import World
 
 
@@ -75,8 +76,8 @@ async def test_an_extension_granted_and_one_refused(world: World) -> None:
     await accept_and_assign(world, code, PIANQU_LEADER, GUARD2_LABEL)
     before = (await case_row(world, code)).deadline_at
     guard2, leader = world.user(GUARD2), world.user(PIANQU_LEADER)
+    msg = await card(guard2, code)
     for answer in ("同意延期", "不同意延期"):
-        msg = await card(guard2, code)
         while "申请延期" not in msg.button_texts:
             msg = await card(guard2, code)
         await press_on(guard2, msg, "申请延期")
@@ -87,6 +88,12 @@ async def test_an_extension_granted_and_one_refused(world: World) -> None:
         await guard2.expect_reply(contains="申请延期")
         pending = await card(leader, code, "延期申请待审批")
         await press_on(leader, pending, answer)
+        granted = (await case_row(world, code)).deadline_at if answer == "同意延期" else None
+        msg = await card(guard2, code, "同意")  # the answer, on a new card
+        assert msg.kind == "sent"
+        if granted is not None and before is not None:  # the new deadline and the old
+            was, now = (f"{d.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" for d in (before, granted))
+            assert f"整改期限延至 {now}（原 {was}）" in msg.text, msg.text
     row = await case_row(world, code)
     assert before is not None and row.deadline_at is not None
     assert row.deadline_at > before  # granted once: three more working days

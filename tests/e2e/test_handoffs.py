@@ -7,6 +7,7 @@ and delivered once the department binds its chat."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.render.case_buttons import CardTool, CaseTool
@@ -27,6 +28,7 @@ from tests.e2e.case_steps import (
     report,
     tap,
 )
+from tests.e2e.conftest import SHANGHAI
 from tests.e2e.harness import ADMIN_TG_ID, World
 
 RETIRED = "见下方最新卡片"
@@ -195,3 +197,43 @@ async def test_the_ledger_sends_every_photo_of_every_step(world: World) -> None:
     seen = await crafted_press(world, outsider, greeting, data)
     assert not [e for e in seen if e.kind == "sent"]
     await outsider.expect_silence()
+
+
+async def test_a_changed_deadline_is_a_new_card_for_the_assignee_only(world: World) -> None:
+    world.everyone_opened_the_bot()
+    code = await report(world)
+    leader, guard2 = world.user(PIANQU_LEADER), world.user(GUARD2)
+    await assign(leader, await accept(world, code, PIANQU_LEADER), GUARD2_LABEL)
+    first = await handed(guard2, "派遣给您", {"签收", "处理反馈"})
+    before = (await case_row(world, code)).deadline_at
+    assert before is not None
+    later = before + timedelta(days=7)
+
+    # 调整期限 +7 days, confirmed.
+    await press_on(leader, await card(leader, code, "已派遣"), "调整期限")
+    await leader.expect_reply(contains="调整整改期限")
+    await tap(leader, "+7")
+    await leader.expect_reply(contains="新期限")
+    since = len(world.emu.log)
+    await tap(leader, "确认")
+    await leader.expect_reply(contains="整改期限已改为")
+
+    # The assignee is told with a new message (it makes a sound) naming the new deadline and
+    # the old one; their older card goes quiet.
+    new = await handed(guard2, f"整改期限调整为 {later.astimezone(SHANGHAI):%Y-%m-%d %H:%M}", set())
+    assert f"（原 {before.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）" in new.text
+    assert {"签收", "处理反馈", "申请延期"} <= set(new.button_texts)
+    assert new.text.startswith("🔔 林和东第1片区·网格长1 将整改期限调整为")
+    await retired(guard2, first)
+    await told(world, GUARD, "调整整改期限")
+
+    # Nobody else gets a new card: the others' cards are edited in place.
+    await world.outbox_settled()
+    new_cards = [
+        e.chat_id
+        for e in world.emu.log[since:]
+        if e.kind == "sent" and f"隐患 {code}〔" in (e.text or "")
+    ]
+    assert new_cards == [guard2.chat.id]
+    edited = [e.chat_id for e in world.emu.log[since:] if e.kind == "edited"]
+    assert leader.chat.id in edited

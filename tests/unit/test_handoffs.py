@@ -124,13 +124,25 @@ def test_a_transfer_goes_to_the_department_and_its_return_to_the_leaders() -> No
         (E.RATED, replace(BASE, status=S.RATED)),
         (E.REJECTED, replace(BASE, status=S.REJECTED)),
         (E.COMMENTED, replace(BASE, status=S.IN_PROGRESS, assignee_person_id=MEMBER)),
-        (E.DEADLINE_CHANGED, replace(BASE, status=S.IN_PROGRESS, assignee_person_id=MEMBER)),
     ],
 )
 def test_steps_that_leave_the_case_where_it_was_hand_it_to_nobody(
     kind: EventKind, case: CaseFacts
 ) -> None:
     assert next_actors(kind, case) == ()
+
+
+def test_a_changed_deadline_goes_to_whoever_holds_the_case() -> None:
+    # The holder must keep to the new deadline: the person, or the department's chat.
+    held = replace(BASE, status=S.IN_PROGRESS, assignee_person_id=MEMBER)
+    (person,) = next_actors(E.DEADLINE_CHANGED, held)
+    assert (person.party, person.id) == (Party.PERSON, MEMBER)
+    assert A.FEEDBACK in person.actions
+    moved = replace(BASE, status=S.TRANSFERRED, assignee_department_id=50)
+    (dept,) = next_actors(E.DEADLINE_CHANGED, moved)
+    assert (dept.party, dept.id) == (Party.DEPARTMENT, 50)
+    # Nobody holds it (an inconsistent row): nobody new is asked.
+    assert next_actors(E.DEADLINE_CHANGED, replace(BASE, status=S.IN_PROGRESS)) == ()
 
 
 def test_nobody_when_the_step_left_no_one_able_to_act() -> None:
