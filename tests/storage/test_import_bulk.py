@@ -4,13 +4,11 @@ grids under moved ones, archives and restores."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 from sqlmodel import col, select
 
@@ -88,11 +86,10 @@ def assert_consistent(grids: dict[str, Grid]) -> None:
         assert g.level == (parent.level + 1 if parent else 1), g.code
 
 
-@pytest.mark.sqlite_only("compares two fresh files of different sizes")
-async def test_statements_do_not_grow_with_the_file(tmp_path: Path) -> None:
+async def test_statements_do_not_grow_with_the_file(new_db_url: Callable[[str], str]) -> None:
     counts = []
     for blocks in (2, 40):
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / f'city-{blocks}.sqlite3'}")
+        db = Database(new_db_url(f"city-{blocks}"))
         await upgrade(db)
         with statements(db) as seen:
             await load(db, city(blocks))
