@@ -16,9 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.case_rules import CaseRules, Supervision, supervision
 from domain.cases import Actor, CaseAction, CaseFacts, EventKind, allowed_actions
+from domain.categories import Category, by_label, default_categories, from_stored
 from storage import cases as q
 from storage.case_rules import case_rules, open_clocks
-from storage.models import Case, CaseEvent, Department, Grid, Person
+from storage.models import Case, CaseEvent, Department, Deployment, Grid, Person
 from storage.outbox import enqueue
 
 BUTTON_ORDER: tuple[CaseAction, ...] = (
@@ -64,6 +65,9 @@ class CaseView:
     supervision: Supervision | None = None
     """Where its stage stands against its 督办 limit when the card was drawn (None: under
     no clock, or not asked)."""
+    category: Category | None = None
+    """The deployment's category the case is filed under (its English label for the English
+    UI); None when its label is no longer listed (the card shows the stored label)."""
 
 
 class CaseTexts(Protocol):
@@ -193,7 +197,17 @@ async def build_view(
         escalation_reason=escalated.note if escalated is not None else None,
         rework_reason=sent_back.note if sent_back is not None else None,
         supervision=standing,
+        category=by_label(await deployment_categories(session), case.category),
     )
+
+
+async def deployment_categories(session: AsyncSession) -> tuple[Category, ...]:
+    """The deployment's hazard categories (those of its checklist when it names none), as
+    `services.reporting.categories` reads them; a case keeps the Chinese label."""
+    d = await session.get(Deployment, 1)
+    if d is None:
+        return default_categories(())
+    return from_stored(d.categories) or default_categories(d.checklist)
 
 
 def language_of(person: Person | None, texts: CaseTexts) -> str:

@@ -36,7 +36,7 @@ def case_line(app: AppContext, texts: CaseRender, case: Case, language: str, now
         code=case.code,
         severity=texts.severity(case.severity, language),
         status=texts.status(case.status, language),
-        category=html.quote(case.category),
+        category=html.quote(texts.category(case.category, language)),
         deadline=texts.when(case.deadline_at),
         overdue=app.t("cases.overdue_mark", language) if overdue else "",
     )

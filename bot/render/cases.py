@@ -20,6 +20,7 @@ from bot.i18n import Translator
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
 from domain.case_rules import Level, Stage
 from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus, EventKind
+from domain.categories import Category, by_label
 from services.case_notify import CaseView
 from storage.models import Case, CaseEvent, Department
 
@@ -78,10 +79,19 @@ def _cut(text: str | None, limit: int = CARD_REASON_CHARS) -> str:
 class CaseRender:
     """Implements `services.case_notify.CaseTexts` on the translation catalogues."""
 
-    def __init__(self, translator: Translator, default_language: str, tz: ZoneInfo) -> None:
+    def __init__(
+        self,
+        translator: Translator,
+        default_language: str,
+        tz: ZoneInfo,
+        *,
+        categories: Sequence[Category] = (),
+    ) -> None:
         self.tr = translator
         self.default_language = default_language
         self.tz = tz
+        self.categories = tuple(categories)
+        """The deployment's categories, for the lists' lines (a card's view carries its own)."""
 
     def t(self, key: str, language: str, **params: Any) -> str:
         return self.tr.t(key, language, **params)
@@ -96,6 +106,13 @@ class CaseRender:
 
     def severity(self, severity: str, language: str) -> str:
         return self.t(f"cases.severity.{severity}", language)
+
+    def category(self, label: str, language: str, known: Category | None = None) -> str:
+        """A case's category (stored as its Chinese label) in the reader's language: from
+        `known` (the view's), else from the deployment's categories; the label as stored when
+        it is listed in neither. Not escaped."""
+        found = known or by_label(self.categories, label)
+        return found.shown(language) if found else label
 
     def place(self, case: Case, language: str, *, limit: int | None = None) -> str:
         parts = []
@@ -173,7 +190,11 @@ class CaseRender:
                 severity=self.severity(case.severity, language),
             ),
             self.t("cases.card.status", language, status=self.status(case.status, language)),
-            self.t("cases.card.category", language, category=html.quote(case.category)),
+            self.t(
+                "cases.card.category",
+                language,
+                category=html.quote(self.category(case.category, language, view.category)),
+            ),
             self.t("cases.card.grid", language, grid=html.quote(view.grid.name)),
         ]
         if view.escalated_from:
@@ -378,7 +399,7 @@ class CaseRender:
             code=case.code,
             department=view.department_name or "",
             grid=view.grid.name,
-            category=case.category,
+            category=self.category(case.category, language, view.category),
             severity=self.severity(case.severity, language),
             description=case.description,
             place=(case.address or "")

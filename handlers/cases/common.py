@@ -20,6 +20,7 @@ from domain.identity import Identity
 from domain.visibility import may_see
 from services import cases as svc
 from services import groups as groups_svc
+from services.case_view import deployment_categories
 from services.cases import Done, Refused, StepInput
 from storage import cases as q
 
@@ -28,7 +29,10 @@ async def tools(session: AsyncSession, app: AppContext) -> tuple[svc.Config, Cas
     cfg = await svc.load_config(
         session, default_language=app.settings.default_language, calendar=app.calendar
     )
-    return cfg, CaseRender(app.translator, app.settings.default_language, cfg.tz)
+    categories = await deployment_categories(session)
+    return cfg, CaseRender(
+        app.translator, app.settings.default_language, cfg.tz, categories=categories
+    )
 
 
 async def departments_of(session: AsyncSession, chat_id: int, chat_type: str) -> frozenset[int]:
