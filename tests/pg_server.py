@@ -2,8 +2,8 @@
 
 `python3 dev.py test` starts it when PostgreSQL's server programs are on the machine (CI
 installs them) and passes its URL to pytest as GRIDBOT_TEST_PG_URL. It lives in a temporary
-folder, listens on loopback only, trusts local connections (no password exists to leak) and
-is stopped after the run.
+folder, listens on loopback only, trusts local connections (no password exists to leak), keeps
+its clock in Asia/Shanghai rather than UTC, and is stopped after the run.
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ class PgServer:
             "-w",
             "start",
             "-o",
-            f"-h 127.0.0.1 -p {self.port} -k {self.dir} -F",
+            # Not UTC, as a server set up where the bot is deployed may well be: a query that
+            # leaned on the server's zone (a cast to date, now()) would show it here.
+            f"-h 127.0.0.1 -p {self.port} -k {self.dir} -F -c timezone=Asia/Shanghai",
         )
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
