@@ -1,8 +1,8 @@
 """A leader moves the deadline (限期整改) of a case being handled: from the card's button, in
 the private chat, by days back and forth or a typed date (`domain.typed_dates`), then
-confirm. The change is made by `services.cases.change_deadline`, which re-authorises it
-against the case as it is then. A date typed on an assignment's deadline screen is read here
-too."""
+confirm and type why (the assignee's new card says it). The change is made by
+`services.cases.change_deadline`, which re-authorises it against the case as it is then. A
+date typed on an assignment's deadline screen is read here too."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ class NewDeadline(StatesGroup):
     """A leader moves the deadline of a case being handled: buttons or a typed date."""
 
     choose = State()
+    reason = State()
 
 
 def router() -> Router:
@@ -55,6 +56,8 @@ def router() -> Router:
     )
     r.message.register(date_typed, NewDeadline.choose, F.text, ~F.text.startswith("/"))
     r.message.register(date_expected, NewDeadline.choose, ~F.text.startswith("/"))
+    r.message.register(reason_typed, NewDeadline.reason, F.text, ~F.text.startswith("/"))
+    r.message.register(reason_expected, NewDeadline.reason, ~F.text.startswith("/"))
     r.message.register(step_date_typed, Step.choose, F.text, ~F.text.startswith("/"))
     return r
 
@@ -153,33 +156,71 @@ async def confirmed(
     me: Identity | None,
     language: str,
 ) -> None:
+    """The new deadline confirmed: the reason is asked next (checked now, so that a date
+    gone stale or a right lost is said at once; checked again when the change is made)."""
     found = await _on_case(query, callback_data.id, state, session, app, me, language)
     if found is None:
         return
     _case, data = found
     actor, _depts = await actor_in(session, me, query.from_user.id, "private")
+    loaded = await svc.load(session, callback_data.id)
+    problem = (
+        svc.Problem.NO_CASE
+        if loaded is None
+        else svc.deadline_change_refusal(loaded.facts, actor)
+        or svc.check_deadline(datetime.fromisoformat(data["deadline"]), app.clock.now())
+    )
+    if problem is not None:
+        await state.clear()
+        await query.answer(refusal(app, language, problem), show_alert=True)
+        return
+    await state.set_state(NewDeadline.reason)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(app.t("cases.ask_deadline_reason", language, limit=svc.MAX_NOTE))
+
+
+async def reason_typed(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+) -> None:
+    """Why the deadline moves: the change is made, the assignee told why."""
+    note = (message.text or "").strip()
+    if len(note) > svc.MAX_NOTE:
+        await message.answer(app.t("cases.refused.note_too_long", language, limit=svc.MAX_NOTE))
+        return
+    data = await state.get_data()
+    assert message.from_user is not None
+    actor, _depts = await actor_in(session, me, message.from_user.id, "private")
     cfg, texts = await tools(session, app)
     result = await svc.change_deadline(
         session,
-        case_id=callback_data.id,
+        case_id=int(data.get("case_id") or 0),
         actor=actor,
         deadline=datetime.fromisoformat(data["deadline"]),
         now=app.clock.now(),
         texts=texts,
         cfg=cfg,
         version=int(data.get("v") or 0),
+        note=note,
     )
     await state.clear()
     if isinstance(result, Refused):
-        await query.answer(refusal(app, language, result.reason), show_alert=True)
+        await message.answer(refusal(app, language, result.reason))
         return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        when = texts.when(result.new)
-        await query.message.answer(
-            app.t("cases.deadline_changed", language, code=result.case.code, when=when)
-        )
+    when = texts.when(result.new)
+    await message.answer(
+        app.t("cases.deadline_changed", language, code=result.case.code, when=when)
+    )
+
+
+async def reason_expected(message: Message, app: AppContext, language: str) -> None:
+    await message.answer(app.t("cases.deadline_reason_wrong", language))
 
 
 async def date_typed(

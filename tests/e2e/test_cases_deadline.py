@@ -54,6 +54,13 @@ async def test_a_leader_changes_the_deadline_of_an_assigned_case(world: World) -
     await leader.send("2026-03-20")
     typed = await leader.expect_reply(contains="新期限：2026-03-20")
     await tap(leader, "确认", message=typed)
+    await leader.expect_reply(contains="调整期限的原因")
+    await leader.send_photo()
+    await leader.expect_reply(contains="请用文字填写调整期限的原因")
+    await leader.send("长" * 1001)
+    await leader.expect_reply(contains="内容太长了")
+    assert (await events(world, code))[-1] != "deadline_changed"  # nothing changed yet
+    await leader.send("需等待物业配合清运")
     done = await leader.expect_reply(contains="整改期限已改为")
     assert "2026-03-20" in done.text
 
@@ -67,7 +74,7 @@ async def test_a_leader_changes_the_deadline_of_an_assigned_case(world: World) -
 
     # The assignee must keep to it: a new card saying so (an edit would make no sound).
     told = await card(assignee, code, "整改期限调整为 2026-03-20")
-    assert told.kind == "sent"
+    assert told.kind == "sent" and "原因：需等待物业配合清运" in told.text
     await world.user(GUARD).expect_reply(contains="调整整改期限")  # the reporter is told
 
     redrawn = await card(leader, code, "整改期限：2026-03-20")  # the leader's card too
@@ -91,3 +98,23 @@ async def test_cases_takes_chinese_filter_words(world: World) -> None:
             assert code in listed.text, word
         else:
             assert code not in listed.text, word
+
+
+async def test_cancel_at_the_reason_leaves_the_deadline_as_it_was(world: World) -> None:
+    await meet(world, GUARD, GUARD2, PIANQU_LEADER)
+    code = await report(world, severity="较大")
+    await accept_and_assign(world, code, PIANQU_LEADER, GUARD2_LABEL)
+    before = (await case_row(world, code)).deadline_at
+    leader = world.user(PIANQU_LEADER)
+    await press_on(leader, await card(leader, code, "已派遣"), "调整期限")
+    await leader.expect_reply(contains="调整整改期限")
+    await tap(leader, "+7")
+    await leader.expect_reply(contains="新期限")
+    await tap(leader, "确认")
+    await leader.expect_reply(contains="调整期限的原因")
+    await leader.send("/cancel")
+    await leader.expect_reply(contains="已取消")
+    await leader.send("随便写点什么")  # no longer read as a reason
+    await leader.expect_reply()
+    assert (await case_row(world, code)).deadline_at == before
+    assert "deadline_changed" not in await events(world, code)

@@ -216,6 +216,8 @@ async def test_a_changed_deadline_is_a_new_card_for_the_assignee_only(world: Wor
     await leader.expect_reply(contains="新期限")
     since = len(world.emu.log)
     await tap(leader, "确认")
+    await leader.expect_reply(contains="调整期限的原因")
+    await leader.send("物业需协调清运车辆")
     await leader.expect_reply(contains="整改期限已改为")
 
     # The assignee is told with a new message (it makes a sound) naming the new deadline and
@@ -224,6 +226,7 @@ async def test_a_changed_deadline_is_a_new_card_for_the_assignee_only(world: Wor
     assert f"（原 {before.astimezone(SHANGHAI):%Y-%m-%d %H:%M}）" in new.text
     assert {"签收", "处理反馈", "申请延期"} <= set(new.button_texts)
     assert new.text.startswith("🔔 林和东第1片区·网格长1 将整改期限调整为")
+    assert "原因：物业需协调清运车辆" in new.text.split("\n")[0]
     await retired(guard2, first)
     await told(world, GUARD, "调整整改期限")
 
