@@ -26,6 +26,7 @@ from tests.e2e.case_steps import (
     deliveries,
     press_on,
     report,
+    set_chat,
     tap,
 )
 from tests.e2e.conftest import SHANGHAI
@@ -240,3 +241,33 @@ async def test_a_changed_deadline_is_a_new_card_for_the_assignee_only(world: Wor
     assert new_cards == [guard2.chat.id]
     edited = [e.chat_id for e in world.emu.log[since:] if e.kind == "edited"]
     assert leader.chat.id in edited
+
+
+async def test_a_changed_deadline_of_a_transferred_case_is_a_new_card_for_the_department(
+    world: World,
+) -> None:
+    world.everyone_opened_the_bot()
+    group = world.emu.create_group("区消防大队值班群", members=[OFFICER])
+    await set_chat(world, dept_code="XFDD", chat_id=group.id)
+    code = await report(world)
+    leader = world.user(PIANQU_LEADER)
+    await accept_and_transfer(world, code, PIANQU_LEADER, "区消防大队")
+    await tap(leader, "确认")
+    await leader.expect_reply(contains="移交说明")
+    await leader.send("占用消防通道，需执法")
+    await leader.expect_reply(contains="已移交")
+    dept = world.user(OFFICER).in_group(group.id)
+    first = await handed(dept, "移交说明：占用消防通道", {"部门签收"})
+
+    await press_on(leader, await card(leader, code, "已移交"), "调整期限")
+    await leader.expect_reply(contains="调整整改期限")
+    await tap(leader, "+7")
+    await leader.expect_reply(contains="新期限")
+    await tap(leader, "确认")
+    await leader.expect_reply(contains="调整期限的原因")
+    await leader.send("执法需要审批时间")
+    await leader.expect_reply(contains="整改期限已改为")
+
+    moved = await handed(dept, "原因：执法需要审批时间", {"部门签收", "部门反馈"})
+    assert "将整改期限调整为" in moved.text
+    await retired(dept, first)
