@@ -96,7 +96,10 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[Proc, int]]:
     running = await gridbot(tmp_path, "run", "--port", str(port))
     try:
         await running.read_until("BOT_TOKEN is not set")
-        await running.read_until("gridbot started")
+        # The banner and the bot's start-up log come in either order (polling starts first).
+        for needle in ("gridbot started", "Ctrl-C stops the demo."):
+            if not any(needle in line for line in running.seen):
+                await running.read_until(needle)
         yield running, port
     finally:
         await running.stop()
