@@ -150,8 +150,12 @@ def _sender(rows: list[InboxUpdate], update_id: int) -> int:
 
 
 async def _until(emu: Emulator, check: Callable[[], object], what: str, bot: BotProcess) -> None:
-    if not await emu.changed.wait_for(check, timeout=60):
-        raise AssertionError(f"timed out waiting for {what}; bot log:\n{bot.output()[-4000:]}")
+    """Woken by the emulator's changes; also looks every 50 ms, as some (a webhook set, a
+    call held) notify nobody."""
+    for _ in range(1200):  # up to a minute on a loaded machine
+        if await emu.changed.wait_for(check, timeout=0.05):
+            return
+    raise AssertionError(f"timed out waiting for {what}; bot log:\n{bot.output()[-4000:]}")
 
 
 async def _handled(db: Database) -> set[int]:
