@@ -202,8 +202,8 @@ async def build_view(
 
 
 async def deployment_categories(session: AsyncSession) -> tuple[Category, ...]:
-    """The deployment's hazard categories (those of its checklist when it names none), as
-    `services.reporting.categories` reads them; a case keeps the Chinese label."""
+    """The deployment's hazard categories (those of its checklist when it names none); a case
+    keeps the Chinese label. Here, below `services.reporting`, so that cards can read them."""
     d = await session.get(Deployment, 1)
     if d is None:
         return default_categories(())

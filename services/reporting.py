@@ -15,11 +15,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import SEVERITY_BY_ZH, CaseStatus, EventKind, Severity
-from domain.categories import Category, default_categories, from_stored
+from domain.categories import Category
 from domain.identity import Identity
 from services.case_notify import CaseTexts, announce
 from services.case_routing import route_new_case, send_copies
 from services.case_rules import Config
+from services.case_view import deployment_categories
 from services.cases import initial_deadline
 from storage import cases as q
 from storage.models import Case, Deployment, Grid
@@ -99,10 +100,7 @@ def reportable_grids(me: Identity) -> list[tuple[int, str]]:
 
 async def categories(session: AsyncSession) -> tuple[Category, ...]:
     """The deployment's hazard categories (those of its checklist when it names none)."""
-    d = await session.get(Deployment, 1)
-    if d is None:
-        return default_categories(())
-    return from_stored(d.categories) or default_categories(d.checklist)
+    return await deployment_categories(session)
 
 
 def severities_offered(d_severities: dict[str, Any] | None) -> list[Severity]:
