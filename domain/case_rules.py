@@ -344,3 +344,30 @@ def flags_by(
         if f.yellow or f.red:
             out[key] = out.get(key, Flags()) + f
     return out
+
+
+def flag_starts(
+    rules: CaseRules, severity: str, stage: Stage, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """For counting 督办 flags in the database (a comparison per case, no arithmetic): a case
+    of ``severity`` in the limited ``stage`` is flagged (yellow or red) at ``now`` when its
+    stage started at or before the first moment, red when it started before the second.
+    Exactly `supervision`'s answer, to the microsecond (the yellow point is searched with
+    `supervision` itself); None where the stage has no limit (整改 has the case's deadline)."""
+    hours = rules.limit_hours(severity, stage)
+    status = next((s for s, st in STAGE_OF.items() if st is stage), None)
+    if hours is None or status is None:
+        return None
+    limit = timedelta(hours=hours)
+
+    def flagged(us: int) -> bool:
+        started = now - timedelta(microseconds=us)
+        found = supervision(CaseClock(status.value, severity, started, None), rules, now)
+        return found is not None and found.level is not Level.GREEN
+
+    tick = timedelta(microseconds=1)
+    lo, hi = min(limit, timedelta(0)) // tick - 1, max(limit, timedelta(0)) // tick
+    while hi - lo > 1:  # flagged(hi), not flagged(lo): the used share only grows
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if flagged(mid) else (mid, hi)
+    return now - timedelta(microseconds=hi), now - limit

@@ -1,5 +1,5 @@
 """The deployment's case rules (`Deployment.case_rules`), and the one query the 督办 rule
-reads (`open_clocks`).
+reads (`open_clocks`, and `flags_per_grid` for the digest).
 
 The import writes the scenario's ``cases:`` block with the other settings
 (`storage.importer_tree.apply_settings`); everything that needs the rules reads them with
@@ -9,14 +9,29 @@ The import writes the scenario's ``cases:`` block with the other settings
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.case_rules import ENTRY_KINDS, STAGE_OF, CaseClock, CaseRules, from_stored, to_stored
+from domain.case_rules import (
+    ENTRY_KINDS,
+    LIMITED_STAGES,
+    STAGE_OF,
+    CaseClock,
+    CaseRules,
+    Flags,
+    Stage,
+    flag_starts,
+    flags_by,
+    from_stored,
+    to_stored,
+)
+from domain.cases import Severity
 from storage.models import Case, CaseEvent, Deployment, Grid
+from storage.types import UTCDateTime
 
 
 async def case_rules(session: AsyncSession) -> CaseRules:
@@ -38,17 +53,9 @@ class OpenClock(NamedTuple):
     clock: CaseClock
 
 
-async def open_clocks(
-    session: AsyncSession,
-    *,
-    paths: Sequence[str] | None = None,
-    case_id: int | None = None,
-) -> list[OpenClock]:
-    """Every case under a clock (`domain.case_rules.STAGE_OF`) in the subtrees of ``paths``
-    (all when None), or the one case ``case_id``, with the start of its current stage: the
-    latest ledger entry of that stage's `ENTRY_KINDS`. One grouped statement."""
-    if paths is not None and not paths:
-        return []
+def _clocks(paths: Sequence[str] | None, case_id: int | None) -> Any:
+    """One row per case under a clock: id, grid, assignee, status, severity, deadline and the
+    start of its current stage (named ``started``)."""
     status, kind = col(Case.status), col(CaseEvent.kind)
     by_stage: dict[Any, list[str]] = {}
     for st, stage in STAGE_OF.items():
@@ -67,6 +74,11 @@ async def open_clocks(
         else_=None,
     )
     all_kinds = sorted({k.value for kinds in ENTRY_KINDS.values() for k in kinds})
+    # A case without the stage's entry in its ledger (written by hand, or before the ledger
+    # kept it) counts from its assignment, its acceptance or its report, the first known.
+    started = func.coalesce(
+        func.max(entered), col(Case.assigned_at), col(Case.accepted_at), col(Case.created_at)
+    )
     query = (
         select(
             col(Case.id),
@@ -75,8 +87,7 @@ async def open_clocks(
             status,
             col(Case.severity),
             col(Case.deadline_at),
-            func.max(entered),
-            func.coalesce(col(Case.assigned_at), col(Case.accepted_at), col(Case.created_at)),
+            type_coerce(started, UTCDateTime()).label("started"),
         )
         .outerjoin(
             CaseEvent,
@@ -101,11 +112,82 @@ async def open_clocks(
         query = query.join(Grid, col(Grid.id) == col(Case.grid_id)).where(
             or_(*(col(Grid.path).startswith(p) for p in paths))
         )
+    return query
+
+
+async def open_clocks(
+    session: AsyncSession,
+    *,
+    paths: Sequence[str] | None = None,
+    case_id: int | None = None,
+) -> list[OpenClock]:
+    """Every case under a clock (`domain.case_rules.STAGE_OF`) in the subtrees of ``paths``
+    (all when None), or the one case ``case_id``, with the start of its current stage: the
+    latest ledger entry of that stage's `ENTRY_KINDS`. One grouped statement."""
+    if paths is not None and not paths:
+        return []
     conn = await session.connection()
-    rows = (await conn.execute(query)).all()
-    # A case without the stage's entry in its ledger (written by hand, or before the ledger
-    # kept it) counts from its assignment, its acceptance or its report, the first known.
-    return [
-        OpenClock(int(r[0]), int(r[1]), r[2], CaseClock(r[3], r[4], r[6] or r[7], r[5]))
-        for r in rows
-    ]
+    rows = (await conn.execute(_clocks(paths, case_id))).all()
+    return [OpenClock(int(r[0]), int(r[1]), r[2], CaseClock(r[3], r[4], r[6], r[5])) for r in rows]
+
+
+async def flags_per_grid(
+    session: AsyncSession,
+    rules: CaseRules,
+    now: datetime,
+    *,
+    paths: Sequence[str] | None = None,
+) -> dict[int, Flags]:
+    """The 督办 counts of the open cases per grid at ``now``: what
+    ``flags_by((c.grid_id, c.clock) for c in open_clocks(...))`` answers, without a row per
+    case. One grouped statement: the limited stages (`flag_starts`: a comparison per case)
+    and the overdue cases in 整改 are counted per grid in the database; the cases in 整改
+    still within their deadline (whose yellow point depends on their own deadline) come back
+    one row each, for `flags_by`."""
+    if paths is not None and not paths:
+        return {}
+    clocks = _clocks(paths, None).subquery("clocks")
+    status, severity, started = clocks.c.status, clocks.c.severity, clocks.c.started
+    deadline = clocks.c.deadline_at
+    rectify = sorted(s.value for s, st in STAGE_OF.items() if st is Stage.RECTIFY)
+    severities = sorted({*rules.limits, *(s.value for s in Severity)})
+    yellows: list[Any] = []
+    reds: list[Any] = [(and_(status.in_(rectify), started.is_not(None), deadline < now), 1)]
+    for stage in LIMITED_STAGES:
+        statuses = sorted(s.value for s, st in STAGE_OF.items() if st is stage)
+        for sev in severities:
+            found = flag_starts(rules, sev, stage, now)
+            if found is None or not statuses:
+                continue
+            flagged_by, red_before = (literal(t, UTCDateTime()) for t in found)
+            this = and_(status.in_(statuses), severity == sev)
+            reds.append((and_(this, started < red_before), 1))
+            yellows.append((and_(this, started >= red_before, started <= flagged_by), 1))
+
+    def count(whens: list[Any]) -> Any:
+        return func.sum(case(*whens, else_=0)) if whens else literal(0)
+
+    # The cases in 整改 still within their deadline each get a group of their own (keyed by
+    # their id), the rest one group per grid (keyed by NULL).
+    own = case((and_(status.in_(rectify), deadline >= now), clocks.c.id), else_=None)
+    grouped = select(
+        clocks.c.grid_id,
+        own,
+        count(yellows),
+        count(reds),
+        func.max(status),
+        func.max(severity),
+        func.max(started),
+        func.max(deadline),
+    ).group_by(clocks.c.grid_id, own)
+    conn = await session.connection()
+    out: dict[int, Flags] = {}
+    pending: list[tuple[int, CaseClock]] = []
+    for r in (await conn.execute(grouped)).all():
+        if r[1] is not None:
+            pending.append((int(r[0]), CaseClock(r[4], r[5], r[6], r[7])))
+        elif r[2] or r[3]:
+            out[int(r[0])] = Flags(int(r[2]), int(r[3]))
+    for gid, f in flags_by(pending, rules, now).items():
+        out[gid] = out.get(gid, Flags()) + f
+    return out

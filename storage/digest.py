@@ -16,7 +16,6 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.case_rules import flags_by
 from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, Severity
 from domain.digest import (
     CaseRow,
@@ -28,7 +27,7 @@ from domain.digest import (
     Snapshot,
 )
 from domain.periods import PeriodWindow
-from storage.case_rules import case_rules, open_clocks
+from storage.case_rules import case_rules, flags_per_grid
 from storage.models import (
     Case,
     CaseEvent,
@@ -345,10 +344,9 @@ async def load_snapshot(
 async def supervised(
     session: AsyncSession, now: datetime, paths: Sequence[str] | None = None
 ) -> dict[int, tuple[int, int]]:
-    """grid id -> (督办 yellow, red) of its open cases at ``now`` (`open_clocks`)."""
-    rules = await case_rules(session)
-    clocks = await open_clocks(session, paths=paths)
-    flags = flags_by(((c.grid_id, c.clock) for c in clocks), rules, now)
+    """grid id -> (督办 yellow, red) of its open cases at ``now`` (`flags_per_grid`: counted
+    per grid in the database, not a row per open case)."""
+    flags = await flags_per_grid(session, await case_rules(session), now, paths=paths)
     return {gid: (f.yellow, f.red) for gid, f in flags.items()}
 
 
