@@ -95,6 +95,8 @@ async def test_a_leader_moves_the_deadline_to_a_typed_day(world: World) -> None:
     monday = await leader.expect_reply(contains="新期限：2026-03-16 18:00")
     assert monday.kind == "sent"
     await tap(leader, "确认", message=monday)
+    await leader.expect_reply(contains="调整期限的原因")
+    await leader.send("周末物业无人，顺延到下周一")
     await leader.expect_reply(contains="整改期限已改为 2026-03-16 18:00")
     row = await case_row(world, code)
     assert row.deadline_at == datetime(2026, 3, 16, 18, 0, tzinfo=SHANGHAI)
