@@ -1,8 +1,10 @@
 """/schedule digest|nag|quiet VALUE (admins): change the chasing times without a restart.
 
 The new times are saved in the update's unit of work and applied at once to this process's
-scheduler (`Runner.reschedule`); another process running the scheduler picks them up from the
-database within a few minutes (its `refresh` job). Anyone else gets the admin refusal.
+scheduler (`Runner.reschedule`); on PostgreSQL the same transaction sends the "settings
+changed" signal, so the instance running the scheduler reschedules as soon as this commits
+(scheduler/changes.py); on SQLite another process picks them up within minutes (`refresh`).
+Anyone else gets the admin refusal.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from handlers.admin_only import guarded
 from services.chasing import SCHEDULE_FIELDS, Rules, ScheduleError, load_rules, update_schedule
+from storage.settings_signal import announce_settings_changed
 
 
 def router() -> Router:
@@ -56,6 +59,7 @@ async def schedule(
     except ScheduleError as exc:
         await message.answer(app.t("schedule.bad_value", language, value=html.quote(str(exc))))
         return
+    await announce_settings_changed(session)
     runner = app.scheduler
     if runner is not None:
         await runner.reschedule(rules)

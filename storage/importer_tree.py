@@ -20,6 +20,7 @@ from domain.scenario import GridSpec, RoleSpec, Scenario, ScenarioChanges
 from storage.grids import TreeError, archive_grid, move_grid
 from storage.importer_snapshot import GridRow, executemany, grid_rows
 from storage.models import Department, Deployment, Grid, Membership, Role
+from storage.settings_signal import announce_settings_changed
 
 
 async def apply_settings(session: AsyncSession, s: Scenario) -> None:
@@ -40,6 +41,7 @@ async def apply_settings(session: AsyncSession, s: Scenario) -> None:
     d.patrol_companions_count = s.companions_count
     d.case_rules = case_rules_to_stored(s.case_rules)
     session.add(d)
+    await announce_settings_changed(session)  # the scheduler's times, on every instance
 
 
 async def apply_roles(
