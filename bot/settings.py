@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Several instances: one Redis holds each conversation's lock (bot/state_backend.py).
     redis_url: SecretStr | None = None
     run_scheduler: bool = True
+    # A process without the scheduler's lock tries to take it over this often (seconds).
+    scheduler_lock_retry_s: float = Field(default=15.0, gt=0, le=60)
     # Multiplies the notifier's own rates (overall, per chat, per group). 1.0 runs just under
     # Telegram's limits; below 1 sends slower (a shared token, tests that must see a queue).
     notifier_rate_scale: float = Field(default=1.0, gt=0, le=1.0)

@@ -15,8 +15,9 @@ memory, so a bot that was down at 18:00 would not know it missed the digest: at 
 passed less than the grace ago
 (running them twice sends nothing twice).
 
-Only the holder of the `scheduler` lock (scheduler/lock.py) runs jobs; another process keeps
-trying to take over.
+Only the holder of the `scheduler` lock (scheduler/lock.py) runs jobs; another process tries
+to take over every `SCHEDULER_LOCK_RETRY_S` seconds (15 by default) and, once it holds the
+lock, catches up as at start-up. It logs "scheduler: this process holds the lock" then.
 
 When jobs fire (`mode_for`, the one rule):
 
@@ -64,7 +65,6 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE = timedelta(hours=6)
 SWEEP_MINUTES = 15
 REFRESH_MINUTES = 5
-LOCK_RETRY_SECONDS = 15.0
 
 
 class Mode(StrEnum):
@@ -194,10 +194,14 @@ class Runner:
         return rules
 
     async def _take_over(self) -> None:
-        while True:  # another process holds it: try again now and then
-            if await self.lock.acquire():
-                break
-            await asyncio.sleep(LOCK_RETRY_SECONDS)
+        retry = self.app.settings.scheduler_lock_retry_s
+        told = False
+        while not await self.lock.acquire():  # another process holds it: try again now and then
+            if not told:
+                log.info("scheduler: another process holds the lock; trying every %s s", retry)
+                told = True
+            await asyncio.sleep(retry)
+        log.info("scheduler: this process holds the lock")
         rules = await self._build(paused=False)
         for job_id in due_catch_up(rules, self.app.clock.now()):
             log.info("scheduler: catching up on today's %s", job_id)
