@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aiogram.exceptions import TelegramNetworkError
 from sqlmodel import col, select
 
 from bot.app import create_app, create_bot
@@ -25,7 +26,7 @@ from services.patrols import patrol_rules
 from services.roster import import_roster, left_case_lines
 from storage.audit import record_audit
 from storage.backup import BackupError, backup_database, restore_database
-from storage.db import Database
+from storage.db import Database, DatabaseUnreachable, check_reachable
 from storage.grids import grid_by_code, roots, subtree
 from storage.importer import plan_import
 from storage.migrate import SchemaBehind, current_revision, ensure_current, head_revision, upgrade
@@ -212,14 +213,22 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings)
     bot = create_bot(settings)
     try:
+        await check_reachable(app.db)
         if args.webhook:
             await run_webhook(app, bot)
         else:
             await run_polling(app, bot)
-    except (SchemaBehind, StateBackendError) as exc:
+    except (SchemaBehind, StateBackendError, DatabaseUnreachable) as exc:
         raise CliError(str(exc)) from None
+    except TelegramNetworkError as exc:
+        token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+        reason = str(exc).replace(token, "***") if token else str(exc)
+        raise CliError(
+            f"cannot reach the Bot API at {settings.telegram_api_base}: {reason}"
+        ) from None
     finally:
         await bot.session.close()
+        await app.db.dispose()
     return 0
 
 

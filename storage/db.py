@@ -20,7 +20,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -140,3 +141,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class DatabaseUnreachable(Exception):
+    """The database named by DATABASE_URL does not answer; the message names where (no
+    password) and why, on one line."""
+
+
+async def check_reachable(db: Database) -> None:
+    """One trivial statement, so that a database that is away at start is one clear line
+    rather than a traceback from whichever step touched it first."""
+    try:
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (OSError, DBAPIError) as exc:
+        where = make_url(db.url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise DatabaseUnreachable(
+            f"setting DATABASE_URL: cannot reach the database at {where}: {reason}"
+        ) from None
