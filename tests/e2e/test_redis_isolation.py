@@ -12,8 +12,6 @@ server) and only runs after the first is through.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from sandbox.emulator import Emulator
 from storage.models import InboxUpdate
 from tests.e2e.conftest import DEFAULT_NOW
 from tests.e2e.harness import TOKEN
+from tests.e2e.test_startup_faults import gridbot_lines, run_gridbot
 from tests.e2e.test_webhook import GUARD, HEAD, SECRET, free_port
 from tests.redis_server import RedisServer, running_redis
 
@@ -177,34 +176,22 @@ async def test_redis_down_at_start_is_one_line_and_an_exit_code(
     emulator: Emulator, db_url: str, tmp_path: Path, mode: list[str]
 ) -> None:
     port = free_port()  # nothing listens there
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "REDIS_", "BOT_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        BOT_TOKEN=TOKEN,
+    code, output = await run_gridbot(
+        tmp_path,
+        *mode,
         DATABASE_URL=db_url,
         TELEGRAM_API_BASE=emulator.base_url,
         REDIS_URL=f"redis://:hunter2-secret@127.0.0.1:{port}/0",
         WEBHOOK_URL=f"http://127.0.0.1:{free_port()}/telegram/webhook",
         WEBHOOK_SECRET="s3cret-for-tests-only",
-        RUN_SCHEDULER="false",
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", *mode, cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 1, (out, err)
-    lines = [line for line in err.decode().splitlines() if line.startswith("gridbot:")]
-    assert len(lines) == 1, err
+    assert code == 1, output
+    lines = gridbot_lines(output)
+    assert len(lines) == 1, output
     assert lines[0].startswith(
         f"gridbot: setting REDIS_URL: cannot reach Redis at 127.0.0.1:{port}"
     )
-    assert "Traceback" not in err.decode() and "hunter2" not in err.decode()
+    assert "Traceback" not in output and "hunter2" not in output
     assert emulator.bot.webhook is None  # nothing was registered
 
 

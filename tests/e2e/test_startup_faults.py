@@ -14,11 +14,13 @@ from tests.e2e.test_webhook import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def run_gridbot(cwd: Path, **env_over: str) -> tuple[int, str]:
+async def run_gridbot(cwd: Path, *args: str, **env_over: str) -> tuple[int, str]:
+    """`gridbot run ARGS` to its end, in an environment of its own; its exit code and all it
+    printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "REDIS_", "BOT_"))}
     env.update(PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, RUN_SCHEDULER="false", **env_over)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
+        sys.executable, "-m", "bot", "run", *args, cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
