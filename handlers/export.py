@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from domain.identity import Identity
 from domain.stats import ExportRangeError, export_span, looks_like_date
-from handlers.stats import refusal
+from handlers.stats import bad_word, private_only, refusal
 from services.ledger_export import count_export, write_ledger
 from services.patrols import patrol_rules
 from services.stats import ScopeError, resolve_scope
@@ -34,12 +34,8 @@ from a bot. Larger ones are for `gridbot export` on the server."""
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(export, Command("export"), F.chat.type == "private", StateFilter("*"))
-    r.message.register(in_group, Command("export"), StateFilter("*"))
+    r.message.register(private_only("export.private_only"), Command("export"), StateFilter("*"))
     return r
-
-
-async def in_group(message: Message, app: AppContext, language: str) -> None:
-    await message.answer(app.t("export.private_only", language))
 
 
 def _count(n: int) -> str:
@@ -63,10 +59,7 @@ async def export(
         span = export_span(words, now.astimezone(tz).date(), tz)
         grid = await resolve_scope(session, code=code, me=me, is_admin=is_admin)
     except ExportRangeError as exc:
-        text = app.t(exc.key, language, word=html.quote(exc.word))
-        if exc.key != "export.usage":
-            text += "\n\n" + app.t("export.usage", language)
-        await message.answer(text)
+        await message.answer(bad_word(app, language, exc.key, exc.word, "export.usage"))
         return
     except ScopeError as exc:
         await message.answer(refusal(app, language, exc, "export.usage"))

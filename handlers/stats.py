@@ -5,6 +5,8 @@ Private chat only: the scoreboard names people and their figures, not for a grid
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import BufferedInputFile, Message
@@ -22,12 +24,24 @@ from services.stats import ScopeError, resolve_scope, stats_of
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(stats, Command("stats"), F.chat.type == "private", StateFilter("*"))
-    r.message.register(in_group, Command("stats"), StateFilter("*"))
+    r.message.register(private_only("stats.private_only"), Command("stats"), StateFilter("*"))
     return r
 
 
-async def in_group(message: Message, app: AppContext, language: str) -> None:
-    await message.answer(app.t("stats.private_only", language))
+def private_only(key: str) -> Callable[[Message, AppContext, str], Awaitable[None]]:
+    """The answer in a group to a report command that names people (/stats, /export,
+    /summary): the text under `key`, pointing to the private chat."""
+
+    async def in_group(message: Message, app: AppContext, language: str) -> None:
+        await message.answer(app.t(key, language))
+
+    return in_group
+
+
+def bad_word(app: AppContext, language: str, key: str, word: str, usage: str) -> str:
+    """A typed word refused under `key`, followed by the usage line unless it is that line."""
+    text = app.t(key, language, word=html.quote(word))
+    return text if key == usage else text + "\n\n" + app.t(usage, language)
 
 
 def refusal(app: AppContext, language: str, exc: ScopeError, usage: str) -> str:

@@ -17,7 +17,7 @@ from bot.context import AppContext
 from bot.render.summary import period_label, summary_lines, summary_text
 from domain.identity import Identity
 from domain.summary import SummaryError, looks_like_period, summary_span
-from handlers.stats import refusal
+from handlers.stats import bad_word, private_only, refusal
 from services.patrols import patrol_rules
 from services.stats import ScopeError, resolve_scope
 from services.stats_summary import summary_of, summary_workbook
@@ -26,12 +26,8 @@ from services.stats_summary import summary_of, summary_workbook
 def router() -> Router:
     r = Router(name=__name__)
     r.message.register(summary, Command("summary"), F.chat.type == "private", StateFilter("*"))
-    r.message.register(in_group, Command("summary"), StateFilter("*"))
+    r.message.register(private_only("summary.private_only"), Command("summary"), StateFilter("*"))
     return r
-
-
-async def in_group(message: Message, app: AppContext, language: str) -> None:
-    await message.answer(app.t("summary.private_only", language))
 
 
 async def summary(
@@ -51,10 +47,7 @@ async def summary(
         span = summary_span(words, now, tz)
         grid = await resolve_scope(session, code=code, me=me, is_admin=is_admin)
     except SummaryError as exc:
-        text = app.t(exc.key, language, word=html.quote(exc.word))
-        if exc.key != "summary.usage":
-            text += "\n\n" + app.t("summary.usage", language)
-        await message.answer(text)
+        await message.answer(bad_word(app, language, exc.key, exc.word, "summary.usage"))
         return
     except ScopeError as exc:
         await message.answer(refusal(app, language, exc, "summary.usage"))
