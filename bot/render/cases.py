@@ -1,4 +1,6 @@
-"""Case cards, notices, transfer records and the case keyboards.
+"""Case cards and their keyboards, and the hand-off's headline above a card. The texts that
+record what happened (the ledger's lines, notices, the 移交单) are `CaseRecords`
+(`bot/render/case_records.py`), which `CaseRender` builds on.
 
 The buttons' callback data are in `bot/render/case_buttons.py`; every press is re-authorised
 by `services.cases.perform`.
@@ -6,30 +8,26 @@ by `services.cases.perform`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
-from html import unescape
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Translator
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
+from bot.render.case_records import CAPTION_LIMIT, CaseRecords, _shown_length
 from domain.case_rules import Level, Stage
 from domain.cases import UNDER_DEADLINE, CaseAction, CaseStatus, EventKind
-from domain.categories import Category, by_label
 from services.case_notify import CaseView
-from storage.models import Case, CaseEvent, Department
+from storage.models import CaseEvent
+
+__all__ = ["CAPTION_LIMIT", "CaseRecords", "CaseRender", "_shown_length", "markup_dict", "rows_of"]
 
 CARD_DESCRIPTION_CHARS = 300
 CARD_ADDRESS_CHARS = 80
 CARD_REASON_CHARS = 120
 """A reason on a card (返工, 逐级上报, a hand-off's note) is cut to this; the ledger has all."""
-CAPTION_LIMIT = 1024
-"""Telegram's limit for a photo caption; a card goes out as one when the case has photos."""
 
 
 UNDER_DEADLINE_VALUES = frozenset(s.value for s in UNDER_DEADLINE)
@@ -55,11 +53,6 @@ HEADLINED = frozenset(
 first card of a report needs no such line."""
 
 
-def _shown_length(html_text: str) -> int:
-    """Length of an HTML-mode text as Telegram counts it: tags out, entities as one."""
-    return len(unescape(re.sub(r"<[^>]+>", "", html_text)))
-
-
 def markup_dict(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
     return markup.model_dump(exclude_none=True) if markup is not None else None
 
@@ -76,92 +69,8 @@ def _cut(text: str | None, limit: int = CARD_REASON_CHARS) -> str:
     return html.quote(raw if len(raw) <= limit else raw[:limit] + "…")
 
 
-class CaseRender:
+class CaseRender(CaseRecords):
     """Implements `services.case_notify.CaseTexts` on the translation catalogues."""
-
-    def __init__(
-        self,
-        translator: Translator,
-        default_language: str,
-        tz: ZoneInfo,
-        *,
-        categories: Sequence[Category] = (),
-    ) -> None:
-        self.tr = translator
-        self.default_language = default_language
-        self.tz = tz
-        self.categories = tuple(categories)
-        """The deployment's categories, for the lists' lines (a card's view carries its own)."""
-
-    def t(self, key: str, language: str, **params: Any) -> str:
-        return self.tr.t(key, language, **params)
-
-    # --- pieces -------------------------------------------------------------------------
-
-    def when(self, at: datetime | None) -> str:
-        return at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if at else "—"
-
-    def status(self, status: str, language: str) -> str:
-        return self.t(f"cases.status.{status}", language)
-
-    def severity(self, severity: str, language: str) -> str:
-        return self.t(f"cases.severity.{severity}", language)
-
-    def category(self, label: str, language: str, known: Category | None = None) -> str:
-        """A case's category (stored as its Chinese label) in the reader's language: from
-        `known` (the view's), else from the deployment's categories; the label as stored when
-        it is listed in neither. Not escaped."""
-        found = known or by_label(self.categories, label)
-        return found.shown(language) if found else label
-
-    def place(self, case: Case, language: str, *, limit: int | None = None) -> str:
-        parts = []
-        if case.address:
-            address = case.address
-            if limit is not None and len(address) > limit:
-                address = address[:limit] + "…"
-            parts.append(html.quote(address))
-        if case.lat is not None and case.lon is not None:
-            parts.append(f"📍 {case.lat:.5f}, {case.lon:.5f}")
-        return " ".join(parts) or self.t("cases.no_place", language)
-
-    def event_line(self, event: CaseEvent, actor: str | None, language: str) -> str:
-        label = self.t(f"cases.event.{event.kind}", language)
-        extra = ""
-        data = event.data or {}
-        if event.kind == EventKind.REJECTED.value and data.get("reason"):
-            extra = self.t(f"cases.reject.{data['reason']}", language)
-        elif event.kind == EventKind.RATED.value and data.get("rating"):
-            extra = self.t(f"cases.rating.{data['rating']}", language)
-        elif data.get("deadline") and event.kind in (
-            EventKind.ASSIGNED.value,
-            EventKind.REASSIGNED.value,
-            EventKind.TRANSFERRED.value,
-            EventKind.EXTENSION_APPROVED.value,
-            EventKind.DEADLINE_CHANGED.value,
-        ):
-            extra = self.t(
-                "cases.deadline_short",
-                language,
-                when=self.when(datetime.fromisoformat(data["deadline"])),
-            )
-        elif event.kind == EventKind.EXTENSION_REQUESTED.value and data.get("hours"):
-            extra = self.t("cases.ext_days", language, days=int(data["hours"]) // 24)
-        line = self.t(
-            "cases.history_line",
-            language,
-            when=self.when(event.at),
-            what=label
-            + (f"（{extra}）" if extra else "")
-            + (" " + self.t("cases.held_mark", language) if data.get("held") else ""),
-            who=html.quote(actor) if actor else self.t("cases.system", language),
-        )
-        if event.note:
-            line += "\n    " + html.quote(event.note)
-        photos = data.get("photos") or []
-        if photos:
-            line += " " + self.t("cases.photo_count", language, n=len(photos))
-        return line
 
     # --- CaseTexts ----------------------------------------------------------------------
 
@@ -336,14 +245,6 @@ class CaseRender:
         """A deadline kept in a ledger entry's data, as the reader's clock shows it."""
         return self.when(datetime.fromisoformat(iso)) if isinstance(iso, str) else "—"
 
-    def transfer_delivered(self, case: Case, department: Department, language: str) -> str:
-        return self.t(
-            "cases.held_delivered",
-            language,
-            code=case.code,
-            department=html.quote(department.name),
-        )
-
     def retired_card(self, view: CaseView, language: str) -> str:
         return self.t(
             "cases.retired",
@@ -351,76 +252,3 @@ class CaseRender:
             code=view.case.code,
             status=self.status(view.case.status, language),
         )
-
-    def photos_caption(
-        self, view: CaseView, event: CaseEvent | None, actor: str | None, language: str
-    ) -> str:
-        if event is None:
-            what = self.t("cases.event.reported", language)
-            line = self.t(
-                "cases.history_line",
-                language,
-                when=self.when(view.case.created_at),
-                what=what,
-                who=html.quote(view.reporter_name),
-            )
-        else:
-            line = self.event_line(event, actor, language)
-        text = self.t("cases.photos_caption", language, code=view.case.code, line=line)
-        if _shown_length(text) > CAPTION_LIMIT:
-            text = self.t("cases.photos_caption", language, code=view.case.code, line="")
-        return text
-
-    def notice(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str:
-        return self.t(
-            "cases.notice",
-            language,
-            code=view.case.code,
-            line=self.event_line(event, actor, language),
-            status=self.status(view.case.status, language),
-        )
-
-    def comment(self, view: CaseView, event: CaseEvent, actor: str | None, language: str) -> str:
-        return self.t(
-            "cases.comment_notice",
-            language,
-            code=view.case.code,
-            who=html.quote(actor or ""),
-            text=html.quote(event.note or ""),
-        )
-
-    def transfer_record(
-        self, view: CaseView, event: CaseEvent, actor: str | None, language: str
-    ) -> tuple[str, str, str]:
-        case = view.case
-        body = self.t(
-            "cases.transfer.body",
-            language,
-            code=case.code,
-            department=view.department_name or "",
-            grid=view.grid.name,
-            category=self.category(case.category, language, view.category),
-            severity=self.severity(case.severity, language),
-            description=case.description,
-            place=(case.address or "")
-            + (
-                f" ({case.lat:.5f}, {case.lon:.5f})"
-                if case.lat is not None and case.lon is not None
-                else ""
-            ),
-            reported=self.when(case.created_at),
-            reporter=view.reporter_name,
-            photos=len(case.photos),
-            deadline=self.when(case.deadline_at),
-            who=actor or "",
-            when=self.when(event.at),
-            note=event.note or "—",
-        )
-        caption = self.t(
-            "cases.transfer.caption",
-            language,
-            code=case.code,
-            department=html.quote(view.department_name or ""),
-            deadline=self.when(case.deadline_at),
-        )
-        return caption, f"transfer-{case.code}.txt", body
