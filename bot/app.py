@@ -21,12 +21,12 @@ from bot.i18n import Translator
 from bot.intake import GridDispatcher, Intake
 from bot.middlewares import Identify, PersonLanguage, UnitOfWork
 from bot.settings import Settings
+from bot.state_backend import conversation_storage
 from bot.sync_filters import inline_sync_filters
 from bot.telegram_calls import AnsweringUpdate
 from domain.clock import Clock, SystemClock
 from handlers import routers
 from storage.db import Database
-from storage.fsm import DatabaseStorage
 
 
 def create_bot(settings: Settings, token: str | None = None) -> Bot:
@@ -55,13 +55,14 @@ def create_dispatcher(
     extra_routers: Sequence[Router] = (),
 ) -> Dispatcher:
     """Everything an update meets, freshly built; `extra_routers` (tests) claim updates after
-    the features and before the fallback."""
+    the features and before the fallback. `events_isolation` is bot.state_backend's: a Redis
+    one (REDIS_URL) puts the conversation's state in Redis too; without it, the database."""
     # aiogram's FSM middleware is left off: the unit of work does its work (the lock on the
-    # conversation, then the state read by the update's first statement), so the state is
-    # read and written in the update's one transaction, not in one of its own before it.
+    # conversation, then the state: read by the update's first statement and written in its
+    # transaction, or, in Redis, read before it and written after its commit).
     dp = GridDispatcher(
         Intake(app),
-        storage=DatabaseStorage(app.db),
+        storage=conversation_storage(app.db, events_isolation),
         events_isolation=events_isolation or SimpleEventIsolation(),
         disable_fsm=True,
         app=app,

@@ -1,9 +1,8 @@
 """Outer middlewares: one unit of work per update, replay protection, who is speaking, language.
 
 Order (all on `dp.update`, after aiogram's own error and user-context middlewares):
-UnitOfWork → aiogram's FSM middleware → Identify (bot/app.py puts them on in that order), so
-the state is read inside the update's one transaction. The i18n middleware then reads the
-language Identify chose.
+UnitOfWork (which does aiogram's FSM middleware's work) → Identify (bot/app.py puts them on
+in that order). The i18n middleware then reads the language Identify chose.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from domain.identity import Identity
 from storage.fsm import DatabaseStorage
 from storage.models import Person
 from storage.people import identity_from, speaker
+from storage.redis_state import RedisStateStorage
 from storage.update_opening import Opening, attach_person, open_update
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,14 @@ class UnitOfWork(BaseMiddleware):
     """Opens the update's session, drops an update already handled, commits once at the end.
 
     It also does aiogram's FSM middleware's work (bot/app.py leaves that one off): the
-    update's lock on its conversation (events isolation) is taken first, then the
-    transaction, whose first statement claims the update and reads the state and the speaker
-    (storage/update_opening.py). Every update is one transaction, state included.
+    update's lock on its conversation (events isolation) is taken first, then the state:
+
+    - in the database (DatabaseStorage): read by the transaction's first statement, which
+      also claims the update and reads the speaker (storage/update_opening.py), and written
+      with its commit: every update is one transaction, state included;
+    - in Redis (RedisStateStorage, with REDIS_URL): read before the transaction opens (no
+      database turn is held while Redis answers), and written after it has committed, still
+      under the lock (storage/redis_state.py); the first statement then reads no state.
     """
 
     def __init__(self, app: AppContext, fsm: FSMContextMiddleware | None = None) -> None:
@@ -57,19 +62,26 @@ class UnitOfWork(BaseMiddleware):
             return await self._handle(handler, event, data, None)
         data["fsm_storage"] = self.fsm.storage
         async with self.fsm.events_isolation.lock(key=context.key):
-            return await self._handle(handler, event, data, context)
+            storage = context.storage
+            if not isinstance(storage, RedisStateStorage):
+                return await self._handle(handler, event, data, context)
+            async with storage.for_update(context.key) as raw_state:
+                data.update({"state": context, "raw_state": raw_state})
+                return await self._handle(handler, event, data, None)
 
     async def _handle(
         self,
         handler: Handler,
         event: Update,
         data: dict[str, Any],
-        context: FSMContext | None,
+        in_database: FSMContext | None,
     ) -> Any:
+        """The unit of work; `in_database`: the conversation whose state its first statement
+        reads (None: no conversation, or its state is in Redis)."""
         fsm_key: str | None = None
-        if context is not None:
-            assert isinstance(context.storage, DatabaseStorage), "state lives in the database"
-            fsm_key = context.storage.key_name(context.key)
+        if in_database is not None:
+            assert isinstance(in_database.storage, DatabaseStorage), "state in the database"
+            fsm_key = in_database.storage.key_name(in_database.key)
         user = real_user(data)
         async with self.app.db.unit_of_work() as session:
             opening = await open_update(
@@ -84,9 +96,9 @@ class UnitOfWork(BaseMiddleware):
                 return None
             data["session"] = session
             data[OPENING] = opening
-            if context is not None and fsm_key is not None:
+            if in_database is not None and fsm_key is not None:
                 DatabaseStorage.seed(session, fsm_key, opening.fsm_state, opening.fsm_data)
-                data.update({"state": context, "raw_state": opening.fsm_state})
+                data.update({"state": in_database, "raw_state": opening.fsm_state})
             result = await handler(event, data)
         # Committed: whatever the handler queued in the outbox can go out now.
         if self.app.notifier is not None:

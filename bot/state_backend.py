@@ -1,15 +1,22 @@
-"""Where a conversation's lock lives: in this process, or in Redis when REDIS_URL is set.
+"""Where a conversation's lock and state live: in this process and the database, or in Redis
+when REDIS_URL is set.
 
 Each update takes its conversation's lock (aiogram's events isolation) before its unit of
 work opens (bot.middlewares.UnitOfWork), so one person's taps are handled one after the
-other. Without REDIS_URL the lock is aiogram's SimpleEventIsolation, in this process, as it
-always was. With REDIS_URL it is RedisEventIsolation: a lock in Redis, so two instances
-behind one webhook never handle one person's taps at once either.
+other.
 
-The conversation's state itself stays in the database (storage/fsm.py): it is read by the
-update's first statement and written with its commit, in the same transaction as the rest
-of the update, and every instance reads the same database. A copy in Redis would be
-written outside that transaction: a rolled-back update would keep its new state.
+- Without REDIS_URL the lock is aiogram's SimpleEventIsolation, in this process, and the
+  state is in the database (storage/fsm.py): read by the update's first statement and
+  written with its commit, in the same transaction as the rest of the update.
+- With REDIS_URL the lock is RedisEventIsolation, so two instances behind one webhook never
+  handle one person's taps at once, and the state is in Redis too (storage/redis_state.py,
+  on the same client and key builder): read once when the update starts, written after the
+  database has committed, while the lock is still held. A rolled-back update writes no
+  state; a crash between the commit and that write leaves the person one step behind the
+  database, never ahead of it.
+
+Redis away while running is an outage (OUTAGE_ERRORS): the lock or the state cannot be
+read, so the update fails before its transaction and the webhook inbox keeps it for later.
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 
 from bot.settings import Settings
+from storage.db import Database
+from storage.fsm import DatabaseStorage
+from storage.redis_state import RedisStateStorage
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +57,8 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = _outage_errors()
 
 
 def key_builder() -> DefaultKeyBuilder:
-    """The lock's key: the same on every instance (bot, chat, user, thread)."""
+    """The lock's and the state's keys: the same on every instance (bot, chat, user, thread),
+    ending in `:lock` and `:state`."""
     return DefaultKeyBuilder(prefix=KEY_PREFIX, with_bot_id=True, with_destiny=True)
 
 
@@ -78,14 +89,24 @@ async def open_isolation(settings: Settings) -> BaseEventIsolation | None:
         raise StateBackendError(
             f"setting REDIS_URL: cannot reach Redis at {where}: {why}"
         ) from None
-    log.info("conversation locks in Redis at %s", where)
+    log.info("conversation locks and state in Redis at %s", where)
     return RedisEventIsolation(
         redis, key_builder=key_builder(), lock_kwargs={"timeout": LOCK_TIMEOUT_S}
     )
 
 
+def conversation_storage(db: Database, isolation: BaseEventIsolation | None) -> BaseStorage:
+    """The state lives where the lock does: in Redis, on the isolation's own client, when
+    the lock is there; in the database otherwise."""
+    redis: Any = getattr(isolation, "redis", None)
+    if redis is None:
+        return DatabaseStorage(db)
+    return RedisStateStorage(redis, key_builder())
+
+
 async def close_isolation(isolation: BaseEventIsolation | None) -> None:
-    """Close what `open_isolation` opened (aiogram's close leaves Redis's connections open)."""
+    """Close what `open_isolation` opened (aiogram's close leaves Redis's connections open),
+    the Redis state's client with it."""
     if isolation is None:
         return
     await isolation.close()
