@@ -90,7 +90,9 @@ async def app_export(db_path: Path, out: Path) -> dict[str, Any]:
     started = time.perf_counter()
     async with db.reading() as session:
         root = (await session.exec(select(Grid).where(Grid.code == "Q"))).one()
-        counts = await write_ledger(session, root, year_span(), path=out, now=NOW, tz=TZ, t=t)
+        counts = await write_ledger(
+            session, root, year_span(), path=out, now=NOW, tz=TZ, t=t, language="zh"
+        )
     seconds = time.perf_counter() - started
     await db.dispose()
     return {"seconds": seconds, "rows": counts.total}

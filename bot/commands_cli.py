@@ -293,7 +293,15 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
             try:
                 counts = await write_ledger(
-                    session, grid, span, path=partial, now=now, tz=tz, t=t, progress=progress
+                    session,
+                    grid,
+                    span,
+                    path=partial,
+                    now=now,
+                    tz=tz,
+                    t=t,
+                    language=language,
+                    progress=progress,
                 )
                 partial.replace(out)
             finally:

@@ -69,6 +69,14 @@ def by_label(categories: Iterable[Category], label: str) -> Category | None:
     return next((c for c in categories if c.label == label), None)
 
 
+def shown_label(categories: Iterable[Category], label: str, language: str) -> str:
+    """A case's category (stored as its Chinese label) in the reader's language: the
+    deployment's category of that label shown in it, else the label as stored (a category
+    since removed from the file). The one reading for cards, lists, /summary and exports."""
+    found = by_label(categories, label)
+    return found.shown(language) if found else label
+
+
 def to_stored(categories: Iterable[Category]) -> list[dict[str, Any]]:
     """As kept in `Deployment.categories` (JSON)."""
     return [

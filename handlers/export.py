@@ -106,6 +106,7 @@ async def export(
             now=now,
             tz=tz,
             t=lambda key, **params: app.t(key, language, **params),
+            language=language,
             progress=progress,
             counts=counts,
         )

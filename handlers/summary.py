@@ -56,7 +56,11 @@ async def summary(
     lines = summary_lines(app.translator, language, report)
     await message.answer(summary_text(app.translator, language, lines))
     data = summary_workbook(
-        report, lines, t=lambda key, **params: app.t(key, language, **params), tz=tz
+        report,
+        lines,
+        t=lambda key, **params: app.t(key, language, **params),
+        tz=tz,
+        language=language,
     )
     period = period_label(app.translator, language, span.key)
     await message.answer_document(

@@ -5,7 +5,8 @@ the next begins, and the rows come from the database a batch at a time
 (`storage.ledger_export`), so memory stays flat whatever the size of the export. Each batch
 is written in a worker thread (one at a time, so the workbook never sees two), leaving the
 event loop free to answer others while a city's export runs for minutes. Times are
-real Excel dates in the deployment's zone. Texts come through ``t`` (the reader's language).
+real Excel dates in the deployment's zone. Texts come through ``t`` (the reader's language);
+a case's category is the deployment's in ``language`` (`domain.categories.shown_label`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from domain.cases import Severity
+from domain.categories import shown_label
 from domain.patrols import ChecklistResult
 from domain.stats import (
     CaseRecord,
@@ -35,6 +37,7 @@ from domain.stats import (
     Span,
     timeliness,
 )
+from services.case_view import deployment_categories
 from services.patrols import COMPANIONS_KEY
 from services.stats import scoreboard_of
 from storage import ledger_export as rows
@@ -286,6 +289,7 @@ def _case_line(
     names: dict[int, str],
     departments: dict[int, str],
     t: Translate,
+    category_of: Callable[[str], str],
     now: datetime,
 ) -> list[Any]:
     (cid, code, gcode, gname, category, severity, status, reporter, address, lat, lon,
@@ -306,7 +310,7 @@ def _case_line(
     return [
         code,
         f"{gname}（{gcode}）",
-        category,
+        category_of(category),
         _severity(t, severity),
         t(f"cases.status.{status}"),
         names.get(reporter, ""),
@@ -379,6 +383,7 @@ async def write_ledger(
     now: datetime,
     tz: tzinfo,
     t: Translate,
+    language: str,
     progress: Progress | None = None,
     counts: ExportCounts | None = None,
     batch: int = rows.BATCH,
@@ -392,6 +397,10 @@ async def write_ledger(
     departments = await rows.department_names(session)
     # Millions of cells name a handful of statuses, steps and ratings: translate each once.
     label: Translate = lru_cache(maxsize=None)(lambda key: t(key))
+    categories = await deployment_categories(session)
+    category_of: Callable[[str], str] = lru_cache(maxsize=None)(
+        lambda stored: shown_label(categories, stored, language)
+    )
     book = xlsxwriter.Workbook(
         str(path), {"constant_memory": True, "tmpdir": str(path.parent), "strings_to_urls": False}
     )
@@ -421,7 +430,10 @@ async def write_ledger(
             names = await rows.person_names(
                 session, (i for r in chunk for i in (r[7], r[17], r[18]))
             )
-            lines = [_case_line(r, steps, reopens, names, departments, label, now) for r in chunk]
+            lines = [
+                _case_line(r, steps, reopens, names, departments, label, category_of, now)
+                for r in chunk
+            ]
             await asyncio.to_thread(cases.write_all, lines, tz)
             await step(len(chunk))
         cases.close()

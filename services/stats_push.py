@@ -88,13 +88,16 @@ async def _ledger(
     now: datetime,
     tz: tzinfo,
     t: Callable[..., str],
+    language: str,
 ) -> bytes | None:
     counts = await count_export(session, grid, span)
     if counts.total > PUSH_MAX_ROWS:
         return None
     with tempfile.TemporaryDirectory(prefix="gridbot-push-") as folder:
         path = Path(folder) / "ledger.xlsx"
-        await write_ledger(session, grid, span, path=path, now=now, tz=tz, t=t, counts=counts)
+        await write_ledger(
+            session, grid, span, path=path, now=now, tz=tz, t=t, language=language, counts=counts
+        )
         return path.read_bytes()
 
 
@@ -132,6 +135,7 @@ async def run_monthly_push(
                     now=now,
                     tz=tz,
                     t=lambda key, lang=lang, **params: render.t(key, lang, **params),
+                    language=lang,
                 )
                 head = render.t(f"push.head.{period.value}", lang, key=span.key)
                 text = head + "\n\n" + render.board_text(lang, report, period)

@@ -16,8 +16,10 @@ from typing import Final
 import xlsxwriter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.categories import Category, shown_label
 from domain.stats import Scoreboard, Span
 from domain.summary import WORST_CASES, Highlights, highlights, overdue_days
+from services.case_view import deployment_categories
 from services.ledger_export import DATE_FORMAT, SUMMARY_COLUMNS, _Sheet, summary_values
 from services.stats import scoreboard_of
 from storage import stats as queries
@@ -44,10 +46,15 @@ class SummaryReport:
     highlights: Highlights
     overdue: tuple[OverdueCase, ...]
     now: datetime
+    categories: tuple[Category, ...] = ()
+    """The deployment's categories: the overdue cases' categories in the reader's language."""
 
     @property
     def span(self) -> Span:
         return self.board.span
+
+    def category(self, label: str, language: str) -> str:
+        return shown_label(self.categories, label, language)
 
 
 async def summary_of(
@@ -55,11 +62,12 @@ async def summary_of(
 ) -> SummaryReport:
     board = await scoreboard_of(session, grid, span, now=now, tz=tz)
     worst = await queries.worst_overdue(session, grid.path, now, limit=WORST_CASES)
-    return SummaryReport(board, highlights(board), tuple(worst), now)
+    categories = await deployment_categories(session)
+    return SummaryReport(board, highlights(board), tuple(worst), now, categories)
 
 
 def summary_workbook(
-    report: SummaryReport, text_lines: Sequence[str], *, t: Translate, tz: tzinfo
+    report: SummaryReport, text_lines: Sequence[str], *, t: Translate, tz: tzinfo, language: str
 ) -> bytes:
     """The .xlsx of /summary: the text (工作小结), the child grids' figures (the export's
     summary columns and sheet writer) and the worst overdue cases, headers frozen, dates as
@@ -90,7 +98,7 @@ def summary_workbook(
             [
                 c.code,
                 c.grid,
-                c.category,
+                report.category(c.category, language),
                 t(f"cases.severity.{c.severity}"),
                 c.description,
                 c.deadline_at,

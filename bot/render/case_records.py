@@ -15,7 +15,7 @@ from aiogram import html
 
 from bot.i18n import Translator
 from domain.cases import EventKind
-from domain.categories import Category, by_label
+from domain.categories import Category, shown_label
 from services.case_notify import CaseView
 from storage.models import Case, CaseEvent, Department
 
@@ -63,8 +63,9 @@ class CaseRecords:
         """A case's category (stored as its Chinese label) in the reader's language: from
         `known` (the view's), else from the deployment's categories; the label as stored when
         it is listed in neither. Not escaped."""
-        found = known or by_label(self.categories, label)
-        return found.shown(language) if found else label
+        if known is not None:
+            return known.shown(language)
+        return shown_label(self.categories, label, language)
 
     def place(self, case: Case, language: str, *, limit: int | None = None) -> str:
         parts = []

@@ -117,7 +117,7 @@ def summary_lines(t: Translator, lang: str, report: SummaryReport) -> list[str]:
                 lang,
                 code=c.code,
                 grid=c.grid,
-                category=c.category,
+                category=report.category(c.category, lang),
                 description=c.description[:40],
                 days=overdue_days(c.deadline_at, report.now),
                 who=c.assignee or c.department or t.t("summary.nobody", lang),

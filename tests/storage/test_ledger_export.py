@@ -39,7 +39,7 @@ async def export(
         grid = (await s.exec(select(Grid).where(Grid.code == code))).one()
         span = export_span(["2026-02", "2026-03"], date(2026, 3, 20), TZ)
         counts = await write_ledger(
-            s, grid, span, path=path, now=NOW, tz=TZ, t=zh, progress=progress, **kw
+            s, grid, span, path=path, now=NOW, tz=TZ, t=zh, language="zh", progress=progress, **kw
         )
     return counts, seen
 
