@@ -1,5 +1,8 @@
 """aiogram FSM storage on the project's own database, so a flow survives a restart.
 
+The storage without REDIS_URL; with it, the state is in Redis (storage/redis_state.py,
+chosen by bot.state_backend.conversation_storage).
+
 Inside a unit of work (an update: `Database.current()`), each key is read once, with one
 statement, and kept on the session; reads after that, and writes, touch only that copy. What
 changed is written once, when the unit of work commits (an upsert, or a delete when the flow
