@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Table, TextualSelect, bindparam, column, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.identity import Holding
@@ -31,6 +32,7 @@ from storage.types import utcnow
 PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
 FSM: Table = FsmRecord.__table__  # type: ignore[attr-defined]
 PERSON: Table = Person.__table__  # type: ignore[attr-defined]
+PERSON_MANAGER = manager_of_class(Person)
 # A holding as the JSON array carries it, in this order.
 _HOLDING_COLUMNS = (
     "m.id",
@@ -62,7 +64,20 @@ class Opening:
     holdings: tuple[Holding, ...]
 
 
+# Built once per (dialect, shape): the statement depends only on the tables, and building it
+# (text, bind and column types) cost more than running it did.
+_STATEMENTS: dict[tuple[str, bool, bool], TextualSelect] = {}
+
+
 def _statement(dialect: Dialect, *, fsm: bool, person: bool) -> TextualSelect:
+    key = (dialect.name, fsm, person)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = _build(dialect, fsm=fsm, person=person)
+    return statement
+
+
+def _build(dialect: Dialect, *, fsm: bool, person: bool) -> TextualSelect:
     """The statement as text: SQLAlchemy renders the columns of subqueries in a RETURNING
     clause without their tables ("ambiguous column name: id"), so it is spelt out here, in
     SQL that SQLite and PostgreSQL read alike but for the JSON functions."""
@@ -164,7 +179,11 @@ async def open_update(
 def attach_person(session: AsyncSession, values: dict[str, Any]) -> Person:
     """The person as read by `open_update`, in the session as if loaded by a query: a change
     to it is written when the unit of work flushes, with no select first."""
-    person = Person(**values)
+    # Made as the ORM makes a loaded row (a bare instance, its columns put in place), not
+    # through the model's constructor: the values are already the columns' own, and the
+    # constructor's validation was most of what identifying the speaker cost.
+    person: Person = PERSON_MANAGER.new_instance()
+    person.__dict__.update(values)
     make_transient_to_detached(person)
     session.add(person)
     return person
