@@ -72,7 +72,8 @@ Rules of the road:
   there are. ``press(number=2)`` presses by position.
 - ``react(message, "👍")`` sets the person's reaction (none given: takes it away); a bot
   hears of it only as an administrator that asked for message_reaction updates.
-  Forums: ``emu.make_forum(chat_id)``, ``emu.set_bot_rights(chat_id, can_manage_topics=...)``;
+  Forums: ``emu.make_forum(chat_id)``, ``emu.set_bot_rights(chat_id, can_manage_topics=...)``,
+  ``emu.delete_topic(chat_id, thread_id)`` (a person deletes a topic and its messages);
   a reply to a message in a topic lands in that topic.
 - Nothing here sleeps to wait: waits are on the emulator's change notifier.
 """

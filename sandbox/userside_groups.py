@@ -15,6 +15,20 @@ class GroupSide(World):
         chat.is_forum = forum
         return chat
 
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """An administrator deletes a forum topic, and every message in it goes with it, as
+        in Telegram. Bots are not told; a send naming the topic after that is refused with
+        "message thread not found" (sandbox/topics.py)."""
+        chat = self.groups[chat_id]
+        if chat.topics.pop(thread_id, None) is None:
+            raise LookupError(f"{chat_id} has no topic {thread_id}")
+        for stored in chat.messages.values():
+            data = stored.data
+            in_topic = data.get("is_topic_message") and data.get("message_thread_id") == thread_id
+            if in_topic and not stored.deleted:
+                stored.deleted = True
+                self.record(chat, "deleted", dict(data), bot_id=stored.bot_id)
+
     def set_bot_rights(self, chat_id: int, bot: BotRecord | None = None, **rights: bool) -> None:
         """Give or withhold an administrator bot's rights, e.g. ``can_manage_topics=False``."""
         bot = bot or self.bot

@@ -46,6 +46,7 @@ async def enqueue(
     document_body: str | bytes | None = None,
     urgent: bool = False,
     not_before: datetime | None = None,
+    message_thread_id: int | None = None,
 ) -> bool:
     """Queue a push unless one with this key exists. True when queued now.
 
@@ -54,7 +55,8 @@ async def enqueue(
 
     `photo`: a file id or URL (str), or an image to upload (bytes: a PNG chart).
     `document_body`: the file named `document_name`, as text (sent as UTF-8) or as bytes (an
-    XLSX, a PNG sent as a file)."""
+    XLSX, a PNG sent as a file).
+    `message_thread_id`: the forum topic of the group it goes to (None: General)."""
     if len(album) > ALBUM_MAX or (album and (photo or reply_markup or edit_of)):
         raise ValueError("an album holds 1 to 10 photos and nothing else")
     if (document_body is not None and document_name is None) or (
@@ -77,6 +79,7 @@ async def enqueue(
             key=key,
             kind=kind,
             chat_id=chat_id,
+            message_thread_id=message_thread_id,
             person_id=person_id,
             text=text,
             reply_markup=reply_markup,
@@ -213,6 +216,15 @@ async def mark_done(
         update(Delivery)
         .where(col(Delivery.id) == delivery_id)
         .values(status=status, attempts=attempts, last_error=error[:500])
+    )
+
+
+async def to_general(session: AsyncSession, delivery_id: int, *, error: str) -> None:
+    """The row's forum topic is gone: it is sent to the group's General topic instead."""
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(message_thread_id=None, last_error=f"topic gone, sent to General: {error}"[:500])
     )
 
 

@@ -21,8 +21,10 @@ Rows are sent:
 - 403 (blocked, deactivated, never started) marks the person unreachable (their leader's digest
   shows them) and the row `undeliverable`: it is not retried;
 - 400 with `migrate_to_chat_id` rebinds the grid / department to the supergroup, moves the
-  other pending rows for the old chat, and sends again; any other 400 marks the row `failed`
-  with the error;
+  other pending rows for the old chat, and sends again; 400 "message thread not found" for
+  a row sent into a forum topic (`message_thread_id`: the topic was deleted) sends it to the
+  group's General topic instead, once, logged and recorded on the row; any other 400 marks
+  the row `failed` with the error;
 - photos (caption), albums (`album`: 2 to 10 photos, the caption on the first; an album of n
   counts as n messages, so the chat must have been quiet for n turns before it and stays
   quiet n turns after), documents (`document_name` + `document_body` text or `document_bytes`
@@ -55,8 +57,9 @@ from typing import Protocol
 from bot.notifier.failures import UNAUTHORIZED_PAUSE_S, Action, Decision, classify_failure
 from bot.notifier.limits import Buckets, Limits, RealTimer, Timer, TokenBucket, is_group_chat
 from bot.notifier.queue import EditTarget, _Row, next_row
-from bot.notifier.sender import NotifierStats, OutboxNotifier
+from bot.notifier.sender import OutboxNotifier
 from bot.notifier.start import start_notifier
+from bot.notifier.stats import NotifierStats
 from storage.outbox import FAILED, PENDING, SENDING, SENT, UNDELIVERABLE
 
 

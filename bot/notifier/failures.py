@@ -23,6 +23,7 @@ class Action(StrEnum):
     MIGRATE = "migrate"  # the group is a supergroup now: rebind, send there
     UNREACHABLE = "unreachable"  # 403: blocked / deactivated / never started; never retried
     ALREADY_DONE = "already_done"  # an edit that changes nothing: the message is as wanted
+    NO_TOPIC = "no_topic"  # the forum topic is gone (deleted): send to General instead, once
     RETRY = "retry"  # 5xx, timeouts, garbled answers: again after a back-off
     FAIL = "fail"  # any other refusal (a 400): retrying cannot help
 
@@ -36,6 +37,8 @@ class Decision:
 
 
 UNAUTHORIZED_PAUSE_S = 60.0
+TOPIC_GONE = ("message thread not found", "TOPIC_DELETED")
+"""Telegram's words for a send into a forum topic that no longer exists."""
 
 
 def classify_failure(exc: BaseException) -> Decision:
@@ -49,6 +52,8 @@ def classify_failure(exc: BaseException) -> Decision:
     if isinstance(exc, TelegramBadRequest):
         if "message is not modified" in exc.message:
             return Decision(Action.ALREADY_DONE, exc.message)
+        if any(words in exc.message for words in TOPIC_GONE):
+            return Decision(Action.NO_TOPIC, exc.message)
         return Decision(Action.FAIL, exc.message)
     if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError):
         return Decision(Action.RETRY, str(exc))

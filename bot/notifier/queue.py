@@ -35,6 +35,7 @@ class _Row:
     attempts: int
     album: list[str] | None = None
     document_bytes: bytes | None = None
+    message_thread_id: int | None = None  # a forum topic of the group; None: General
 
     @classmethod
     def of(cls, d: Delivery) -> _Row:
@@ -42,6 +43,7 @@ class _Row:
         return cls(
             d.id, d.key, d.chat_id, d.person_id, d.text, d.reply_markup, d.photo, d.edit_of,
             d.document_name, d.document_body, d.attempts, d.album, d.document_bytes,
+            d.message_thread_id,
         )  # fmt: skip
 
     @property

@@ -17,6 +17,7 @@ from bot.notifier.calls import send_row
 from bot.notifier.failures import Action, classify_failure
 from bot.notifier.limits import Buckets, Limits, RealTimer, Timer
 from bot.notifier.queue import EditTarget, _Row, next_row
+from bot.notifier.stats import NotifierStats
 from domain.clock import Clock, SystemClock
 from storage import outbox
 from storage.admin import move_chat_id
@@ -24,17 +25,6 @@ from storage.db import Database
 from storage.outbox import FAILED, PENDING, SENDING, SENT, UNDELIVERABLE
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class NotifierStats:
-    sent: int = 0
-    retry_after: int = 0
-    server_errors: int = 0
-    undeliverable: int = 0
-    failed: int = 0
-    migrated: int = 0
-    loads: int = 0  # batches read
 
 
 @dataclass
@@ -284,14 +274,18 @@ class OutboxNotifier:
 
     async def _attempt(self, row: _Row, target: EditTarget | None) -> None:
         await self._set_status(row, SENDING)
-        await self._take_turn(row.chat_id, row.cost)
-        try:
-            message_id = await send_row(self.bot, row, target)
-        except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
-            decision = classify_failure(exc)
-        else:
-            await self._mark_sent(row, message_id)
-            return
+        while True:
+            await self._take_turn(row.chat_id, row.cost)
+            try:
+                message_id = await send_row(self.bot, row, target)
+            except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+                decision = classify_failure(exc)
+            else:
+                await self._mark_sent(row, message_id)
+                return
+            if decision.action is not Action.NO_TOPIC or row.message_thread_id is None:
+                break
+            await self._to_general(row, decision.error)  # then once more, in General
         if decision.action is Action.PAUSE_ALL:
             self.stats.retry_after += 1
             until = self.timer.monotonic() + decision.retry_after
@@ -363,6 +357,20 @@ class OutboxNotifier:
         # Only now, with the row pending again and its chat still busy: a batch read while the
         # row was in flight lacks it, and must not let the chat's later rows go before it.
         self._reload = True
+
+    async def _to_general(self, row: _Row, error: str) -> None:
+        """The row's forum topic was deleted: it goes to the General topic instead, recorded
+        first so that a retry or a restart does not try the topic again. A card lost for
+        want of its topic would leave the group without the case."""
+        self.stats.to_general += 1
+        where = f"topic {row.message_thread_id} of chat {row.chat_id}"
+        log.warning("notifier: %s: %s is gone (%s); sending to General", row.key, where, error)
+        row.message_thread_id = None
+        async with self.db.session() as session:
+            await outbox.to_general(session, row.id, error=error)
+        # Telegram counted the refused call: the send again waits its turn in the chat too.
+        while (wait := self._buckets.chat_wait(row.chat_id, self.timer.monotonic(), row.cost)) > 0:
+            await self.timer.sleep(wait)
 
     async def _unreachable(self, row: _Row, error: str) -> None:
         self.stats.undeliverable += 1

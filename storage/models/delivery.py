@@ -22,7 +22,11 @@ class Delivery(SQLModel, table=True):
 
     A file goes as `document_name` with its content in `document_body` (text, sent as UTF-8)
     or `document_bytes` (binary: an XLSX, a PNG). `document_bytes` without a `document_name`
-    is an uploaded photo (a chart), sent with `text` as its caption."""
+    is an uploaded photo (a chart), sent with `text` as its caption.
+
+    `message_thread_id` sends into that forum topic of the group (a case's card into the
+    case's topic); None is the General topic, and a topic deleted since is sent to General
+    instead (the notifier then clears it here)."""
 
     __table_args__ = (Index("ix_delivery_status_due", "status", "not_before"),)
 
@@ -30,6 +34,7 @@ class Delivery(SQLModel, table=True):
     key: str = Field(unique=True, max_length=255)
     kind: str = Field(max_length=32, index=True)
     chat_id: int = telegram_id(nullable=False)
+    message_thread_id: int | None = telegram_id()
     person_id: int | None = Field(default=None, foreign_key="person.id")
     text: str
     reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
