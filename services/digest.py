@@ -33,6 +33,7 @@ from domain.digest import (
     ChildLine,
     GridStats,
     LeaderDigest,
+    NamedCase,
     RolledUp,
     Snapshot,
     digest_for,
@@ -42,6 +43,7 @@ from domain.digest import (
     windows_at,
 )
 from domain.schedule_times import QuietHours
+from services.chasing.job import collector_held
 from services.transfers import held_lines
 from storage import digest as q
 from storage.db import Database
@@ -89,27 +91,39 @@ def _sev_label(t: Texts, lang: str, sev: Severity | str) -> str:
     return quote(str(sev))
 
 
-def _name(snapshot: Snapshot, person_id: int) -> str:
+class RenderMemo:
+    """What a city's digests repeat, made once per run: a grid or a person is named in the
+    digests of every leader above them, and most buildings' case lines are alike."""
+
+    __slots__ = ("behind_lines", "case_lines", "critical_lines", "quoted")
+
+    def __init__(self) -> None:
+        self.case_lines: dict[tuple[Any, ...], list[str]] = {}
+        self.quoted: dict[str, str] = {}
+        self.behind_lines: dict[tuple[str, int, int, str], str] = {}
+        self.critical_lines: dict[tuple[str, NamedCase], str] = {}
+
+    def quote(self, text: str) -> str:
+        quoted = self.quoted.get(text)
+        if quoted is None:
+            quoted = self.quoted[text] = quote(text)
+        return quoted
+
+
+def _name(snapshot: Snapshot, person_id: int, memo: RenderMemo) -> str:
     p = snapshot.people.get(person_id)
-    return quote(p.name) if p else f"#{person_id}"
+    return memo.quote(p.name) if p else f"#{person_id}"
 
 
 def _more(t: Texts, lang: str, n: int) -> list[str]:
     return [t("digest.more", lang, n=n)] if n > 0 else []
 
 
-CaseLinesMemo = dict[tuple[Any, ...], list[str]]
-
-
-def _case_lines(
-    t: Texts, lang: str, stats: GridStats, memo: CaseLinesMemo | None = None
-) -> list[str]:
-    if memo is None:
-        return _case_lines_of(t, lang, stats)
+def _case_lines(t: Texts, lang: str, stats: GridStats, memo: RenderMemo) -> list[str]:
     key = (lang, *((sev, *counts) for sev, counts in stats.cases.items()))
-    lines = memo.get(key)
+    lines = memo.case_lines.get(key)
     if lines is None:
-        lines = memo[key] = _case_lines_of(t, lang, stats)
+        lines = memo.case_lines[key] = _case_lines_of(t, lang, stats)
     return lines
 
 
@@ -141,12 +155,14 @@ def render(
     lang: str,
     day: str,
     cap: int = 10,
-    memo: CaseLinesMemo | None = None,
+    memo: RenderMemo | None = None,
 ) -> Rendered:
     """The digest as HTML text and an inline keyboard, at most `MAX_TEXT` characters; for a
     digest without news (`/today` on a quiet day), the line saying there is nothing."""
+    if memo is None:
+        memo = RenderMemo()
     if not has_news(d):
-        return Rendered(_quiet_text(d, t=t, lang=lang, day=day), None, False)
+        return Rendered(_quiet_text(d, t=t, lang=lang, day=day, memo=memo), None, False)
     for limit in (cap, 5, 3, 1, 0):
         text, truncated = _render_text(d, snapshot, t=t, lang=lang, day=day, cap=limit, memo=memo)
         if len(text) <= MAX_TEXT:
@@ -157,13 +173,14 @@ def render(
     return Rendered(text, markup, truncated)
 
 
-def _title(d: LeaderDigest, *, t: Texts, lang: str, day: str) -> str:
-    grids = "、".join(quote(g.name) for g in d.tops)
+def _title(d: LeaderDigest, *, t: Texts, lang: str, day: str, memo: RenderMemo) -> str:
+    grids = "、".join([memo.quote(g.name) for g in d.tops])
     return t("digest.title", lang, day=day, grids=grids)
 
 
-def _quiet_text(d: LeaderDigest, *, t: Texts, lang: str, day: str) -> str:
-    return "\n".join([_title(d, t=t, lang=lang, day=day), "", t("digest.nothing_to_report", lang)])
+def _quiet_text(d: LeaderDigest, *, t: Texts, lang: str, day: str, memo: RenderMemo) -> str:
+    title = _title(d, t=t, lang=lang, day=day, memo=memo)
+    return "\n".join([title, "", t("digest.nothing_to_report", lang)])
 
 
 def _render_text(
@@ -174,19 +191,19 @@ def _render_text(
     lang: str,
     day: str,
     cap: int,
-    memo: CaseLinesMemo | None = None,
+    memo: RenderMemo,
 ) -> tuple[str, bool]:
     """The digest's text with at most `cap` names a list, and whether a list was cut."""
-    out = [_title(d, t=t, lang=lang, day=day), ""]
+    out = [_title(d, t=t, lang=lang, day=day, memo=memo), ""]
     out += _case_lines(t, lang, d.totals, memo)
     if d.totals.yellow or d.totals.red:
         out.append(t("digest.supervision", lang, yellow=d.totals.yellow, red=d.totals.red))
     truncated = False
     for lines, cut in (
-        _critical_section(t, lang, d.totals, cap),
-        _patrol_section(t, lang, d, cap),
-        _behind_section(t, lang, d, snapshot, cap),
-        _attention_section(t, lang, d.totals, snapshot, cap),
+        _critical_section(t, lang, d.totals, cap, memo),
+        _patrol_section(t, lang, d, cap, memo),
+        _behind_section(t, lang, d, snapshot, cap, memo),
+        _attention_section(t, lang, d.totals, snapshot, cap, memo),
     ):
         out += lines
         truncated |= cut
@@ -198,18 +215,23 @@ Section = tuple[list[str], bool]
 """A part of the digest's text, and whether a list in it was cut."""
 
 
-def _critical_section(t: Texts, lang: str, s: GridStats, cap: int) -> Section:
+def _critical_section(t: Texts, lang: str, s: GridStats, cap: int, memo: RenderMemo) -> Section:
     if not s.critical:
         return [], False
     out = [t("digest.critical", lang, n=s.critical)]
+    lines = memo.critical_lines
     for named in s.critical_sample[:cap]:
-        mark = t("digest.overdue_mark", lang) if named.overdue else ""
-        out.append(f"• {quote(named.code)} {quote(named.description[:40])}{mark}")
+        line = lines.get((lang, named))  # named again in each digest above
+        if line is None:
+            mark = t("digest.overdue_mark", lang) if named.overdue else ""
+            code, description = quote(named.code), quote(named.description[:40])
+            line = lines[(lang, named)] = f"• {code} {description}{mark}"
+        out.append(line)
     hidden = s.critical - min(len(s.critical_sample), cap)
     return out + _more(t, lang, hidden), hidden > 0
 
 
-def _patrol_section(t: Texts, lang: str, d: LeaderDigest, cap: int) -> Section:
+def _patrol_section(t: Texts, lang: str, d: LeaderDigest, cap: int, memo: RenderMemo) -> Section:
     """The subtree's patrols against the quota (none without a quota: no "0/0"), then each
     child grid that has news (at least 3 shown)."""
     s = d.totals
@@ -225,16 +247,16 @@ def _patrol_section(t: Texts, lang: str, d: LeaderDigest, cap: int) -> Section:
         return out, False
     out.append(t("digest.children_head", lang))
     for rank, line in enumerate(d.children[: max(cap, 3)], start=1):
-        out.append(_child_line(t, lang, rank, line))
+        out.append(_child_line(t, lang, rank, line, memo))
     hidden = len(d.children) - max(cap, 3)
     return out + _more(t, lang, hidden), hidden > 0
 
 
-def _child_line(t: Texts, lang: str, rank: int, line: ChildLine) -> str:
+def _child_line(t: Texts, lang: str, rank: int, line: ChildLine, memo: RenderMemo) -> str:
     c = line.stats
     common = {
         "rank": rank,
-        "name": quote(line.grid.name),
+        "name": memo.quote(line.grid.name),
         "on_time": _pct(c.on_time_rate),
         "overdue": c.case_total(3),
         "open": c.open,
@@ -245,36 +267,43 @@ def _child_line(t: Texts, lang: str, rank: int, line: ChildLine) -> str:
     return t("digest.child_line", lang, **common, **figures)
 
 
-def _behind_section(t: Texts, lang: str, d: LeaderDigest, snapshot: Snapshot, cap: int) -> Section:
+def _behind_section(
+    t: Texts, lang: str, d: LeaderDigest, snapshot: Snapshot, cap: int, memo: RenderMemo
+) -> Section:
     """Who is behind their patrol pace, nearest first; the names shown and "N more" add up to
     the count (the rest are in the full list)."""
     if not d.totals.behind:
         return [], False
     out = ["", t("digest.behind", lang, n=d.totals.behind)]
     shown = d.behind_named[:cap]
+    lines = memo.behind_lines
     for person_id, grid_id, role in shown:
-        grid = d.grids.get(grid_id)
-        out.append(
-            t(
+        key = (lang, person_id, grid_id, role)  # named again in each digest above
+        line = lines.get(key)
+        if line is None:
+            grid = d.grids.get(grid_id)
+            line = lines[key] = t(
                 "digest.behind_line",
                 lang,
-                name=_name(snapshot, person_id),
-                role=quote(role),
-                grid=quote(grid.name) if grid else "",
+                name=_name(snapshot, person_id, memo),
+                role=memo.quote(role),
+                grid=memo.quote(grid.name) if grid else "",
             )
-        )
+        out.append(line)
     hidden = d.totals.behind - len(shown)
     if hidden > 0:
         out.append(t("digest.more_people", lang, n=hidden))
     return out, hidden > 0
 
 
-def _attention_section(t: Texts, lang: str, s: GridStats, snapshot: Snapshot, cap: int) -> Section:
+def _attention_section(
+    t: Texts, lang: str, s: GridStats, snapshot: Snapshot, cap: int, memo: RenderMemo
+) -> Section:
     """Flagged patrols, and the people the bot cannot write to."""
     out = [t("digest.flagged", lang, n=s.flagged)] if s.flagged else []
     if not s.unreachable:
         return out, False
-    names = "、".join(_name(snapshot, p) for p in s.unreachable_sample[:cap])
+    names = "、".join([_name(snapshot, p, memo) for p in s.unreachable_sample[:cap]])
     out.append(t("digest.unreachable", lang, n=s.unreachable, names=names))
     return out, s.unreachable > min(len(s.unreachable_sample), cap)
 
@@ -373,11 +402,22 @@ async def compute_and_render(
     buttons: DigestButtons,
     default_language: str,
 ) -> tuple[Computed, list[tuple[int, Rendered]]]:
-    """Every leader's digest for the day at `now`: what the digest job sends."""
-    computed = await compute(session, now=now, tz=tz)
-    rendered = render_all(
-        computed, t=t, buttons=buttons, default_language=default_language, day=day_label(now, tz)
-    )
+    """Every leader's digest for the day at `now`: what the digest job sends.
+
+    The city's rows stay in memory from the first statement to the last digest, so no full
+    collector pass runs meanwhile (`collector_held`, as in the chasing jobs): each one walks
+    the whole heap again, and loading the snapshot alone would set off several (about a
+    fifth of the job's time at a city's scale, bench/digest_bench.py)."""
+    with collector_held():
+        computed = await compute(session, now=now, tz=tz)
+        with gc_paused():
+            rendered = render_all(
+                computed,
+                t=t,
+                buttons=buttons,
+                default_language=default_language,
+                day=day_label(now, tz),
+            )
     return computed, rendered
 
 
@@ -412,7 +452,7 @@ def render_all(
     """The day's digests of every leader whose subtree has news (the others get none)."""
     out = []
     t = memoized(t)
-    memo: CaseLinesMemo = {}
+    memo = RenderMemo()
     snap = computed.snapshot
     for person_id in sorted(computed.rolled.led):
         d = digest_for(computed.rolled, snap, person_id)
@@ -439,14 +479,15 @@ async def run_digests(
 
     The city's figures are read in a read-only unit of work, so the seconds they take never
     hold the write lock that handlers need; only queueing the results writes."""
-    async with db.reading() as reader:
-        computed, rendered = await compute_and_render(
-            reader, now=now, tz=tz, t=t, buttons=buttons, default_language=default_language
-        )
-    async with db.session() as session:
-        queued = await queue_digests(
-            session, computed, rendered, now=now, day=day_label(now, tz), quiet=quiet, tz=tz
-        )
+    with collector_held():  # until the city's digests are queued
+        async with db.reading() as reader:
+            computed, rendered = await compute_and_render(
+                reader, now=now, tz=tz, t=t, buttons=buttons, default_language=default_language
+            )
+        async with db.session() as session:
+            queued = await queue_digests(
+                session, computed, rendered, now=now, day=day_label(now, tz), quiet=quiet, tz=tz
+            )
     nothing = len(computed.rolled.led) - len(rendered)
     return DigestRun(len(rendered), queued, rendered, nothing)
 
