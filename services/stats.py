@@ -15,12 +15,11 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.case_rules import flags_by
 from domain.identity import Identity
 from domain.stats import CaseTally, Scoreboard, Span, scoreboard, trend_buckets
 from domain.visibility import listed_subtrees
 from storage import stats as queries
-from storage.case_rules import case_rules, open_clocks
+from storage.case_rules import case_rules, flags_per_assignee
 from storage.grids import grid_by_code
 from storage.models import Grid
 
@@ -69,14 +68,13 @@ async def scoreboard_of(
     session: AsyncSession, grid: Grid, span: Span, *, now: datetime, tz: tzinfo
 ) -> Scoreboard:
     """The subtree's scoreboard over ``span``: five grouped statements and a roll-up (the
-    督办 flags counted by `domain.case_rules.flags_by`)."""
+    督办 flags counted per grid × assignee in the database: `flags_per_assignee`)."""
     assert grid.id is not None
     grids = await queries.subtree_grids(session, grid.path)
     ref = next(g for g in grids if g.id == grid.id)
     cases = await queries.case_tallies(session, grid.path, span, now)
     rules = await case_rules(session)
-    clocks = await open_clocks(session, paths=[grid.path])
-    flags = flags_by((((c.grid_id, c.assignee_person_id), c.clock) for c in clocks), rules, now)
+    flags = await flags_per_assignee(session, rules, now, paths=[grid.path])
     for key, f in flags.items():
         cases[key] = cases.get(key, CaseTally()) + CaseTally(yellow=f.yellow, red=f.red)
     return scoreboard(

@@ -1,5 +1,5 @@
 """The deployment's case rules (`Deployment.case_rules`), and the one query the 督办 rule
-reads (`open_clocks`, and `flags_per_grid` for the digest).
+reads (`open_clocks`; `flags_per_grid` for the digest, `flags_per_assignee` for /stats).
 
 The import writes the scenario's ``cases:`` block with the other settings
 (`storage.importer_tree.apply_settings`); everything that needs the rules reads them with
@@ -140,10 +140,36 @@ async def flags_per_grid(
 ) -> dict[int, Flags]:
     """The 督办 counts of the open cases per grid at ``now``: what
     ``flags_by((c.grid_id, c.clock) for c in open_clocks(...))`` answers, without a row per
-    case. One grouped statement: the limited stages (`flag_starts`: a comparison per case)
-    and the overdue cases in 整改 are counted per grid in the database; the cases in 整改
-    still within their deadline (whose yellow point depends on their own deadline) come back
-    one row each, for `flags_by`."""
+    case (`_flag_counts`)."""
+    counts = await _flag_counts(session, rules, now, paths, by_assignee=False)
+    return {key[0]: f for key, f in counts.items()}
+
+
+async def flags_per_assignee(
+    session: AsyncSession,
+    rules: CaseRules,
+    now: datetime,
+    *,
+    paths: Sequence[str] | None = None,
+) -> dict[tuple[int, int | None], Flags]:
+    """The same counts per grid × assignee (None: not assigned), what the scoreboard reads:
+    ``flags_by(((c.grid_id, c.assignee_person_id), c.clock) for c in open_clocks(...))``."""
+    counts = await _flag_counts(session, rules, now, paths, by_assignee=True)
+    return {(key[0], key[1]): f for key, f in counts.items()}
+
+
+async def _flag_counts(
+    session: AsyncSession,
+    rules: CaseRules,
+    now: datetime,
+    paths: Sequence[str] | None,
+    *,
+    by_assignee: bool,
+) -> dict[tuple[Any, ...], Flags]:
+    """One grouped statement: the limited stages (`flag_starts`: a comparison per case) and
+    the overdue cases in 整改 are counted per grid (and assignee) in the database; the cases
+    in 整改 still within their deadline (whose yellow point depends on their own deadline)
+    come back one row each, for `flags_by`."""
     if paths is not None and not paths:
         return {}
     clocks = _clocks(paths, None).subquery("clocks")
@@ -167,11 +193,12 @@ async def flags_per_grid(
     def count(whens: list[Any]) -> Any:
         return func.sum(case(*whens, else_=0)) if whens else literal(0)
 
+    keys = [clocks.c.grid_id, clocks.c.assignee_person_id] if by_assignee else [clocks.c.grid_id]
     # The cases in 整改 still within their deadline each get a group of their own (keyed by
-    # their id), the rest one group per grid (keyed by NULL).
+    # their id), the rest one group per key (their id NULL).
     own = case((and_(status.in_(rectify), deadline >= now), clocks.c.id), else_=None)
     grouped = select(
-        clocks.c.grid_id,
+        *keys,
         own,
         count(yellows),
         count(reds),
@@ -179,15 +206,17 @@ async def flags_per_grid(
         func.max(severity),
         func.max(started),
         func.max(deadline),
-    ).group_by(clocks.c.grid_id, own)
+    ).group_by(*keys, own)
     conn = await session.connection()
-    out: dict[int, Flags] = {}
-    pending: list[tuple[int, CaseClock]] = []
+    out: dict[tuple[Any, ...], Flags] = {}
+    pending: list[tuple[tuple[Any, ...], CaseClock]] = []
+    n = len(keys)
     for r in (await conn.execute(grouped)).all():
-        if r[1] is not None:
-            pending.append((int(r[0]), CaseClock(r[4], r[5], r[6], r[7])))
-        elif r[2] or r[3]:
-            out[int(r[0])] = Flags(int(r[2]), int(r[3]))
-    for gid, f in flags_by(pending, rules, now).items():
-        out[gid] = out.get(gid, Flags()) + f
+        key = tuple(r[:n])
+        if r[n] is not None:
+            pending.append((key, CaseClock(r[n + 3], r[n + 4], r[n + 5], r[n + 6])))
+        elif r[n + 1] or r[n + 2]:
+            out[key] = Flags(int(r[n + 1]), int(r[n + 2]))
+    for key, f in flags_by(pending, rules, now).items():
+        out[key] = out.get(key, Flags()) + f
     return out

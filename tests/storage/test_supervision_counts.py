@@ -1,6 +1,7 @@
 """督办 counts per grid in the database (`storage.case_rules.flags_per_grid`, what the digest
-reads) against the rule itself (`domain.case_rules.flags_by` over `open_clocks`): the same
-answer, case by case, to the microsecond on both sides of each yellow and red point.
+reads; `flags_per_assignee`, per grid × assignee, what /stats reads) against the rule itself
+(`domain.case_rules.flags_by` over `open_clocks`): the same answer, case by case, to the
+microsecond on both sides of each yellow and red point.
 
 `NOW` is 2026-03-12 18:00 Shanghai; 一般 cases have 24 hours to be accepted (yellow from
 19.2 hours on), critical ones 2 hours to be acknowledged (yellow from 96 minutes).
@@ -14,7 +15,13 @@ import pytest
 from sqlmodel import col, select
 
 from domain.case_rules import CaseRules, Flags, flags_by
-from storage.case_rules import case_rules, flags_per_grid, open_clocks, save_case_rules
+from storage.case_rules import (
+    case_rules,
+    flags_per_assignee,
+    flags_per_grid,
+    open_clocks,
+    save_case_rules,
+)
 from storage.db import Database
 from storage.digest import supervised
 from storage.models import Case, CaseEvent, Grid
@@ -59,6 +66,7 @@ async def test_counts_per_grid_are_the_rule_s_own_at_every_edge(fire: Database) 
             c = case(n, grid, reporter, status, severity=severity, created_at=at)
             c.assigned_at = at if status not in ("reported", "accepted") else None
             c.deadline_at = deadline
+            c.assignee_person_id = reporter if n % 3 == 0 else None  # /stats counts per person
             s.add(c)
             await s.flush()
             if event_at is not None:
@@ -76,6 +84,10 @@ async def test_counts_per_grid_are_the_rule_s_own_at_every_edge(fire: Database) 
         for at in (NOW, NOW - US, NOW + US, NOW - timedelta(hours=5), NOW + timedelta(days=2)):
             expected = flags_by(((c.grid_id, c.clock) for c in clocks), rules, at)
             assert await flags_per_grid(s, rules, at) == expected
+            per_person = flags_by(
+                (((c.grid_id, c.assignee_person_id), c.clock) for c in clocks), rules, at
+            )
+            assert await flags_per_assignee(s, rules, at) == per_person
             under = {g: f for g, f in expected.items() if g == g2}
             assert await flags_per_grid(s, rules, at, paths=[lh02]) == under
         assert await flags_per_grid(s, rules, NOW) == {
@@ -83,6 +95,12 @@ async def test_counts_per_grid_are_the_rule_s_own_at_every_edge(fire: Database) 
             g2: Flags(yellow=2, red=1),
         }
         assert await supervised(s, NOW) == {g1: (3, 1), g2: (2, 1)}
+        assert await flags_per_assignee(s, rules, NOW) == {
+            (g1, None): Flags(yellow=2, red=1),
+            (g1, reporter): Flags(yellow=1),
+            (g2, None): Flags(yellow=1, red=1),
+            (g2, reporter): Flags(yellow=1),
+        }
         assert await flags_per_grid(s, rules, NOW, paths=[]) == {}
         ids = (await s.exec(select(col(Case.id)))).all()
     assert len(ids) == len(rows)
