@@ -5,6 +5,13 @@ why one per case), every step of the case is posted in it, and it is closed with
 the bot may not manage topics, are left as they are: the case's card still arrives through
 the outbox, in the General topic.
 
+The case's card goes into its topic too. In a group where the keeper has opened topics
+before, a serious case's new card is held in the outbox (storage/topic_cards.py): the keeper
+opens that case's topic first, even while the group has other sends waiting, and lets the
+card go into it; a group that turns out to keep no topics (any more) gets its held cards in
+General at once. (The first serious case of a group the keeper has never opened a topic in
+gets its card in General: nothing told the bot the group keeps topics yet.)
+
 It works from the ledger, not from the steps as they happen: each run opens the topics
 missing, posts the steps not yet posted (each recorded as a sent delivery keyed by its
 event, so a step is posted once) and settles each topic's state, so a restart or a missed
@@ -35,6 +42,7 @@ from services.case_rules import load_config
 from services.case_view import name_of_actor
 from storage import forum_topics as q
 from storage.models import Case, CaseCard, CaseEvent
+from storage.topic_cards import held_cards, release_held
 
 INTERVAL: Final = 3.0
 RECHECK_SECONDS: Final = 600.0
@@ -50,6 +58,8 @@ class ForumKeeper:
         self.bot = bot
         self.no_topics: dict[int, float] = {}  # chat id -> when it was found to keep none
         self.held: set[int] = set()  # chats not to call during this run
+        self.in_wait: set[int] = set()  # of those, chats within a wait (not just busy)
+        self.cards: set[tuple[int, int]] = set()  # (case, chat) of cards held for a topic
         self.free_at: dict[int, float] = {}  # chat id -> when the keeper may call it again
 
     async def run(self) -> int:
@@ -58,8 +68,11 @@ class ForumKeeper:
         self.free_at = {c: at for c, at in self.free_at.items() if at > now}
         blocked = {c for c, t in self.app.group_waits.items() if t > now}
         async with self.app.db.reading() as session:
-            busy = await q.chats_with_pending_sends(session)
-        self.held = set(self.free_at) | blocked | busy
+            busy = await q.chats_with_pending_sends(session, now=self.app.clock.now())
+            self.cards = await held_cards(session, now=self.app.clock.now())
+        self.in_wait = set(self.free_at) | blocked
+        self.held = self.in_wait | busy
+        await self._release({c for _case, c in self.cards if c in self.no_topics})
         calls = await self._open_topics()
         calls += await self._post_steps()
         calls += await self._settle()
@@ -75,6 +88,7 @@ class ForumKeeper:
         until = self._timer().monotonic() + seconds
         self.free_at[chat_id] = max(self.free_at.get(chat_id, 0.0), until)
         self.held.add(chat_id)
+        self.in_wait.add(chat_id)
         if seconds > GROUP_GAP:  # Telegram said so: replies in the group wait too
             waits = self.app.group_waits
             waits[chat_id] = max(waits.get(chat_id, 0.0), until)
@@ -100,14 +114,18 @@ class ForumKeeper:
             wanted = await q.cases_without_topic(session, skip_chats=self._skipped())
         calls = 0
         for case in wanted:
-            if case.chat_id in self.no_topics or case.chat_id in self.held:
+            # A card held for this topic goes first: other sends waiting there do not hold it.
+            card = (case.case_id, case.chat_id) in self.cards
+            if case.chat_id in self.no_topics or case.chat_id in (
+                self.in_wait if card else self.held
+            ):
                 continue
             calls += 1
             self._calling(case.chat_id)
             try:
                 chat = await self.bot.get_chat(case.chat_id)
                 if not chat.is_forum:
-                    self.no_topics[case.chat_id] = self._timer().monotonic()
+                    await self._keeps_none(case.chat_id)
                     continue
                 calls += 1
                 topic = await self.bot.create_forum_topic(
@@ -121,7 +139,7 @@ class ForumKeeper:
             except TelegramAPIError as exc:
                 # No right to manage topics, or the bot is out of the group: as today.
                 log.info("no topic for %s in %s: %s", case.code, case.chat_id, exc)
-                self.no_topics[case.chat_id] = self._timer().monotonic()
+                await self._keeps_none(case.chat_id)
                 continue
             async with self.app.db.session() as session:
                 await q.record_topic(
@@ -131,7 +149,35 @@ class ForumKeeper:
                     thread_id=topic.message_thread_id,
                     now=self.app.clock.now(),
                 )
+                released = await release_held(
+                    session,
+                    chat_ids=[case.chat_id],
+                    case_id=case.case_id,
+                    thread_id=topic.message_thread_id,
+                    now=self.app.clock.now(),
+                )
+            if released:
+                self._wake_notifier()
         return calls
+
+    async def _keeps_none(self, chat_id: int) -> None:
+        """The group keeps no topics (not a forum, or no right to): not asked again for a
+        while, and the cards held for its topics go to General now."""
+        self.no_topics[chat_id] = self._timer().monotonic()
+        await self._release({chat_id})
+
+    async def _release(self, chat_ids: set[int]) -> None:
+        if not chat_ids:
+            return
+        async with self.app.db.session() as session:
+            released = await release_held(session, chat_ids=chat_ids, now=self.app.clock.now())
+        if released:
+            log.info("%d card(s) held for topics in %s go to General", released, sorted(chat_ids))
+            self._wake_notifier()
+
+    def _wake_notifier(self) -> None:
+        if self.app.notifier is not None:
+            self.app.notifier.wake()
 
     # -- posting ----------------------------------------------------------------------------
     async def _post_steps(self) -> int:

@@ -15,6 +15,7 @@ rejected: nothing more will happen there unless the case is reopened).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -29,6 +30,12 @@ NAME_LIMIT: Final = 128
 _ICON: Final = {Severity.CRITICAL.value: "🔴", Severity.MAJOR.value: "🟠"}
 # Telegram's topic colours (createForumTopic's icon_color): red for 重大, yellow for 较大.
 COLORS: Final = {Severity.CRITICAL.value: 0xFB6F5F, Severity.MAJOR.value: 0xFFD67E}
+
+
+CARD_HOLD: Final = timedelta(seconds=60)
+"""How long a serious case's first card to a group that keeps topics waits for its topic: the
+keeper (it runs every few seconds) opens the topic and lets the card go into it. Past this the
+card goes to General: a keeper that is down delays a card, never loses it."""
 
 
 class TopicKind(StrEnum):
@@ -46,6 +53,15 @@ class Move(StrEnum):
 def wants_topic(severity: str, status: str) -> bool:
     """An open 较大 or 重大 case gets a topic (in a forum group)."""
     return severity in TOPIC_SEVERITIES and status not in CLOSED_STATUSES
+
+
+def card_waits_for_topic(
+    severity: str, status: str, *, group_keeps_topics: bool, has_topic: bool
+) -> bool:
+    """A new card of the case to a group waits (CARD_HOLD at most) for the case's topic: the
+    case will get one and the group is known to keep them (the bot has opened topics there).
+    A group never seen to keep topics gets its cards at once, in General, as any group."""
+    return group_keeps_topics and not has_topic and wants_topic(severity, status)
 
 
 def topic_name(code: str, category: str, severity: str, *, closed: bool = False) -> str:

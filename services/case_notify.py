@@ -2,7 +2,8 @@
 
 * The card (卡片): posted to the grid's bound group and to the grid's leaders, to the
   assignee when there is one, to the holding department's chat, and for a severity marked
-  `notify_to_root` (重大) to every leader from the grid up to the root, urgently. A chat that
+  `notify_to_root` (重大) to every leader from the grid up to the root, urgently (in a group
+  that keeps forum topics, into the case's topic: storage/topic_cards.py). A chat that
   already shows the card gets its live card edited in place (`edit_of` names its key).
   Buttons are drawn per recipient from `domain.cases.allowed_actions`; they are still
   re-checked on every press.
@@ -41,6 +42,7 @@ from services.case_view import (
 from storage import cases as q
 from storage.models import Case, CaseEvent, Department, Grid, Person
 from storage.outbox import enqueue, enqueue_albums
+from storage.topic_cards import card_place
 
 __all__ = [
     "CaseTexts",
@@ -233,6 +235,8 @@ async def _queue_cards(
                 photos=[str(p) for p in event.data.get("photos") or []],
                 now=now,
             )
+        # In a group that keeps forum topics the card goes into the case's topic.
+        thread, not_before = await card_place(session, case=case, chat_id=chat_id, now=now)
         await enqueue(
             session,
             key=f"card:{case.id}:{chat_id}" + (f":e{event.id}" if live is not None else ""),
@@ -244,6 +248,8 @@ async def _queue_cards(
             photo=photo,
             now=now,
             urgent=urgent,
+            message_thread_id=thread,
+            not_before=not_before,
         )
         if live is not None:
             await enqueue(

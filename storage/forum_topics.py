@@ -58,11 +58,16 @@ async def cases_without_topic(
     ]
 
 
-async def chats_with_pending_sends(session: AsyncSession) -> set[int]:
-    """Groups the outbox still has to send to: the notifier goes first there."""
+async def chats_with_pending_sends(session: AsyncSession, *, now: datetime) -> set[int]:
+    """Groups the outbox still has to send to now: the notifier goes first there. A card
+    held for its topic (not yet due, storage/topic_cards.py) waits for the keeper instead."""
     query = (
         select(Delivery.chat_id)
-        .where(col(Delivery.status).in_(("pending", "sending")), col(Delivery.chat_id) < 0)
+        .where(
+            col(Delivery.status).in_(("pending", "sending")),
+            col(Delivery.chat_id) < 0,
+            col(Delivery.not_before) <= now,
+        )
         .distinct()
     )
     return {int(c) for c in (await session.exec(query)).all()}

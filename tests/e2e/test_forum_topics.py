@@ -74,7 +74,7 @@ class Keeper:
         """Whether the outbox still holds sends (waiting out a group's limit): the keeper
         leaves such a group to it, so time must pass."""
         async with self.world.db.reading() as s:
-            return bool(await chats_with_pending_sends(s))
+            return bool(await chats_with_pending_sends(s, now=self.world.clock.now()))
 
 
 def keeper(world: World) -> Keeper:
