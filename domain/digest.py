@@ -21,8 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from operator import add
-from typing import TypeVar
 
 from domain.cases import Severity
 from domain.digest_records import (
@@ -36,10 +34,11 @@ from domain.digest_records import (
     is_critical,
     severity_key,
 )
+from domain.digest_stats import CASE_FIELDS, SAMPLE, Behind, GridStats, grid_has_news
 from domain.pacing import Pace, pace
 from domain.periods import PeriodWindow, QuotaPeriod, window_at
 
-__all__ = [  # the snapshot's records are re-exported: storage and the chasing read them here
+__all__ = [  # the snapshot's records and the grid figures are re-exported: others read them here
     "CASE_FIELDS",
     "SAMPLE",
     "CaseRow",
@@ -64,17 +63,7 @@ __all__ = [  # the snapshot's records are re-exported: storage and the chasing r
     "windows_at",
 ]
 
-SAMPLE = 12
-"""How many names a capped list keeps (the digest shows fewer; the rest is "+N more")."""
-
-CASE_FIELDS = ("new", "accepted", "closed", "overdue", "escalated")
-
 _NONE_DONE = DoneCounts()
-T = TypeVar("T")
-
-
-Behind = tuple[int, int, str]
-"""Someone behind their patrol pace: (person id, grid id, role label)."""
 
 
 class _Paces:
@@ -84,94 +73,12 @@ class _Paces:
         self.windows, self.now, self.tz = windows, now, tz
         self.cache: dict[tuple[str, int, int], Pace] = {}
 
-    def of(self, snapshot: Snapshot, h: Holding) -> Pace:
-        period = h.quota_period
-        assert period is not None and h.quota_count is not None
-        done = snapshot.done.get((h.person_id, h.grid_id, h.role_id), _NONE_DONE).of(period)
-        key = (period, h.quota_count, done)
+    def of(self, period: str, quota: int, done: int) -> Pace:
+        key = (period, quota, done)
         p = self.cache.get(key)
         if p is None:
-            p = self.cache[key] = pace(h.quota_count, done, self.windows[period], self.now, self.tz)
+            p = self.cache[key] = pace(quota, done, self.windows[period], self.now, self.tz)
         return p
-
-
-def _fill(sample: list[T], more: list[T]) -> None:
-    """Top a capped sample up from another, up to `SAMPLE`."""
-    room = SAMPLE - len(sample)
-    if room > 0:
-        sample.extend(more[:room])
-
-
-@dataclass(slots=True)
-class GridStats:
-    """Figures of one grid: `own` for its own members and cases, then its whole subtree."""
-
-    required: int = 0
-    done: int = 0
-    due: int = 0
-    """Patrols due by now (`Pace.due`): never 0 while someone here is behind."""
-    joint: int = 0
-    """Of `done`, the patrols credited as a roster companion (联合巡查)."""
-    behind: int = 0
-    behind_own: list[Behind] = field(default_factory=list)
-    behind_sample: list[Behind] = field(default_factory=list)
-    flagged: int = 0
-    open: int = 0
-    unreachable: int = 0
-    unreachable_sample: list[int] = field(default_factory=list)
-    cases: dict[Severity | str, list[int]] = field(default_factory=dict)
-    closed_with_deadline: int = 0
-    closed_on_time: int = 0
-    critical: int = 0
-    critical_sample: list[NamedCase] = field(default_factory=list)
-    yellow: int = 0
-    red: int = 0
-
-    def add_cases(self, severity: Severity | str, counts: Iterable[int]) -> None:
-        row = self.cases.get(severity)
-        self.cases[severity] = list(counts) if row is None else list(map(add, row, counts))
-
-    def merge(self, other: GridStats) -> None:
-        """Add `other`'s subtree figures (not its `behind_own`, which names its own people)."""
-        self.required += other.required
-        self.done += other.done
-        self.due += other.due
-        self.joint += other.joint
-        if other.behind:
-            self.behind += other.behind
-            _fill(self.behind_sample, other.behind_sample)
-        self.flagged += other.flagged
-        self.open += other.open
-        self.closed_with_deadline += other.closed_with_deadline
-        self.closed_on_time += other.closed_on_time
-        self.yellow += other.yellow
-        self.red += other.red
-        if other.unreachable:
-            self.unreachable += other.unreachable
-            _fill(self.unreachable_sample, other.unreachable_sample)
-        if other.cases:
-            mine = self.cases
-            for sev, counts in other.cases.items():
-                row = mine.get(sev)
-                mine[sev] = counts.copy() if row is None else list(map(add, row, counts))
-        if other.critical:
-            self.critical += other.critical
-            _fill(self.critical_sample, other.critical_sample)
-
-    def case_total(self, index: int) -> int:
-        return sum(counts[index] for counts in self.cases.values())
-
-    @property
-    def on_time_rate(self) -> float | None:
-        if not self.closed_with_deadline:
-            return None
-        return self.closed_on_time / self.closed_with_deadline
-
-    @property
-    def completion(self) -> float | None:
-        if not self.required:
-            return None
-        return self.done / self.required
 
 
 @dataclass
@@ -204,19 +111,20 @@ def roll_up(
     leaders: dict[int, list[int]] = defaultdict(list)
     led: dict[int, list[int]] = defaultdict(list)
     seen_unreachable: set[tuple[int, int]] = set()
-    people = snapshot.people
+    people, done_by = snapshot.people, snapshot.done
     for h in snapshot.holdings:
         stats = own.get(h.grid_id)
         if stats is None:
             continue
-        if h.quota_period and h.quota_count:
-            p = paces.of(snapshot, h)
+        period = h.quota_period
+        if period and h.quota_count:
+            done = done_by.get((h.person_id, h.grid_id, h.role_id), _NONE_DONE)
+            p = paces.of(period, h.quota_count, done.of(period))
             stats.required += p.quota
             counted = min(p.done, p.quota)
             stats.done += counted
             stats.due += p.due
-            joint = snapshot.done.get((h.person_id, h.grid_id, h.role_id), _NONE_DONE)
-            stats.joint += min(joint.joint(h.quota_period), counted)
+            stats.joint += min(done.joint(period), counted)
             if p.needs_nag:
                 stats.behind += 1
                 lag = (h.person_id, h.grid_id, h.role_label)
@@ -300,15 +208,6 @@ class LeaderDigest:
     waiting: dict[str, int]  # status -> count in the grids this person leads
     grids: Mapping[int, GridNode] = field(default_factory=dict)
     """Every grid of the roll-up, by id (to name where a laggard is)."""
-
-
-def grid_has_news(s: GridStats) -> bool:
-    """Whether a subtree has anything to say today: a case open, or new, accepted, closed,
-    escalated today or overdue; a patrol quota to report against; someone behind; a flagged
-    check-in; someone the bot cannot reach. Rows of 0/0 and nothing else are not news."""
-    if s.required or s.behind or s.open or s.critical or s.flagged or s.unreachable:
-        return True
-    return any(any(counts) for counts in s.cases.values())
 
 
 def has_news(d: LeaderDigest) -> bool:
