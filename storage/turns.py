@@ -1,4 +1,5 @@
-"""Writers of one process taking turns at SQLite's one write lock.
+"""Writers of one process taking turns at SQLite's one write lock, and a job's computing
+giving way to the updates in flight.
 
 A connection that finds SQLite's write lock taken polls it from its busy handler, backing
 off up to 100 ms a try: behind a stream of short transactions (a job's chunks, other
@@ -10,15 +11,78 @@ first, and only the one whose turn it is asks SQLite for the lock:
   writing, or once they have waited `BACKGROUND_PATIENCE_S` (so a busy hour delays a job,
   never stops it). An update that arrives while a background transaction runs waits for
   that one only, never for the job's next ones.
+
+An update holds the write lock from its first statement to its commit, so every moment the
+event loop spends elsewhere while the update waits on the driver is added to the update and
+to every update queued behind it. A job that computes in the same loop therefore asks
+`lull()` before each slice of computing: it waits until the updates in flight at that
+moment have committed (not for the ones that arrive after: a busy hour slows a job, never
+stops it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 BACKGROUND_PATIENCE_S = 0.5
+
+
+class _Cohort:
+    """Updates that entered while it was the current one."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.done = asyncio.Event()
+        self.done.set()
+
+    def enter(self) -> None:
+        self.size += 1
+        self.done.clear()
+
+    def leave(self) -> None:
+        self.size -= 1
+        if self.size == 0:
+            self.done.set()
+
+
+class _Traffic:
+    """The updates in flight in one event loop, in cohorts: `lull` closes the current
+    cohort and waits for it, while newer updates join the next one."""
+
+    def __init__(self) -> None:
+        self.current = _Cohort()
+        self.writing: set[asyncio.Task[object]] = set()  # tasks inside a turn
+
+
+_traffic: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Traffic] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _loop_traffic() -> _Traffic:
+    loop = asyncio.get_running_loop()
+    found = _traffic.get(loop)
+    if found is None:
+        found = _traffic[loop] = _Traffic()
+    return found
+
+
+async def lull() -> None:
+    """Return once every update in flight now (waiting for its turn or writing) has ended.
+
+    Called by background work between two slices of computing. Inside a write turn it
+    returns at once: the updates it would wait for may be waiting for that very turn."""
+    traffic = _loop_traffic()
+    if asyncio.current_task() in traffic.writing:
+        return
+    cohort = traffic.current
+    if cohort.size == 0:
+        return
+    traffic.current = _Cohort()
+    await cohort.done.wait()
 
 
 class Turns:
@@ -30,24 +94,33 @@ class Turns:
 
     @asynccontextmanager
     async def turn(self, *, background: bool = False) -> AsyncIterator[None]:
+        traffic = _loop_traffic()
+        cohort: _Cohort | None = None
         if background:
             await self._background_turn()
         else:
+            cohort = traffic.current
+            cohort.enter()
             self._updates += 1
             self._no_update.clear()
             try:
                 await self._lock.acquire()
             except BaseException:
-                self._update_done()
+                self._update_done(cohort)
                 raise
+        task = asyncio.current_task()
+        if task is not None:
+            traffic.writing.add(task)
         try:
             yield
         finally:
+            traffic.writing.discard(task)  # type: ignore[arg-type]
             self._lock.release()
-            if not background:
-                self._update_done()
+            if cohort is not None:
+                self._update_done(cohort)
 
-    def _update_done(self) -> None:
+    def _update_done(self, cohort: _Cohort) -> None:
+        cohort.leave()
         self._updates -= 1
         if self._updates == 0:
             self._no_update.set()

@@ -30,6 +30,7 @@ from storage import chasing as cq
 from storage import digest as q
 from storage.chasing import Push, queue_pushes
 from storage.db import Database
+from storage.turns import lull
 
 Texts = Callable[..., str]
 """`t(key, language, **params) -> str` (the translator)."""
@@ -38,8 +39,8 @@ PUSHES_PER_TRANSACTION = 300
 """Outbox rows per write transaction: the write lock is held for milliseconds at a time."""
 
 SLICE_S = 0.002
-"""The most a job computes before it gives the event loop a turn: the handlers run in the
-same loop, and each step of an update (every statement it awaits) waits for one slice."""
+"""The most a job computes before it gives way: the handlers run in the same loop, so an
+update that arrives while the job computes waits for the rest of one slice."""
 CHECK_EVERY = 16
 """Rows looked at between two looks at the clock."""
 
@@ -76,10 +77,14 @@ _slice_began = time.perf_counter()
 
 
 async def give_way(n: int) -> None:
-    """Let the event loop run other tasks once the job has computed for `SLICE_S` (`n`
-    counts the calls; the clock is read every `CHECK_EVERY`th)."""
+    """Once the job has computed for `SLICE_S` (`n` counts the calls; the clock is read
+    every `CHECK_EVERY`th), let the updates in flight finish first (`storage.turns.lull`:
+    each holds the write lock until it commits, so a slice computed while one waits on the
+    driver would be added to it and to every update behind it), then let the event loop run
+    whatever else is ready (an update that just arrived starts)."""
     global _slice_began
     if n % CHECK_EVERY == 0 and time.perf_counter() - _slice_began >= SLICE_S:
+        await lull()
         await asyncio.sleep(0)
         _slice_began = time.perf_counter()
 

@@ -12,7 +12,7 @@ from aiogram import html
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.digest import Holding, windows_at
-from domain.pacing import fell_short, pace, shortfall_recipients
+from domain.pacing import Pace, fell_short, pace, shortfall_recipients
 from domain.periods import PeriodWindow, previous_window
 from services.chasing.job import Pusher, Tree, give_way
 from storage import digest as q
@@ -41,6 +41,9 @@ async def patrol_nags(
     done = await q.patrol_done(session, windows, now)
     lines: dict[int, list[str]] = defaultdict(list)
     laggards: Laggards = defaultdict(list)
+    # A city has a few quotas and small counts: one pace per (quota, period, done), not
+    # one per holding (the calendar arithmetic was most of the loop).
+    paces: dict[tuple[int, str, int], Pace] = {}
     for i, h in enumerate(holdings, start=1):
         await give_way(i)
         if not h.quota_period or not h.quota_count or h.grid_id not in tree.grids:
@@ -48,7 +51,10 @@ async def patrol_nags(
         window = windows[h.quota_period]
         counts = done.get((h.person_id, h.grid_id, h.role_id))
         n = counts.of(h.quota_period) if counts else 0
-        p = pace(h.quota_count, n, window, now, tz)
+        seen = (h.quota_count, h.quota_period, n)
+        p = paces.get(seen)
+        if p is None:
+            p = paces[seen] = pace(h.quota_count, n, window, now, tz)
         if not p.needs_nag:
             continue
         laggards[h.grid_id].append((h.person_id, h.role_label))
