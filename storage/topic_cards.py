@@ -30,12 +30,15 @@ async def card_place(
     or held for it, or neither (General, at once; every private chat)."""
     if chat_id >= 0 or case.id is None:
         return None, None
-    in_chat = (col(CaseCard.chat_id) == chat_id) & col(CaseCard.kind).in_(TOPIC_KINDS)
-    mine = select(CaseCard.message_id).where(in_chat, col(CaseCard.case_id) == case.id)
-    thread = (await session.exec(mine)).first()
-    if thread is not None:
-        return int(thread), None
-    any_topic = select(CaseCard.id).where(in_chat).limit(1)
+    is_topic = col(CaseCard.kind).in_(TOPIC_KINDS)
+    mine = select(CaseCard.chat_id, CaseCard.message_id).where(
+        is_topic, col(CaseCard.case_id) == case.id
+    )
+    topic = (await session.exec(mine)).first()
+    if topic is not None:
+        # One topic per case: in another group (an escalated case) none is coming here.
+        return (int(topic[1]), None) if topic[0] == chat_id else (None, None)
+    any_topic = select(CaseCard.id).where(is_topic, col(CaseCard.chat_id) == chat_id).limit(1)
     keeps = (await session.exec(any_topic)).first() is not None
     waits = card_waits_for_topic(
         case.severity, case.status, group_keeps_topics=keeps, has_topic=False
