@@ -55,7 +55,8 @@ quote = partial(html.escape, quote=False)
 
 MAX_TEXT = 4096
 Texts = Callable[..., str]
-"""`t(key, language, **params) -> str` (the translator)."""
+"""`t(key, language, **params) -> str`: the translator (`bot.i18n.Translator.t`): the text as
+written when no parameters are given, else that text filled by `str.format`."""
 
 
 class DigestButtons(Protocol):
@@ -433,15 +434,22 @@ class DigestRun:
 
 def memoized(t: Texts) -> Texts:
     """`t` remembering its answers: a city's digests repeat the same lines thousands of times
-    (a building with no cases today, 0/0 patrols, nothing waiting)."""
+    (a building with no cases today, 0/0 patrols, nothing waiting). A new answer fills the
+    text `t` gave once for that key and language, as `t` fills it (`Texts`): a title or a
+    child grid's line is new for every leader, and looking its text up again each time was
+    a quarter of the rendering."""
+    texts: dict[tuple[str, str], str] = {}
     cache: dict[tuple[Any, ...], str] = {}
 
     def cached(key: str, lang: str, /, **params: Any) -> str:
         k = (key, lang, *params.items())
-        text = cache.get(k)
-        if text is None:
-            text = cache[k] = t(key, lang, **params)
-        return text
+        answer = cache.get(k)
+        if answer is None:
+            text = texts.get((key, lang))
+            if text is None:
+                text = texts[(key, lang)] = t(key, lang)
+            answer = cache[k] = text.format(**params) if params else text
+        return answer
 
     return cached
 
