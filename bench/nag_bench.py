@@ -71,6 +71,7 @@ from bot.settings import load_settings  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from scheduler import jobs  # noqa: E402
 from services.chasing import load_rules  # noqa: E402
+from services.chasing.job import freeze_startup_heap  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
@@ -326,6 +327,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         async with app.db.reading() as session:  # as the scheduler does when it starts
             await load_rules(session, calendar=app.calendar)
+        freeze_startup_heap()  # as it does where jobs fire (scheduler.runner.start)
         await warm(chats)
         clock.advance(timedelta(hours=2))  # no check-in is "too frequent"
         before = await capacity(busy, args.calibrate)

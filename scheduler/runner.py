@@ -15,6 +15,9 @@ memory, so a bot that was down at 18:00 would not know it missed the digest: at 
 passed less than the grace ago
 (running them twice sends nothing twice).
 
+A process whose jobs fire freezes its start-up heap before the first update
+(`services.chasing.job.freeze_startup_heap`): a full garbage collection no longer walks it.
+
 Only the holder of the `scheduler` lock (scheduler/lock.py) runs jobs; another process tries
 to take over every `SCHEDULER_LOCK_RETRY_S` seconds (15 by default) and, once it holds the
 lock, catches up as at start-up. It logs "scheduler: this process holds the lock" then.
@@ -51,6 +54,7 @@ from domain.schedule_times import parse_hhmm
 from scheduler import jobs, monthly
 from scheduler.lock import SingletonLock, lock_for
 from services.chasing import Rules, load_rules
+from services.chasing.job import freeze_startup_heap
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -253,6 +257,8 @@ async def start(app: AppContext, bot: Bot) -> Callable[[], Awaitable[None]] | No
     mode = mode_for(app.settings, jobs_fire=app.jobs_fire)
     if mode is Mode.OFF:
         return None
+    if mode is Mode.LIVE:
+        freeze_startup_heap()  # before the first update and the first job
     runner = Runner(app, mode=mode)
     await runner.start()
     return runner.stop

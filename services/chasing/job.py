@@ -49,6 +49,24 @@ AfterChunk = Callable[[int], Awaitable[None]]
 scheduler can wake the notifier; a test can cut the run off there)."""
 
 
+_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Once per process, at start-up before any update: one full collection, then everything
+    alive goes to the collector's permanent generation (`gc.freeze`). The start-up heap
+    (aiogram's hundreds of pydantic models, SQLAlchemy's mappers: ~370,000 objects) is never
+    garbage, yet every full collection walked it, ~0.5 s with the event loop (and every
+    handler) stopped on a loaded 2-core machine, and a job that held the city sets one off
+    when it ends. Frozen, a full collection walks only what was made since: ~10 ms after the
+    nag job at city scale."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 _held = 0
 _thresholds = gc.get_threshold()
 
