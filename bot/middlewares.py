@@ -24,7 +24,7 @@ from domain.identity import Identity
 from storage.fsm import DatabaseStorage
 from storage.models import Person
 from storage.people import identity_from, speaker
-from storage.redis_state import RedisStateStorage
+from storage.redis_state import RedisStateStorage, run_to_end
 from storage.update_opening import Opening, attach_person, open_update
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,22 @@ class UnitOfWork(BaseMiddleware):
             storage = context.storage
             if not isinstance(storage, RedisStateStorage):
                 return await self._handle(handler, event, data, context)
-            async with storage.for_update(context.key) as raw_state:
-                data.update({"state": context, "raw_state": raw_state})
-                return await self._handle(handler, event, data, None)
+            # A stop that cancels the task during the commit would leave its outcome unknown
+            # and the state unwritten: the update in hand is finished first, as the webhook
+            # inbox's stop lets it finish.
+            return await run_to_end(self._in_redis(handler, event, data, context, storage))
+
+    async def _in_redis(
+        self,
+        handler: Handler,
+        event: Update,
+        data: dict[str, Any],
+        context: FSMContext,
+        storage: RedisStateStorage,
+    ) -> Any:
+        async with storage.for_update(context.key) as raw_state:
+            data.update({"state": context, "raw_state": raw_state})
+            return await self._handle(handler, event, data, None)
 
     async def _handle(
         self,

@@ -12,10 +12,11 @@ conversation's lock, around the database's unit of work):
 - the conversation's state is read once, with one HGETALL, and kept; any other key a
   handler touches (a private flow opened from a group's card) is read once when first used;
 - writes change only that copy; the changed keys are written to Redis in one MULTI after
-  the database has committed, still under the lock, so the person's next tap, on any
-  instance, sees them;
-- an update that raises (its transaction rolled back) or was handled before writes nothing:
-  the step is not half taken.
+  the database has committed (its session's after_commit, not the absence of an exception:
+  a stop that cancels the task just after the commit still writes, to the end), still
+  under the lock, so the person's next tap, on any instance, sees them;
+- an update that rolls back (its handler raised) or was handled before writes nothing: the
+  step is not half taken.
 
 What this cannot promise, Redis being outside the database's transaction: a process that
 dies, or a Redis that fails, between the commit and the write leaves the person one step
@@ -28,16 +29,22 @@ Outside an update (tools, tests) each call is one round trip of its own, at once
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.db import Database
 
 if TYPE_CHECKING:  # the redis package is an extra: only a REDIS_URL deployment has it
     from redis.asyncio import Redis
@@ -48,6 +55,7 @@ STATE_TTL_S = 30 * 24 * 3600
 """A conversation's state outlives its last step by this much (a real flow takes minutes to
 days: a photo taken on the next patrol); every step sets it again."""
 _STATE, _DATA = "state", "data"
+T = TypeVar("T")
 
 
 @dataclass
@@ -64,6 +72,23 @@ class _Update:
 
     storage: RedisStateStorage
     slots: dict[str, _Slot] = field(default_factory=dict)
+    in_transaction: bool = False
+    """A change was made inside a database unit of work: write only if that one commits."""
+    committed: bool = False
+
+    def watch(self, session: AsyncSession | None) -> None:
+        """Learn from the unit of work itself whether it committed: an exception after its
+        commit (the task cancelled as the session closes) must not lose the step."""
+        if session is None or self.in_transaction:
+            return
+        self.in_transaction = True
+        event.listen(session.sync_session, "after_commit", self._on_commit)
+
+    def _on_commit(self, _session: Session) -> None:
+        self.committed = True
+
+    def to_write(self, *, block_failed: bool) -> bool:
+        return self.committed if self.in_transaction else not block_failed
 
 
 _current: ContextVar[_Update | None] = ContextVar("gridbot_redis_state", default=None)
@@ -77,6 +102,18 @@ def _dump(data: Mapping[str, Any]) -> str | None:
     # Serialised when set, inside the handler: data that is not JSON fails the update there
     # (rolled back, as the database's JSON column would), not after the commit.
     return json.dumps(dict(data), ensure_ascii=False) if data else None
+
+
+async def run_to_end(work: Coroutine[Any, Any, T]) -> T:
+    """`work` run to its end even if the awaiting task is cancelled meanwhile (a polling
+    bot being stopped), then the cancellation goes on: a commit and the state's write after
+    it are not cut between them. A second cancellation stops the waiting, not the work."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 class RedisStateStorage(BaseStorage):
@@ -93,17 +130,22 @@ class RedisStateStorage(BaseStorage):
     @asynccontextmanager
     async def for_update(self, key: StorageKey) -> AsyncIterator[str | None]:
         """The update's scope: yields the conversation's state (read with one HGETALL);
-        what the block changed is written when it ends without an exception."""
+        what the block changed is written at its end if the database unit of work it was
+        changed in committed (changed outside one: if the block did not raise)."""
         update = _Update(self)
         name = self.key_name(key)
         update.slots[name] = await self._fetch(name)
         token = _current.set(update)
+        failed = True
         try:
             yield update.slots[name].state
+            failed = False
         finally:
             _current.reset(token)
-        # Not reached when the block raised: a rolled-back update writes no state.
-        await self._write_after_commit(update)
+            # A rolled-back update writes nothing; a committed one writes even when an
+            # exception (a stop cancelling the task) follows its commit.
+            if update.to_write(block_failed=failed):
+                await run_to_end(self._write_after_commit(update))
 
     async def _fetch(self, name: str) -> _Slot:
         raw: dict[Any, Any] = await self.redis.hgetall(name)
@@ -163,6 +205,7 @@ class RedisStateStorage(BaseStorage):
                 slot = update.slots[name] = await self._fetch(name)
             setattr(slot, field_name, value)
             slot.dirty = True
+            update.watch(Database.current())
             return
         async with self.redis.pipeline(transaction=True) as pipe:
             if value is None:

@@ -9,25 +9,30 @@ the emulator; all they share is the database and a real `redis-server` started f
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
-from aiogram.types import Message, TelegramObject
+from aiogram.types import Message, TelegramObject, Update
 from redis.asyncio import Redis
 from sqlalchemy import func
 from sqlmodel import select
 
 import tests.e2e.harness as harness
+from bot.app import create_app
 from bot.context import AppContext
 from bot.runners import build
 from bot.settings import load_settings
 from bot.state_backend import close_isolation, key_builder, open_isolation
 from domain.clock import ManualClock
 from sandbox.emulator import Emulator
-from storage.models import Case, FsmRecord
+from storage.models import Case, FsmRecord, ProcessedUpdate
 from storage.redis_state import STATE_TTL_S
 from tests.e2e.case_steps import GUARD, HERE, meet, tap
 from tests.e2e.conftest import DEFAULT_NOW, _roster_on_telegram
@@ -113,13 +118,15 @@ async def test_a_report_begun_on_one_instance_is_finished_on_another(
     await u.expect_reply(contains="发送隐患照片")
     await u.send_photo()
     await u.expect_reply(contains="已收到照片")
-    await world.handled()
+    # Instance A stops at once: the answer came before the commit, and stopping cancels
+    # the update in hand, which still commits and writes its state before it gives way.
+    await world.restart()  # instance B: its own app and Redis client
     assert await _states_in_database(world) == 0  # the state is in Redis, not the database
     kept = await _kept(redis)
-    assert kept["state"].startswith("Report") and "堵塞安全出口" in kept["data"], kept
+    assert kept["state"] == "Report:photos", kept
+    assert len(json.loads(kept["data"])["draft"]["photos"]) == 1, kept  # the last step's
     assert STATE_TTL_S - 60 <= await redis.ttl(GUARD_STATE) <= STATE_TTL_S
 
-    await world.restart()  # instance A stops; instance B, its own app and Redis client
     await tap(u, "完成")
     await u.expect_reply(contains="发送位置")
     await u.press("📍 发送当前位置", location=HERE)
@@ -176,3 +183,59 @@ async def test_a_step_whose_handler_fails_is_not_half_taken(instances: World, re
     await world.handled()
     after = await _kept(redis)
     assert after["state"] != before["state"] and fail.text in after["data"], after
+
+
+async def test_a_stop_in_the_middle_of_an_update_lets_it_commit_and_write_its_state(
+    emulator: Emulator, world_db_url: str, redis_server: RedisServer, redis: Redis
+) -> None:
+    """A polling bot being stopped cancels the update in hand: it finishes first (committed,
+    its state written), so a cancellation never falls between the commit and the write."""
+    settings = load_settings(
+        bot_token=TOKEN,
+        database_url=world_db_url,
+        telegram_api_base=emulator.base_url,
+        redis_url=redis_server.url,
+        run_scheduler=False,
+    )
+    app = create_app(settings, clock=ManualClock(DEFAULT_NOW))
+    isolation = await open_isolation(settings)
+    entered, gate = asyncio.Event(), asyncio.Event()
+    router = Router(name="slow-step")
+
+    @router.message(Command("probe"))
+    async def slow_step(message: Message, state: FSMContext) -> None:
+        await state.set_state("Probe:done")
+        entered.set()
+        await gate.wait()
+
+    dp = build(app, events_isolation=isolation, extra_routers=[router])
+    bot = Bot(TOKEN, session=emulator.bot_session())
+    update = Update.model_validate(
+        {
+            "update_id": 41,
+            "message": {
+                "message_id": 41,
+                "date": int(DEFAULT_NOW.timestamp()),
+                "chat": {"id": GUARD, "type": "private", "first_name": "保安"},
+                "from": {"id": GUARD, "is_bot": False, "first_name": "保安"},
+                "text": "/probe",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+    )
+    try:
+        handling = asyncio.create_task(dp.feed_update(bot, update))
+        await asyncio.wait_for(entered.wait(), 30)
+        handling.cancel()  # what stopping the polling does
+        gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(handling, 30)
+        assert (await _kept(redis))["state"] == "Probe:done"
+        async with app.db.reading() as session:
+            handled = (await session.exec(select(ProcessedUpdate.update_id))).all()
+        assert 41 in handled  # committed: another instance would skip it, state and all
+    finally:
+        gate.set()
+        await bot.session.close()
+        await close_isolation(isolation)
+        await app.db.dispose()

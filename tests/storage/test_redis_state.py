@@ -7,6 +7,7 @@ a client of its own, as two instances would.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 
@@ -16,6 +17,7 @@ from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
 
 from bot.state_backend import key_builder
+from storage.db import Database
 from storage.redis_state import STATE_TTL_S, RedisStateStorage
 from tests.redis_server import RedisServer, running_redis
 
@@ -165,3 +167,25 @@ async def test_redis_gone_after_the_commit_is_logged_not_raised(
     # Nothing was saved to disk: the restarted server starts empty. The point is that the
     # block above returned; the person repeats the step.
     assert await storage.get_state(KEY) is None
+
+
+async def test_the_write_follows_the_database_commit_not_the_blocks_outcome(
+    storage: RedisStateStorage, other: RedisStateStorage, db: Database
+) -> None:
+    # Committed, then an exception on the way out (a stop cancelling the task as the session
+    # closes): the step was taken, so its state is written.
+    with pytest.raises(RuntimeError, match="after the commit"):
+        async with storage.for_update(KEY):
+            async with db.unit_of_work():
+                await storage.set_state(KEY, Flow.describing)
+            raise RuntimeError("after the commit")
+    assert await other.get_state(KEY) == "Flow:describing"
+
+    # Rolled back, though the block itself ends well (the failure caught further in): the
+    # step was not taken, so nothing is written.
+    async with storage.for_update(KEY):
+        with contextlib.suppress(RuntimeError):
+            async with db.unit_of_work():
+                await storage.set_state(KEY, Flow.locating)
+                raise RuntimeError("the handler failed")
+    assert await other.get_state(KEY) == "Flow:describing"
