@@ -1,16 +1,22 @@
-"""Queries for the chasing jobs: cases near or past their deadline, reports nobody took,
-patrol counts of a finished window. Each is one statement, whatever the size of the city.
+"""Queries for the chasing jobs: the city's tree, cases near or past their deadline, reports
+nobody took. Each is one statement, whatever the size of the city.
+
+The tree (`grid_nodes`, `holdings`, `people`: tens of thousands of rows each) is fetched a
+slice of `SLICE_ROWS` rows at a time with `between` awaited after each: turning a whole
+city's rows into tuples at once stopped the event loop, and the handlers in it, for 100-250
+ms per statement.
 
 And the jobs' one write, `queue_pushes`: a chunk of outbox rows in two statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Executable, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -18,9 +24,66 @@ from sqlmodel import select as sm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import UNDER_DEADLINE, CaseStatus
-from storage.models import Case, CaseEvent, Delivery, Department, Grid, Person
+from domain.digest_records import GridNode, Holding, PersonInfo
+from storage.models import Case, CaseEvent, Delivery, Department, Grid, Membership, Person, Role
 
 DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
+SLICE_ROWS = 1000
+"""Rows fetched and made into records between two awaits of `between`."""
+
+Between = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def _sliced(
+    session: AsyncSession, query: Executable, make: Callable[[Any], T], between: Between
+) -> list[T]:
+    """The query's rows as records, fetched from a server-side cursor `SLICE_ROWS` at a time."""
+    conn = await session.connection()
+    result = await conn.stream(query)
+    out: list[T] = []
+    async for rows in result.partitions(SLICE_ROWS):
+        out.extend(map(make, rows))
+        await between()
+    return out
+
+
+async def grid_nodes(session: AsyncSession, between: Between) -> list[GridNode]:
+    """Every live grid (as `storage.digest.grid_nodes` reads them, in slices)."""
+    query = select(
+        col(Grid.id), col(Grid.parent_id), col(Grid.name), col(Grid.code), col(Grid.path)
+    ).where(col(Grid.archived_at).is_(None))
+    return await _sliced(
+        session, query, lambda r: GridNode(r[0], r[1], r[2], r[3], r[4].count("/") - 1), between
+    )
+
+
+async def holdings(session: AsyncSession, between: Between) -> list[Holding]:
+    """Every membership with its role (as `storage.digest.holdings`, in slices)."""
+    query = (
+        select(
+            col(Membership.id),
+            col(Membership.person_id),
+            col(Membership.grid_id),
+            col(Membership.role_id),
+            col(Role.label),
+            col(Role.is_leader),
+            col(Role.quota_period),
+            col(Role.quota_count),
+        )
+        .join(Role, col(Role.id) == col(Membership.role_id))
+        .order_by(col(Membership.id))
+    )
+    return await _sliced(session, query, Holding._make, between)
+
+
+async def people(session: AsyncSession, between: Between) -> dict[int, PersonInfo]:
+    """Everyone, by id (as `storage.digest.people`, in slices)."""
+    query = select(
+        col(Person.id), col(Person.name), col(Person.tg_id), col(Person.language),
+        col(Person.reachable),
+    )  # fmt: skip
+    return {p.id: p for p in await _sliced(session, query, PersonInfo._make, between)}
 
 
 @dataclass(frozen=True)

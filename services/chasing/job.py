@@ -27,7 +27,6 @@ from domain.digest import GridNode, Holding, PersonInfo
 from services.case_notify import CaseTexts
 from services.chasing.rules import Rules, hold_until
 from storage import chasing as cq
-from storage import digest as q
 from storage.chasing import Push, queue_pushes
 from storage.db import Database
 from storage.turns import lull
@@ -100,11 +99,16 @@ async def give_way(n: int) -> None:
     each holds the write lock until it commits, so a slice computed while one waits on the
     driver would be added to it and to every update behind it), then let the event loop run
     whatever else is ready (an update that just arrived starts)."""
-    global _slice_began
     if n % CHECK_EVERY == 0 and time.perf_counter() - _slice_began >= SLICE_S:
-        await lull()
-        await asyncio.sleep(0)
-        _slice_began = time.perf_counter()
+        await breathe()
+
+
+async def breathe() -> None:
+    """Give way now (between two slices of a city-wide read): `give_way` without the clock."""
+    global _slice_began
+    await lull()
+    await asyncio.sleep(0)
+    _slice_began = time.perf_counter()
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,15 @@ class Tree:
 
 
 async def load_tree(session: AsyncSession) -> tuple[Tree, list[Holding]]:
-    grids = {g.id: g for g in await q.grid_nodes(session)}
-    holdings = await q.holdings(session)
+    """The tree, read a slice at a time (`storage.chasing`), giving way between slices."""
+    grids = {g.id: g for g in await cq.grid_nodes(session, breathe)}
+    holdings = await cq.holdings(session, breathe)
     leaders: dict[int, list[int]] = defaultdict(list)
-    for h in holdings:
+    for i, h in enumerate(holdings, start=1):
+        await give_way(i)
         if h.is_leader and h.person_id not in leaders[h.grid_id]:
             leaders[h.grid_id].append(h.person_id)
-    people = await q.people(session)
+    people = await cq.people(session, breathe)
     return Tree(grids, dict(leaders), people), holdings
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import func, select
 
 from services.chasing import job as chasing_job
-from services.chasing import patrol_nags, run_daily
+from services.chasing import run_daily
 from storage.db import Database
 from storage.models import Person, ProcessedUpdate
 from storage.turns import lull
@@ -76,33 +76,33 @@ async def test_lull_inside_a_write_turn_does_not_wait_for_the_updates_behind_it(
 async def test_the_nag_job_computes_nothing_while_an_update_waits_on_the_database(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The job gives way at every row here (no slice is too short): from its first row on,
-    it waits while an update that came in before it runs five statements, and goes on once
-    that update has committed."""
+    """The job gives way after every slice of its reads and at every row of its loops here
+    (no slice is too short): from its first slice on, it waits while an update that came in
+    before it runs five statements, and goes on once that update has committed."""
     await city(db)
     monkeypatch.setattr(chasing_job, "SLICE_S", 0.0)
     monkeypatch.setattr(chasing_job, "CHECK_EVERY", 1)
-    rows = 0
+    breaths = 0
     computing = asyncio.Event()
-    real_give_way = patrol_nags.give_way
+    real_breathe = chasing_job.breathe
 
-    async def counted(n: int) -> None:
-        nonlocal rows
-        rows += 1
+    async def counted() -> None:
+        nonlocal breaths
+        breaths += 1
         computing.set()
-        await real_give_way(n)
+        await real_breathe()
 
-    monkeypatch.setattr(patrol_nags, "give_way", counted)
+    monkeypatch.setattr(chasing_job, "breathe", counted)
     async with db.unit_of_work() as s:
         s.add(ProcessedUpdate(bot_id=2, update_id=1))
         await s.flush()
         job = asyncio.create_task(run_daily(db, now=NAG, rules=RULES, texts=TEXTS))
         await asyncio.wait_for(computing.wait(), GUARD_S)
-        at_first_row = rows
+        at_first_slice = breaths
         for _ in range(5):
             (await s.exec(select(func.count()).select_from(Person))).one()
-        rows_while_update_ran = rows - at_first_row
+        breaths_while_update_ran = breaths - at_first_slice
     outcome = await asyncio.wait_for(job, GUARD_S)
-    assert rows_while_update_ran == 0
-    assert rows > 10  # the job went on through every holding afterwards
+    assert breaths_while_update_ran == 0
+    assert breaths > 10  # the job went on, slice after slice, afterwards
     assert any(k.startswith("nag:patrol:") for k in outcome.queued)
