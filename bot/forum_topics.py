@@ -42,7 +42,7 @@ from services.case_rules import load_config
 from services.case_view import name_of_actor
 from storage import forum_topics as q
 from storage.models import Case, CaseCard, CaseEvent
-from storage.topic_cards import held_cards, release_held
+from storage.topic_cards import held_cards, release_held, still_waiting
 
 INTERVAL: Final = 3.0
 RECHECK_SECONDS: Final = 600.0
@@ -111,11 +111,14 @@ class ForumKeeper:
 
     async def _open_topics(self) -> int:
         async with self.app.db.reading() as session:
+            first = await still_waiting(session, self.cards)
             wanted = await q.cases_without_topic(session, skip_chats=self._skipped())
+        ahead = {(w.case_id, w.chat_id) for w in first}
+        await self._release_unwanted(self.cards - ahead)
         calls = 0
-        for case in wanted:
+        for case in [*first, *(w for w in wanted if (w.case_id, w.chat_id) not in ahead)]:
             # A card held for this topic goes first: other sends waiting there do not hold it.
-            card = (case.case_id, case.chat_id) in self.cards
+            card = (case.case_id, case.chat_id) in ahead
             if case.chat_id in self.no_topics or case.chat_id in (
                 self.in_wait if card else self.held
             ):
@@ -165,6 +168,18 @@ class ForumKeeper:
         while, and the cards held for its topics go to General now."""
         self.no_topics[chat_id] = self._timer().monotonic()
         await self._release({chat_id})
+
+    async def _release_unwanted(self, pairs: set[tuple[int, int]]) -> None:
+        """Held cards whose case wants no topic any more (closed meanwhile, or given one in
+        another group) go to General now."""
+        if not pairs:
+            return
+        async with self.app.db.session() as session:
+            for case_id, chat_id in pairs:
+                await release_held(
+                    session, chat_ids=[chat_id], case_id=case_id, now=self.app.clock.now()
+                )
+        self._wake_notifier()
 
     async def _release(self, chat_ids: set[int]) -> None:
         if not chat_ids:

@@ -10,12 +10,17 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import ColumnElement, and_, update
+from sqlalchemy import ColumnElement, and_, exists, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.forum_topics import CARD_HOLD, card_waits_for_topic
-from storage.forum_topics import TOPIC_KINDS
+from domain.forum_topics import (
+    CARD_HOLD,
+    CLOSED_STATUSES,
+    TOPIC_SEVERITIES,
+    card_waits_for_topic,
+)
+from storage.forum_topics import TOPIC_KINDS, Wanted
 from storage.models import Case, CaseCard, Delivery
 from storage.outbox import PENDING
 
@@ -66,6 +71,28 @@ async def held_cards(session: AsyncSession, *, now: datetime) -> set[tuple[int, 
         if case_id.isdigit():
             out.add((int(case_id), int(chat_id)))
     return out
+
+
+async def still_waiting(session: AsyncSession, pairs: Collection[tuple[int, int]]) -> list[Wanted]:
+    """Of the held cards' (case, chat) pairs, those whose case still wants a topic (open,
+    serious, none yet), oldest case first: the keeper opens these before any other."""
+    if not pairs:
+        return []
+    has_topic = exists().where(
+        col(CaseCard.case_id) == col(Case.id), col(CaseCard.kind).in_(TOPIC_KINDS)
+    )
+    query = select(Case).where(
+        col(Case.id).in_(sorted({case_id for case_id, _chat in pairs})),
+        col(Case.severity).in_(TOPIC_SEVERITIES),
+        col(Case.status).not_in(CLOSED_STATUSES),
+        ~has_topic,
+    )
+    cases = {c.id: c for c in (await session.exec(query)).all()}
+    return [
+        Wanted(case_id, c.code, c.category, c.severity, chat_id)
+        for case_id, chat_id in sorted(pairs)
+        if (c := cases.get(case_id)) is not None
+    ]
 
 
 async def release_held(

@@ -16,7 +16,17 @@ from bot.notifier import OutboxNotifier
 from domain.forum_topics import CARD_HOLD
 from sandbox.world import ForumTopic
 from storage.models import Delivery
-from tests.e2e.case_steps import GUARD, GUARD2, PIANQU_LEADER, accept, meet, report
+from tests.e2e.case_steps import (
+    GUARD,
+    GUARD2,
+    PIANQU_LEADER,
+    accept,
+    card,
+    meet,
+    press_on,
+    report,
+    tap,
+)
 from tests.e2e.harness import World
 from tests.e2e.test_forum_topics import forum_group, keeper, shown
 
@@ -132,3 +142,27 @@ async def test_without_a_keeper_the_held_card_goes_to_general_after_the_hold(
     await world.outbox_settled()
     [group_card] = cards_of(world, chat_id, code)
     assert "message_thread_id" not in group_card
+
+
+async def test_a_card_whose_case_closed_while_held_goes_to_general_at_once(
+    world: World,
+) -> None:
+    chat_id = await group_with_a_topic(world)
+    code = await report(world, severity="较大", description="堆放易燃物")
+    leader = world.user(PIANQU_LEADER)
+    await press_on(leader, await card(leader, code, "已上报"), "不予立案")
+    await leader.expect_reply(contains="不予立案的原因")
+    await tap(leader, "不属于隐患")
+    await leader.expect_reply(contains="请确认")
+    await tap(leader, "✅ 确认不予立案")
+    await leader.expect_reply(contains="当前状态：不予立案")
+    async with world.db.reading():  # committed; the group's card is held, its edit behind it
+        pass
+    assert cards_of(world, chat_id, code) == []
+    assert world.app is not None and world.bot is not None
+    await ForumKeeper(world.app, world.bot).run()  # no topic is coming: the card goes now
+    assert (await card_row(world, code, chat_id)).not_before <= world.clock.now()
+    await world.outbox_settled()
+    [group_card] = cards_of(world, chat_id, code)
+    assert "message_thread_id" not in group_card and "不予立案" in shown(group_card)
+    assert not [t for t in world.emu.group(chat_id).topics.values() if code in t.name]

@@ -13,7 +13,7 @@ from domain.forum_topics import CARD_HOLD, TopicKind
 from storage.db import Database
 from storage.models import Case, CaseCard, Delivery, Person
 from storage.outbox import enqueue
-from storage.topic_cards import card_place, held_cards, release_held
+from storage.topic_cards import card_place, held_cards, release_held, still_waiting
 from tests.storage.case_world import GUARD, NOW, fire, grid_id
 
 __all__ = ["fire"]
@@ -70,6 +70,10 @@ async def test_the_card_goes_into_its_topic_waits_for_it_or_goes_at_once(fire: D
         # The case's one topic is in another group: none is coming in this one.
         s.add(_topic(older, PARENT, 3))
         assert await card_place(s, case=escalated, chat_id=PARENT, now=NOW) == (None, None)
+        # Of held cards, the keeper opens topics first for cases that still want one.
+        pairs = {(c.id or 0, FORUM) for c in (older, serious, plain, closed, escalated)}
+        waiting = await still_waiting(s, pairs)
+        assert [(w.code, w.chat_id) for w in waiting] == [("T-2", FORUM)]
 
 
 async def test_held_cards_are_found_and_let_go(fire: Database) -> None:
