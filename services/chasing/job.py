@@ -7,6 +7,12 @@ short transactions of `PUSHES_PER_TRANSACTION` rows, so handlers get the lock be
 chunks. The outbox keys make that safe: a run cut off after some chunks and run again
 queues only the rest, never a push twice. Escalations, the one other write, each commit
 on their own as they are decided (`escalation.climb`).
+
+The job runs in the handlers' event loop, so it keeps out of their way: it reads the tree a
+slice at a time, computes in slices of `SLICE_S`, and before each slice lets the updates in
+flight commit (`give_way`, `breathe`); no full garbage collection runs while it holds the
+city (`collector_held`), and where jobs fire the start-up heap is frozen
+(`freeze_startup_heap`) so the one after it is short.
 """
 
 from __future__ import annotations
