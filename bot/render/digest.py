@@ -20,7 +20,7 @@ class DigestCB(Callback, prefix="dg"):
 
 
 class DigestButtonData:
-    """Implements `services.digest.DigestButtons`. A city's digests carry the same few
+    """Implements `services.digest_text.DigestButtons`. A city's digests carry the same few
     buttons thousands of times: each is packed once."""
 
     def __init__(self) -> None:
