@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from aiogram import Router
 
+from bot.quick_routing import quick_routing
 from handlers import (
     admin,
     cases,
@@ -30,8 +31,10 @@ from handlers import (
 
 
 def routers(*, extra: Sequence[Router] = ()) -> list[Router]:
-    """`extra` (test-only routers) claim updates after the features, before the fallback."""
-    return [
+    """`extra` (test-only routers) claim updates after the features, before the fallback.
+    Each feature router passes over, without running their filters, the handlers that cannot
+    take an update (bot/quick_routing.py)."""
+    features = [
         errors.router(),
         common.router(),
         admin.router(),
@@ -49,6 +52,5 @@ def routers(*, extra: Sequence[Router] = ()) -> list[Router]:
         summary.router(),
         export.router(),
         start.router(),
-        *extra,
-        fallback.router(),
     ]
+    return [*(quick_routing(r) for r in features), *extra, quick_routing(fallback.router())]
