@@ -24,8 +24,11 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.orm.session import Session
 
 import storage.models  # noqa: F401  (registers the tables)
+from storage.models import Deployment
+from storage.sqlite_driver import use_one_trip
 from storage.turns import Turns
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -36,6 +39,10 @@ _current_unit: ContextVar[AsyncSession | None] = ContextVar("gridbot_unit_of_wor
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _do_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        use_one_trip(cparams)  # one trip to aiosqlite's thread per statement
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver so `begin` below decides.
@@ -71,16 +78,38 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
 
 
+_KEPT = "gridbot_kept"
+
+
+class UnitSession(Session):
+    """The sessions of units of work: the deployment's row, once loaded, stays loaded until
+    the session ends. The session's identity map holds rows only while something else does,
+    so each `session.get(Deployment, 1)` of a service (the case rules, the patrol rules, the
+    categories: several in one update) used to read the row again."""
+
+
+@event.listens_for(UnitSession, "loaded_as_persistent")
+def _keep_deployment(session: Session, instance: object) -> None:
+    if isinstance(instance, Deployment):
+        session.info.setdefault(_KEPT, []).append(instance)
+
+
 class Database:
     """Owns the engine; hands out sessions. One unit of work (an update, a job) commits once."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo)
-        self._writer = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._writer = async_sessionmaker(
+            self.engine,
+            class_=AsyncSession,
+            sync_session_class=UnitSession,
+            expire_on_commit=False,
+        )
         self._reader = async_sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}),
             class_=AsyncSession,
+            sync_session_class=UnitSession,
             expire_on_commit=False,
         )
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turns] = (
