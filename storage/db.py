@@ -28,7 +28,7 @@ from sqlmodel.orm.session import Session
 
 import storage.models  # noqa: F401  (registers the tables)
 from storage.models import Deployment
-from storage.sqlite_driver import use_one_trip
+from storage.sqlite_driver import OneTripConnection, use_one_trip
 from storage.turns import Turns
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -57,7 +57,12 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+        driver = connection.connection.driver_connection
+        if isinstance(driver, OneTripConnection):
+            driver.begin_with_next(begin)  # sent just before the first statement, one trip
+        else:
+            connection.exec_driver_sql(begin)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -6,30 +6,36 @@ connection pool rolls back each connection it gets back, committed or not. Each 
 to that thread and back (a queue, a wake-up, a callback onto the event loop): about 35 µs of
 CPU and more of waiting, and an update made twenty of them.
 
-Here a statement is one trip: the cursor is opened, executed, read to the end and closed on
-the thread, and what SQLAlchemy reads afterwards (the rows, the description, the row count,
-the last row id) comes back with it. A rollback when no transaction is open (the pool's, after
-a commit) is answered at once: sqlite3 would do nothing either. Everything else is aiosqlite's
-own. Results are read whole, as SQLAlchemy's adapter already does for every cursor but a
-streaming one, which gridbot does not use.
+Here a statement is one trip: the cursor is opened and executed on the thread, its first
+`FIRST_ROWS` rows read and, when that was all, the cursor closed there too; what SQLAlchemy
+reads afterwards (the rows, the description, the row count, the last row id) comes back with
+it. A longer result (a job's slices of a city, from a server-side cursor) is read on later
+trips, as SQLAlchemy asks for it. The transaction's BEGIN (storage/db.py) goes on the trip of
+its first statement. A commit or rollback when no transaction is open (the pool's rollback
+after a commit) is answered at once: sqlite3 would do nothing either. The rest is aiosqlite's.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
 from functools import partial
 from typing import Any
 
 import aiosqlite
 
 _Description = tuple[tuple[Any, ...], ...] | None
+FIRST_ROWS = 1000
+"""Rows that come back with the statement; a longer result (a job's slices of a city, read
+from a server-side cursor) is read on further trips, as many rows as asked each time."""
 
 
 def _run(
     conn: sqlite3.Connection, sql: str, parameters: Any, many: bool
-) -> tuple[_Description, int, int | None, list[Any]]:
-    """On aiosqlite's thread: the statement from cursor to close."""
+) -> tuple[_Description, int, int | None, list[Any], sqlite3.Cursor | None]:
+    """On aiosqlite's thread: the statement and its first rows; the cursor stays open (and
+    comes back) only when there may be more."""
     cursor = conn.cursor()
     try:
         if many:
@@ -39,10 +45,21 @@ def _run(
         else:
             cursor.execute(sql, parameters)
         description = cursor.description
-        rows = cursor.fetchall() if description else []
-        return description, cursor.rowcount, cursor.lastrowid, rows
-    finally:
+        rows = cursor.fetchmany(FIRST_ROWS) if description else []
+    except BaseException:
         cursor.close()
+        raise
+    counted, last = cursor.rowcount, cursor.lastrowid
+    if len(rows) < FIRST_ROWS:
+        cursor.close()
+        return description, counted, last, rows, None
+    return description, counted, last, rows, cursor
+
+
+def _more(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], int]:
+    """On the thread: more rows of an open cursor (all of them when `size` is None)."""
+    rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
+    return rows, cursor.rowcount
 
 
 class OneTripCursor:
@@ -54,7 +71,9 @@ class OneTripCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
         self.arraysize = 1
-        self._rows: list[Any] = []
+        self._rows: deque[Any] = deque()
+        self._open: sqlite3.Cursor | None = None
+        """The sqlite3 cursor while its result has rows not fetched yet."""
 
     async def __aenter__(self) -> OneTripCursor:
         return self
@@ -63,10 +82,13 @@ class OneTripCursor:
         await self.close()
 
     async def _trip(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
+        await self.close()
         conn = self._connection
-        self.description, self.rowcount, self.lastrowid, self._rows = await conn._execute(
+        description, self.rowcount, self.lastrowid, rows, self._open = await conn._execute(
             _run, conn._conn, sql, parameters, many
         )
+        self.description = description
+        self._rows = deque(rows)
         return self
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
@@ -75,20 +97,43 @@ class OneTripCursor:
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
         return await self._trip(sql, parameters, True)
 
-    async def fetchall(self) -> list[Any]:
-        rows, self._rows = self._rows, []
+    async def _fetch(self, size: int | None) -> list[Any]:
+        held = self._rows
+        wanted = len(held) if size is None else min(size, len(held))
+        rows = [held.popleft() for _ in range(wanted)]
+        cursor = self._open
+        if cursor is not None and (size is None or len(rows) < size):
+            more, self.rowcount = await self._connection._execute(
+                _more, cursor, None if size is None else size - len(rows)
+            )
+            rows.extend(more)
+            if size is None or len(rows) < size:
+                await self.close()  # read to the end
         return rows
+
+    async def fetchall(self) -> list[Any]:
+        return await self._fetch(None)
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        count = self.arraysize if size is None else size
-        rows, self._rows = self._rows[:count], self._rows[count:]
-        return rows
+        return await self._fetch(self.arraysize if size is None else size)
 
     async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
+        rows = await self._fetch(1)
+        return rows[0] if rows else None
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._each()
+
+    async def _each(self) -> AsyncIterator[Any]:
+        while rows := await self._fetch(max(self.arraysize, 64)):
+            for row in rows:
+                yield row
 
     async def close(self) -> None:
-        self._rows = []
+        self._rows = deque()
+        cursor, self._open = self._open, None
+        if cursor is not None:
+            await self._connection._execute(cursor.close)
 
     async def setinputsizes(self, *_sizes: Any) -> None:
         return None
@@ -118,10 +163,22 @@ class OneTripConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size)
         self._in_transaction = True
         """As sqlite3 last said after a call on the thread; True until it has said."""
+        self._begin: str | None = None
+
+    def begin_with_next(self, sql: str) -> None:
+        """Send `sql` (the transaction's BEGIN) on the trip of the next call, just before it,
+        rather than on a trip of its own. A commit or rollback with nothing sent in between
+        has nothing to end: the BEGIN is dropped (SQLite's lock, had it been taken, would
+        have been released at once)."""
+        self._begin = sql
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        begin, self._begin = self._begin, None
+
         def call() -> Any:
             try:
+                if begin is not None:
+                    self._conn.execute(begin)
                 return fn(*args, **kwargs)
             finally:
                 self._note_transaction()
@@ -139,7 +196,13 @@ class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> Any:  # aiosqlite's is awaitable and an async context manager
         return _Opening(OneTripCursor(self))
 
+    async def commit(self) -> None:
+        self._begin = None
+        if self._in_transaction:
+            await super().commit()
+
     async def rollback(self) -> None:
+        self._begin = None
         if self._in_transaction:
             await super().rollback()
 
