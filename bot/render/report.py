@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
 from aiogram import html
@@ -54,7 +55,14 @@ def _kb(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
 
 
 def _btn(text: str, k: ReportPress, x: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=ReportCb(k=k, x=x).pack())
+    return InlineKeyboardButton(text=text, callback_data=_packed(k, x))
+
+
+@lru_cache(maxsize=1024)
+def _packed(k: ReportPress, x: int) -> str:
+    """A press's callback data, packed once: every question of a report shows the same few
+    buttons again, and packing (a model built and checked) cost more than the button."""
+    return ReportCb(k=k, x=x).pack()
 
 
 def _back(app: AppContext, language: str) -> list[InlineKeyboardButton]:
