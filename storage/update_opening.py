@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Table, TextualSelect, bindparam, column, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -182,6 +182,9 @@ def attach_person(session: AsyncSession, values: dict[str, Any]) -> Person:
     # Made as the ORM makes a loaded row (a bare instance, its columns put in place), not
     # through the model's constructor: the values are already the columns' own, and the
     # constructor's validation was most of what identifying the speaker cost.
+    # A process whose first use of the ORM is this (an instance without the scheduler) has
+    # not configured the mappers yet; a query would have, a bare instance does not.
+    configure_mappers()
     person: Person = PERSON_MANAGER.new_instance()
     person.__dict__.update(values)
     make_transient_to_detached(person)

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -158,3 +161,33 @@ async def test_the_state_comes_with_the_claim(any_db: Database) -> None:
     assert opening.fsm_state == "Report:photos"
     assert opening.fsm_data == {"photos": ["AgAD1"], "category": "用电隐患"}
     assert missing.fsm_state is None and missing.fsm_data is None
+
+
+FIRST_ORM_USE = """
+import asyncio, sys
+from storage.db import Database
+from storage.update_opening import PERSON, attach_person
+
+async def main() -> None:
+    db = Database(sys.argv[1])
+    async with db.unit_of_work() as session:
+        values = {column.name: None for column in PERSON.c}
+        values.update(id=1, tg_id=5, name="x")
+        print(attach_person(session, values).name)
+    await db.dispose()
+
+asyncio.run(main())
+"""
+
+
+def test_a_speaker_is_attached_in_a_process_that_has_used_no_query_yet(db_url: str) -> None:
+    # An instance without the scheduler meets the ORM first here: its mappers are not set up.
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_ORM_USE, db_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "x"
