@@ -25,7 +25,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import UNDER_DEADLINE, CaseStatus
 from domain.digest_records import GridNode, Holding, PersonInfo
-from storage.models import Case, CaseEvent, Delivery, Department, Grid, Membership, Person, Role
+from storage import digest
+from storage.models import Case, CaseEvent, Delivery, Department, Grid, Person
 
 DELIVERY: Table = Delivery.__table__  # type: ignore[attr-defined]
 SLICE_ROWS = 1000
@@ -50,40 +51,18 @@ async def _sliced(
 
 async def grid_nodes(session: AsyncSession, between: Between) -> list[GridNode]:
     """Every live grid (as `storage.digest.grid_nodes` reads them, in slices)."""
-    query = select(
-        col(Grid.id), col(Grid.parent_id), col(Grid.name), col(Grid.code), col(Grid.path)
-    ).where(col(Grid.archived_at).is_(None))
-    return await _sliced(
-        session, query, lambda r: GridNode(r[0], r[1], r[2], r[3], r[4].count("/") - 1), between
-    )
+    return await _sliced(session, digest.grid_nodes_query(), digest.grid_node, between)
 
 
 async def holdings(session: AsyncSession, between: Between) -> list[Holding]:
     """Every membership with its role (as `storage.digest.holdings`, in slices)."""
-    query = (
-        select(
-            col(Membership.id),
-            col(Membership.person_id),
-            col(Membership.grid_id),
-            col(Membership.role_id),
-            col(Role.label),
-            col(Role.is_leader),
-            col(Role.quota_period),
-            col(Role.quota_count),
-        )
-        .join(Role, col(Role.id) == col(Membership.role_id))
-        .order_by(col(Membership.id))
-    )
-    return await _sliced(session, query, Holding._make, between)
+    return await _sliced(session, digest.holdings_query(), Holding._make, between)
 
 
 async def people(session: AsyncSession, between: Between) -> dict[int, PersonInfo]:
     """Everyone, by id (as `storage.digest.people`, in slices)."""
-    query = select(
-        col(Person.id), col(Person.name), col(Person.tg_id), col(Person.language),
-        col(Person.reachable),
-    )  # fmt: skip
-    return {p.id: p for p in await _sliced(session, query, PersonInfo._make, between)}
+    rows = await _sliced(session, digest.people_query(), PersonInfo._make, between)
+    return {p.id: p for p in rows}
 
 
 @dataclass(frozen=True)

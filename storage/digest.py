@@ -65,18 +65,25 @@ def _restrict(query: Any, grid_column: Any, paths: Sequence[str] | None) -> Any:
     return query.join(Grid, col(Grid.id) == grid_column).where(cond)
 
 
-async def grid_nodes(session: AsyncSession, paths: Sequence[str] | None = None) -> list[GridNode]:
+def grid_nodes_query(paths: Sequence[str] | None = None) -> Any:
+    """Every live grid (in `paths`' subtrees); rows made by `grid_node`."""
     query = select(
         col(Grid.id), col(Grid.parent_id), col(Grid.name), col(Grid.code), col(Grid.path)
     ).where(col(Grid.archived_at).is_(None))
     cond = _in_subtrees(paths)
-    if cond is not None:
-        query = query.where(cond)
-    rows = (await _core(session, query)).all()
-    return [GridNode(r[0], r[1], r[2], r[3], r[4].count("/") - 1) for r in rows]
+    return query if cond is None else query.where(cond)
 
 
-async def holdings(session: AsyncSession, paths: Sequence[str] | None = None) -> list[Holding]:
+def grid_node(row: Any) -> GridNode:
+    return GridNode(row[0], row[1], row[2], row[3], row[4].count("/") - 1)
+
+
+async def grid_nodes(session: AsyncSession, paths: Sequence[str] | None = None) -> list[GridNode]:
+    return [grid_node(r) for r in (await _core(session, grid_nodes_query(paths))).all()]
+
+
+def holdings_query(paths: Sequence[str] | None = None) -> Any:
+    """Every membership with its role, by membership id; rows made by `Holding._make`."""
     query = select(
         col(Membership.id),
         col(Membership.person_id),
@@ -87,13 +94,15 @@ async def holdings(session: AsyncSession, paths: Sequence[str] | None = None) ->
         col(Role.quota_period),
         col(Role.quota_count),
     ).join(Role, col(Role.id) == col(Membership.role_id))
-    query = _restrict(query, col(Membership.grid_id), paths).order_by(col(Membership.id))
-    return list(map(Holding._make, (await _core(session, query)).all()))
+    return _restrict(query, col(Membership.grid_id), paths).order_by(col(Membership.id))
 
 
-async def people(
-    session: AsyncSession, paths: Sequence[str] | None = None
-) -> dict[int, PersonInfo]:
+async def holdings(session: AsyncSession, paths: Sequence[str] | None = None) -> list[Holding]:
+    return list(map(Holding._make, (await _core(session, holdings_query(paths))).all()))
+
+
+def people_query(paths: Sequence[str] | None = None) -> Any:
+    """Everyone (with a membership in `paths`' subtrees); rows made by `PersonInfo._make`."""
     query = select(
         col(Person.id),
         col(Person.name),
@@ -104,7 +113,13 @@ async def people(
     if paths:
         members = _restrict(select(col(Membership.person_id)), col(Membership.grid_id), paths)
         query = query.where(col(Person.id).in_(members))
-    return {r[0]: PersonInfo._make(r) for r in (await _core(session, query)).all()}
+    return query
+
+
+async def people(
+    session: AsyncSession, paths: Sequence[str] | None = None
+) -> dict[int, PersonInfo]:
+    return {r[0]: PersonInfo._make(r) for r in (await _core(session, people_query(paths))).all()}
 
 
 def _done_query(
