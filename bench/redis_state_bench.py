@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import itertools
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -35,71 +34,31 @@ sys.path.insert(0, str(ROOT))
 from aiogram import Bot, Dispatcher  # noqa: E402
 from aiogram.client.default import DefaultBotProperties  # noqa: E402
 from aiogram.enums import ParseMode  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
 from bench.stub_bot import StubSession  # noqa: E402
 from bench.update_bench import (  # noqa: E402
     ADMIN,
     GUARDS,
-    OUT,
-    SCENARIO,
     START,
     TOKEN,
     UPDATES_PER_CONVERSATION,
     Driver,
     Phase,
     conversation,
-    scenario_text,
+    prepare,
 )
 from bot.app import create_app, create_dispatcher  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.state_backend import close_isolation, open_isolation  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
-from domain.scenario import parse_scenario  # noqa: E402
-from storage.db import Database  # noqa: E402
 from storage.fsm import DatabaseStorage  # noqa: E402
-from storage.importer import apply_import  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 from storage.redis_state import RedisStateStorage  # noqa: E402
 from storage.sql_tally import SqlTally  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 
-async def prepare(url: str | None) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """A fresh migrated and imported database of this bench's own; its URL and its drop."""
-    if url is None:
-        OUT.mkdir(parents=True, exist_ok=True)
-        path = OUT / "redis_state_bench.sqlite3"
-        for leftover in OUT.glob("redis_state_bench.sqlite3*"):
-            leftover.unlink()
-        target = f"sqlite+aiosqlite:///{path}"
-
-        async def drop() -> None:
-            return None
-
-    else:
-        name = f"redis_state_bench_{uuid.uuid4().hex[:8]}"
-        admin = Database(url)
-        async with admin.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as c:
-            await c.execute(text(f'CREATE DATABASE "{name}"'))
-        target = url.rsplit("/", 1)[0] + f"/{name}"
-
-        async def drop() -> None:
-            async with admin.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as c:
-                await c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            await admin.dispose()
-
-    db = Database(target)
-    await upgrade(db)
-    scenario = parse_scenario(scenario_text(), source=SCENARIO)
-    async with db.session() as session:
-        await apply_import(session, scenario, now=START)
-    await db.dispose()
-    return target, drop
-
-
 async def main(url: str | None, rounds: int, repeat: int) -> None:
-    target, drop = await prepare(url)
+    target, drop = await prepare(url, "redis_state_bench")
     redis = RedisServer()
     redis.start()
     settings = load_settings(

@@ -184,12 +184,14 @@ class Phase:
         )
 
 
-async def prepare(url: str | None) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """A fresh migrated and imported database; its URL and how to drop it."""
+async def prepare(
+    url: str | None, stem: str = "update_bench"
+) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """A fresh migrated and imported database named after `stem`; its URL and how to drop it."""
     if url is None:
         OUT.mkdir(parents=True, exist_ok=True)
-        path = OUT / "update_bench.sqlite3"
-        for leftover in OUT.glob("update_bench.sqlite3*"):
+        path = OUT / f"{stem}.sqlite3"
+        for leftover in OUT.glob(f"{stem}.sqlite3*"):
             leftover.unlink()
         target = f"sqlite+aiosqlite:///{path}"
 
@@ -197,7 +199,7 @@ async def prepare(url: str | None) -> tuple[str, Callable[[], Awaitable[None]]]:
             return None
 
     else:
-        name = f"update_bench_{uuid.uuid4().hex[:8]}"
+        name = f"{stem}_{uuid.uuid4().hex[:8]}"
         admin = Database(url)
         async with admin.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as c:
             await c.execute(text(f'CREATE DATABASE "{name}"'))
