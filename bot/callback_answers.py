@@ -24,7 +24,6 @@ can measure is how long its own handling has taken so far.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -136,17 +135,21 @@ class EarlyAnswer(BaseMiddleware):
         token = _press.set(press)
         budget = self.app.answer_budget_s or ANSWER_BUDGET_S
 
-        async def watchdog() -> None:
-            await asyncio.sleep(budget)
-            await _answer_empty(bot, press, f"no answer after {budget:g} s")
+        # A timer, not a task per press: most presses are answered long before it rings.
+        late: list[asyncio.Task[None]] = []
 
-        watch = asyncio.create_task(watchdog())
+        def overdue() -> None:
+            late.append(
+                asyncio.create_task(_answer_empty(bot, press, f"no answer after {budget:g} s"))
+            )
+
+        timer = asyncio.get_running_loop().call_later(budget, overdue)
         try:
             return await handler(event, data)
         finally:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+            timer.cancel()
+            for task in late:
+                await task
             await _answer_empty(bot, press, "the handler gave none")
             press.open = False
             _press.reset(token)
