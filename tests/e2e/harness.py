@@ -215,7 +215,10 @@ class World:
 
     async def outbox_settled(self) -> None:
         """Until the outbox has nothing due: its pushes are sent after the update that queued
-        them was handled, so the driver's negative checks wait for this too (emu.settlers)."""
+        them was handled, so the driver's negative checks wait for this too (emu.settlers).
+        First until every update so far is handled: a reply goes out before its update
+        commits, so a test that saw the reply may ask before the rows it queues exist."""
+        await self.handled()
         app = self.app
         while app is not None and isinstance(app.notifier, OutboxNotifier):
             await app.notifier.drain()
