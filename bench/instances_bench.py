@@ -18,15 +18,17 @@ The last line: `RATIO <2-instance throughput / 1-instance> instances-2/1`. On a 
 cores the instances share them: the ratio says how much of one instance's time was spent
 waiting (on the database, on Telegram) rather than computing.
 
-Measured 2026-12-07 on this machine (2 cores, shared with other test runs, so noisy), 490
-updates: 1 instance 22.1 updates/s, 2 instances 22.6, 4 instances 20.9; RATIO 1.02. One
-instance already keeps both cores busy (the bot, PostgreSQL and the emulator all run
-here): about 2 / 22 = 90 ms of CPU per update, all parties together. On paper, 16 cores with
-PostgreSQL and Telegram elsewhere: if the bot is about half of that (not measured apart), some
-45 ms of CPU per update, so 16 instances give up to ~350 updates/s, until PostgreSQL's
-commits (one per update for the inbox, one for the handler, one to mark it done) are the
-limit; a city's busiest minute (tens of updates a second) fits in one or two instances,
-and more instances are for availability.
+Measured 2026-12-07 on this machine (2 cores), 490 updates: first on a machine shared with
+other test runs, 1 instance 22.1 updates/s, 2 instances 22.6, 4 instances 20.9 (RATIO 1.02);
+then, after the update got cheaper (one trip to SQLite's thread per statement, cheaper routing)
+and on a quiet machine, 1 instance 57.4, 2 instances 92.7, 4 instances 69.3 (RATIO 1.62). Two
+instances keep both cores busy (the bot, PostgreSQL and the emulator all run here): about
+2 / 93 = 22 ms of CPU per update, all parties together; four only add switching. On paper,
+16 cores with PostgreSQL and Telegram elsewhere: if the bot is about half of that (not
+measured apart), some 11 ms of CPU per update, so 16 instances give up to ~1,400 updates/s,
+until PostgreSQL's commits (one per update for the inbox, one for the handler, one to mark it
+done) are the limit; a city's busiest minute (tens of updates a second) fits in one
+instance, and more instances are for availability.
 """
 
 from __future__ import annotations
