@@ -44,6 +44,7 @@ from storage.patrols import (
     OPEN,
     REFUSED,
     case_codes_by_patrol,
+    checkin_scene,
     counted_per_membership,
     grid_mates,
     last_counted,
@@ -89,10 +90,14 @@ async def patrol_rules(session: AsyncSession, *, default_tz: tzinfo) -> PatrolRu
 def geofence_of(grid: Grid) -> Geofence | None:
     """The grid's geofence, or None when unset or unreadable (an unreadable one is ignored
     rather than flagging every honest check-in)."""
-    if not grid.geofence:
+    return _fence(grid.geofence)
+
+
+def _fence(raw: dict[str, Any] | None) -> Geofence | None:
+    if not raw:
         return None
     try:
-        return parse_geofence(grid.geofence)
+        return parse_geofence(raw)
     except ValueError:
         return None
 
@@ -257,41 +262,51 @@ async def check_in(
     A quick check-in is closed at once (counted unless flagged); a full patrol stays open for
     the checklist. A forwarded location is recorded as a refused, flagged attempt.
     """
-    grid = await session.get(Grid, grid_id)
-    if grid is None:
+    scene = await checkin_scene(session, person_id=person_id, grid_id=grid_id)
+    if scene is None:
         raise LookupError(f"no grid {grid_id}")
-    if not forwarded:
+    if not forwarded and scene.open_id is not None:
         # A person has one open patrol at a time: a new check-in abandons an older one.
-        stale = await open_patrol_of(session, person_id=person_id)
-        if stale is not None:
-            await _close(session, stale, now=now, rules=rules)
+        stale = await session.get(Patrol, scene.open_id)
+        assert stale is not None
+        await _close(session, stale, now=now, rules=rules)
+        # Closed, it may have become the last counted patrol here.
+        scene = await checkin_scene(session, person_id=person_id, grid_id=grid_id)
+        assert scene is not None
+    # Assessed before the row is written (the new patrol is not counted yet, so it is not its
+    # own last counted one): the row goes in once, as it ends up.
+    flags = assess_checkin(
+        lat=lat,
+        lon=lon,
+        at=now,
+        forwarded=forwarded,
+        geofence=_fence(scene.geofence),
+        last_counted=None
+        if scene.last_at is None or scene.last_lat is None or scene.last_lon is None
+        else LastPatrol(at=scene.last_at, lat=scene.last_lat, lon=scene.last_lon),
+        min_interval=rules.min_interval,
+    )
+    status, finished_at, counted = OPEN, None, False
+    if forwarded:
+        status, finished_at = REFUSED, now
+    elif kind == QUICK:
+        status, finished_at, counted = DONE, now, not flags
     patrol = Patrol(
         person_id=person_id,
         grid_id=grid_id,
         role_id=role_id,
         kind=kind,
-        status=OPEN,
+        status=status,
         started_at=now,
+        finished_at=finished_at,
         lat=lat,
         lon=lon,
         forwarded=forwarded,
-        route={"points": [_route_point(now, lat, lon)]} if live and not forwarded else None,
+        route=_with_summary([_route_point(now, lat, lon)]) if live and not forwarded else None,
         checklist=ChecklistResult.start(rules.checklist).to_dict() if kind == FULL else {},
+        flags=[str(f) for f in flags],
+        counted=counted,
     )
-    session.add(patrol)
-    await session.flush()
-    flags = await _assess(session, patrol=patrol, grid=grid, rules=rules)
-    patrol.flags = [str(f) for f in flags]
-    if patrol.route is not None:
-        patrol.route = _with_summary(patrol.route["points"])
-    if forwarded:
-        patrol.status = REFUSED
-        patrol.finished_at = now
-        patrol.counted = False
-    elif kind == QUICK:
-        patrol.status = DONE
-        patrol.finished_at = now
-        patrol.counted = not flags
     session.add(patrol)
     await session.flush()
     return CheckIn(patrol=patrol, flags=flags)

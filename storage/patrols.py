@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, literal, or_, true, union_all
+from sqlalchemy import Integer, Table, and_, bindparam, cast, func, literal, or_, true, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +27,9 @@ REFUSED = "refused"
 
 MembershipKey = tuple[int, int, int]
 """(person_id, grid_id, role_id)."""
+
+PATROL: Table = Patrol.__table__  # type: ignore[attr-defined]
+GRID: Table = Grid.__table__  # type: ignore[attr-defined]
 
 
 def _companion_ids(dialect: str) -> tuple[Any, Any]:
@@ -40,21 +44,22 @@ def _companion_ids(dialect: str) -> tuple[Any, Any]:
     return j, func.json_extract(j.c.value, "$.person_id")
 
 
-def _in_subtrees(query: Any, paths: Sequence[str] | None) -> Any:
-    if not paths:
+def _in_subtrees(query: Any, paths: Sequence[str] | BindParameter[str] | None) -> Any:
+    if paths is None or (not isinstance(paths, BindParameter) and not paths):
         return query
-    return query.join(Grid, col(Grid.id) == col(Patrol.grid_id)).where(
-        or_(*(col(Grid.path).like(p + "%") for p in paths))
-    )
+    joined = query.join(Grid, col(Grid.id) == col(Patrol.grid_id))
+    if isinstance(paths, BindParameter):
+        return joined.where(or_(col(Grid.path).like(paths)))
+    return joined.where(or_(*(col(Grid.path).like(p + "%") for p in paths)))
 
 
 def credits(
     *,
-    start: datetime,
-    end: datetime,
+    start: datetime | BindParameter[datetime],
+    end: datetime | BindParameter[datetime],
     dialect: str,
-    paths: Sequence[str] | None = None,
-    person_ids: Iterable[int] | None = None,
+    paths: Sequence[str] | BindParameter[str] | None = None,
+    person_ids: Iterable[int] | BindParameter[list[int]] | None = None,
     end_inclusive: bool = False,
 ) -> Any:
     """Patrols as credits, (person_id, grid_id, role_id, started_at, joint): THE rule by which
@@ -65,6 +70,8 @@ def credits(
     read inside the statement, so SQL skips this half when it is off), it also credits each
     companion on the roster of the patrol's grid, in every role they hold there (joint = 1).
     Narrowed to some subtrees (grid path prefixes) and to the credited people if asked.
+    Bound parameters may stand for the bounds, the people (expanding) and one subtree (its
+    LIKE pattern), for a statement built once and run with values (`counted_per_membership`).
     """
     started = col(Patrol.started_at)
     until = started <= end if end_inclusive else started < end
@@ -103,11 +110,34 @@ def credits(
         .where(counts == true(), *window)
     )
     if person_ids is not None:
-        ids = list(person_ids)
+        ids = person_ids if isinstance(person_ids, BindParameter) else list(person_ids)
         walkers = walkers.where(col(Patrol.person_id).in_(ids))
         companions = companions.where(col(Membership.person_id).in_(ids))
     walkers, companions = _in_subtrees(walkers, paths), _in_subtrees(companions, paths)
     return union_all(walkers, companions).subquery("credit")
+
+
+_COUNTED: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _counted_statement(dialect: str, *, by_people: bool, by_path: bool) -> Any:
+    """`counted_per_membership`'s grouped count, built once per dialect and narrowing with
+    bound values: building the credits union and its column proxies cost more than running
+    it (/my and every check-in ask)."""
+    key = (dialect, by_people, by_path)
+    query = _COUNTED.get(key)
+    if query is None:
+        started = PATROL.c.started_at.type
+        credit = credits(
+            start=bindparam("start", type_=started),
+            end=bindparam("end", type_=started),
+            dialect=dialect,
+            paths=bindparam("path_like") if by_path else None,
+            person_ids=bindparam("person_ids", expanding=True) if by_people else None,
+        )
+        cols = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
+        query = _COUNTED[key] = sa_select(*cols, func.count()).group_by(*cols)
+    return query
 
 
 async def counted_per_membership(
@@ -123,10 +153,15 @@ async def counted_per_membership(
     Narrow by people, or by a subtree (a grid path prefix such as ``"/1/4/"``).
     """
     dialect = (await session.connection()).dialect.name
-    paths = None if path_prefix is None else [path_prefix]
-    credit = credits(start=start, end=end, dialect=dialect, paths=paths, person_ids=person_ids)
-    key = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
-    rows = await session.execute(sa_select(*key, func.count()).group_by(*key))
+    values: dict[str, Any] = {"start": start, "end": end}
+    if person_ids is not None:
+        values["person_ids"] = list(person_ids)
+    if path_prefix is not None:
+        values["path_like"] = path_prefix + "%"
+    query = _counted_statement(
+        dialect, by_people=person_ids is not None, by_path=path_prefix is not None
+    )
+    rows = await session.execute(query, values)
     return {(p, g, r): int(n) for p, g, r, n in rows}
 
 
@@ -143,6 +178,77 @@ async def last_counted(
         query = query.where(Patrol.id != exclude_id)
     query = query.order_by(col(Patrol.started_at).desc(), col(Patrol.id).desc()).limit(1)
     return (await session.exec(query)).first()
+
+
+@dataclass(frozen=True)
+class CheckinScene:
+    """What a check-in is assessed against, read in one statement (`checkin_scene`)."""
+
+    geofence: dict[str, Any] | None
+    open_id: int | None
+    """The person's newest open patrol (anywhere), which the check-in abandons."""
+    last_at: datetime | None
+    last_lat: float | None
+    last_lon: float | None
+    """The latest counted patrol of the person in the grid (`last_counted`), if any."""
+
+
+_SCENE: list[Any] = []
+
+
+def _scene_statement() -> Any:
+    """Built once: the grid's geofence beside `open_patrol_of`'s id and `last_counted`'s
+    place and time, with the same orderings, for bound person and grid."""
+    if _SCENE:
+        return _SCENE[0]
+    patrol, grid = PATROL, GRID
+    person_id: BindParameter[int] = bindparam("person_id")
+    grid_id: BindParameter[int] = bindparam("grid_id")
+    newest = (patrol.c.started_at.desc(), patrol.c.id.desc())
+    open_id = (
+        sa_select(patrol.c.id)
+        .where(patrol.c.person_id == person_id, patrol.c.status == OPEN)
+        .order_by(*newest)
+        .limit(1)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    last_id = (
+        sa_select(patrol.c.id)
+        .where(
+            patrol.c.person_id == person_id,
+            patrol.c.grid_id == grid_id,
+            patrol.c.counted.is_(True),
+        )
+        .order_by(*newest)
+        .limit(1)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    last = patrol.alias("last")
+    query = (
+        sa_select(
+            grid.c.geofence, open_id.label("open_id"), last.c.started_at, last.c.lat, last.c.lon
+        )
+        .select_from(grid.outerjoin(last, last.c.id == last_id))
+        .where(grid.c.id == grid_id)
+    )
+    _SCENE.append(query)
+    return query
+
+
+async def checkin_scene(
+    session: AsyncSession, *, person_id: int, grid_id: int
+) -> CheckinScene | None:
+    """The grid's geofence, the person's open patrol and their last counted one there: one
+    statement of plain rows where a check-in read three as entities. None without the grid.
+    Nothing is flushed first: the check-in flushes what it changes itself."""
+    rows = await session.execute(_scene_statement(), {"person_id": person_id, "grid_id": grid_id})
+    row = rows.first()
+    if row is None:
+        return None
+    fence, open_id, at, lat, lon = row
+    return CheckinScene(fence, open_id, at, lat, lon)
 
 
 async def open_patrol_of(session: AsyncSession, *, person_id: int) -> Patrol | None:
