@@ -9,6 +9,7 @@ a step they took themselves.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,21 +33,61 @@ class Handoff:
     """chats sent the step's text and photos before the card (the feedback to verify)"""
 
 
-async def handoff_of(session: AsyncSession, *, case: Case, grid: Grid, event: CaseEvent) -> Handoff:
+class Lookups:
+    """One step's reads of grids' leaders and of the grids people lead, each asked once: the
+    hand-off and the card's recipients both need them, and nothing changes in between."""
+
+    def __init__(self) -> None:
+        self._leaders: dict[frozenset[int], list[tuple[int, Person]]] = {}
+        self._led: dict[int, frozenset[int]] = {}
+
+    async def leaders_of(
+        self, session: AsyncSession, grid_ids: Iterable[int]
+    ) -> list[tuple[int, Person]]:
+        key = frozenset(grid_ids)
+        if key not in self._leaders:
+            self._leaders[key] = await q.leaders_of(session, key)
+        return self._leaders[key]
+
+    async def led_grids_of(
+        self, session: AsyncSession, person_ids: Iterable[int]
+    ) -> dict[int, frozenset[int]]:
+        wanted = set(person_ids)
+        missing = wanted - self._led.keys()
+        if missing:
+            self._led.update(await q.led_grids_of(session, missing))
+        return {p: self._led[p] for p in wanted}
+
+
+async def handoff_of(
+    session: AsyncSession,
+    *,
+    case: Case,
+    grid: Grid,
+    event: CaseEvent,
+    lookups: Lookups | None = None,
+) -> Handoff:
     """The chats the step `event` hands `case` to (`grid`: the case's grid now)."""
     if event.kind not in EventKind.__members__.values():
         return Handoff()
+    lookups = lookups or Lookups()
     facts = facts_of(case, grid)
     mover = event.actor_id
-    mover_leads = mover is not None and await q.leads_grid(
-        session, person_id=mover, grid_id=case.grid_id
-    )
-    wanted = next_actors(EventKind(event.kind), facts, mover_leads_grid=mover_leads)
+    kind = EventKind(event.kind)
+    wanted = next_actors(kind, facts, mover_leads_grid=False)
+    if_leads = next_actors(kind, facts, mover_leads_grid=True)
+    # Whether the mover leads the grid is read only for a step whose answer it changes.
+    if (
+        mover is not None
+        and if_leads != wanted
+        and await q.leads_grid(session, person_id=mover, grid_id=case.grid_id)
+    ):
+        wanted = if_leads
     people: dict[int, Person] = {}
     chats: set[int] = set()
     evidence: set[int] = set()
     for party in wanted:
-        found = await _chats_of(session, party, case=case, grid=grid, mover=mover)
+        found = await _chats_of(session, party, case=case, grid=grid, mover=mover, lookups=lookups)
         people.update({c: p for c, p in found.items() if p is not None})
         chats |= found.keys()
         if party.evidence:
@@ -55,7 +96,13 @@ async def handoff_of(session: AsyncSession, *, case: Case, grid: Grid, event: Ca
 
 
 async def _chats_of(
-    session: AsyncSession, party: NextActor, *, case: Case, grid: Grid, mover: int | None
+    session: AsyncSession,
+    party: NextActor,
+    *,
+    case: Case,
+    grid: Grid,
+    mover: int | None,
+    lookups: Lookups,
 ) -> dict[int, Person | None]:
     """chat id → the person there (None for a department's chat)."""
     if party.party is Party.DEPARTMENT:
@@ -66,8 +113,8 @@ async def _chats_of(
     if party.party is Party.PERSON:
         persons = list((await q.people_by_id(session, [party.id])).values())
     else:
-        persons = [p for _g, p in await q.leaders_of(session, [party.id])]
-    led = await q.led_grids_of(session, [p.id for p in persons if p.id is not None])
+        persons = [p for _g, p in await lookups.leaders_of(session, [party.id])]
+    led = await lookups.led_grids_of(session, [p.id for p in persons if p.id is not None])
     facts = facts_of(case, grid)
     out: dict[int, Person | None] = {}
     for p in persons:

@@ -19,13 +19,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import Actor, CaseAction, CaseStatus, EventKind
-from services.case_handoffs import Handoff, handoff_of
+from services.case_handoffs import Handoff, Lookups, handoff_of
 from services.case_rules import Config, facts_of
 from services.case_view import (
     CaseTexts,
@@ -64,10 +65,12 @@ async def announce(
     now: datetime,
     texts: CaseTexts,
     cfg: Config,
+    ledger: Sequence[CaseEvent] | None = None,
 ) -> None:
-    """Queue every push the step `event` calls for."""
+    """Queue every push the step `event` calls for. `ledger`: the whole ledger of a case
+    opened in this unit of work (no chat shows its card yet; nothing is read back)."""
     assert case.id is not None and event.id is not None
-    view = await build_view(session, case, now=now, rules=cfg.rules)
+    view = await build_view(session, case, now=now, rules=cfg.rules, ledger=ledger)
     actor_name = await name_of_actor(session, event)
     if event.kind == EventKind.COMMENTED.value:
         await _pass_on_comment(
@@ -77,9 +80,16 @@ async def announce(
     urgent_root = case.severity in cfg.notify_to_root and case.status not in (
         CaseStatus.REJECTED.value,
     )
-    handoff = await handoff_of(session, case=case, grid=view.grid, event=event)
+    lookups = Lookups()
+    handoff = await handoff_of(session, case=case, grid=view.grid, event=event, lookups=lookups)
     to = await _recipients(
-        session, view=view, urgent_root=urgent_root, texts=texts, handed=handoff.people
+        session,
+        view=view,
+        urgent_root=urgent_root,
+        texts=texts,
+        handed=handoff.people,
+        lookups=lookups,
+        new=ledger is not None,
     )
     first = event.kind == EventKind.REPORTED.value
     urgent = urgent_root and (first or event.kind == EventKind.ESCALATED.value)
@@ -134,16 +144,18 @@ async def _recipients(
     urgent_root: bool,
     texts: CaseTexts,
     handed: dict[int, Person],
+    lookups: Lookups,
+    new: bool = False,
 ) -> _Recipients:
     case, grid = view.case, view.grid
     assert case.id is not None
     facts = facts_of(case, grid)
-    shown = await q.card_chats(session, case.id)
+    shown = {} if new else await q.card_chats(session, case.id)
     people = await _people_to_show(
-        session, case=case, grid=grid, urgent_root=urgent_root, shown=shown
+        session, case=case, grid=grid, urgent_root=urgent_root, shown=shown, lookups=lookups
     )
     people.update(handed)
-    led = await q.led_grids_of(session, [p.id for p in people.values() if p.id])
+    led = await lookups.led_grids_of(session, [p.id for p in people.values() if p.id])
     cards: dict[int, tuple[list[CaseAction], str]] = {}
     for chat_id, p in people.items():
         who = Actor(person_id=p.id, led_grid_ids=led.get(p.id or 0, frozenset()))
@@ -169,12 +181,18 @@ async def _recipients(
 
 
 async def _people_to_show(
-    session: AsyncSession, *, case: Case, grid: Grid, urgent_root: bool, shown: dict[int, str]
+    session: AsyncSession,
+    *,
+    case: Case,
+    grid: Grid,
+    urgent_root: bool,
+    shown: dict[int, str],
+    lookups: Lookups,
 ) -> dict[int, Person]:
     """private chat id → person: the grid's leaders (every leader up to the root for an
     urgent severity), the assignee, and whoever already has a card, while reachable."""
     leader_grids = list(grid.ancestor_ids()) if urgent_root else [grid.id or 0]
-    leaders = await q.leaders_of(session, leader_grids)
+    leaders = await lookups.leaders_of(session, leader_grids)
     persons: dict[int, Person] = {p.id or 0: p for _g, p in leaders}
     if case.assignee_person_id is not None:
         persons.update(await q.people_by_id(session, [case.assignee_person_id]))

@@ -18,7 +18,7 @@ from domain.case_rules import CaseRules, Supervision, supervision
 from domain.cases import Actor, CaseAction, CaseFacts, EventKind, allowed_actions
 from domain.categories import Category, by_label, default_categories, from_stored
 from storage import cases as q
-from storage.case_rules import case_rules, open_clocks
+from storage.case_rules import case_rules, clock_of, open_clocks
 from storage.models import Case, CaseEvent, Department, Deployment, Grid, Person
 from storage.outbox import enqueue
 
@@ -155,9 +155,11 @@ async def build_view(
     version: int | None = None,
     now: datetime | None = None,
     rules: CaseRules | None = None,
+    ledger: Sequence[CaseEvent] | None = None,
 ) -> CaseView:
     """The case with its names; with `now`, its 督办 standing too (`rules`: the deployment's,
-    read when not given)."""
+    read when not given). `ledger`: the case's whole ledger in order, when the caller holds
+    it (a case opened in this unit of work), so that it is not read back."""
     grid = await session.get(Grid, case.grid_id)
     assert grid is not None and case.id is not None
     people = await q.people_by_id(
@@ -168,9 +170,12 @@ async def build_view(
         if case.assignee_department_id
         else None
     )
-    last = await q.latest_events(
-        session, case.id, (EventKind.ESCALATED.value, EventKind.SENT_BACK.value)
-    )
+    kinds = (EventKind.ESCALATED.value, EventKind.SENT_BACK.value)
+    if ledger is None:
+        last = await q.latest_events(session, case.id, kinds)
+    else:
+        last = {e.kind: e for e in ledger if e.kind in kinds}
+        version = _version(ledger) if version is None else version
     escalated = last.get(EventKind.ESCALATED.value)
     from_grid = (
         await session.get(Grid, int(escalated.data["from_grid"]))
@@ -181,8 +186,12 @@ async def build_view(
     standing = None
     if now is not None:
         rules = rules if rules is not None else await case_rules(session)
-        clocks = await open_clocks(session, case_id=case.id)
-        standing = supervision(clocks[0].clock, rules, now) if clocks else None
+        if ledger is None:
+            clocks = await open_clocks(session, case_id=case.id)
+            clock = clocks[0].clock if clocks else None
+        else:
+            clock = clock_of(case, ledger)
+        standing = supervision(clock, rules, now) if clock is not None else None
     return CaseView(
         case=case,
         grid=grid,
@@ -199,6 +208,11 @@ async def build_view(
         supervision=standing,
         category=by_label(await deployment_categories(session), case.category),
     )
+
+
+def _version(ledger: Sequence[CaseEvent]) -> int:
+    """`q.case_version` of a ledger in hand."""
+    return max((e.id or 0 for e in ledger if e.kind != EventKind.COMMENTED.value), default=0)
 
 
 async def deployment_categories(session: AsyncSession) -> tuple[Category, ...]:

@@ -192,7 +192,7 @@ async def submit(
     )
     session.add(case)
     await session.flush()
-    event = await q.append_event(
+    reported = await q.append_event(
         session,
         case=case,
         kind=EventKind.REPORTED.value,
@@ -202,8 +202,10 @@ async def submit(
         data={"photos": list(draft.photos)} if draft.photos else {},
     )
     # The scenario's routing rules may hand it on at once (services/case_routing.py).
-    event = await route_new_case(session, case=case, grid=grid, now=now, cfg=cfg) or event
-    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
+    routed = await route_new_case(session, case=case, grid=grid, now=now, cfg=cfg)
+    event = routed or reported
+    ledger = [reported] if routed is None else [reported, routed]
+    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg, ledger=ledger)
     await send_copies(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
     return case
 

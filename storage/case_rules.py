@@ -8,8 +8,8 @@ The import writes the scenario's ``cases:`` block with the other settings
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func, literal, or_, select, type_coerce
@@ -27,6 +27,7 @@ from domain.case_rules import (
     flag_starts,
     flags_by,
     from_stored,
+    stage_of,
     to_stored,
 )
 from domain.cases import Severity
@@ -113,6 +114,24 @@ def _clocks(paths: Sequence[str] | None, case_id: int | None) -> Any:
             or_(*(col(Grid.path).startswith(p) for p in paths))
         )
     return query
+
+
+def clock_of(case: Case, ledger: Iterable[CaseEvent]) -> CaseClock | None:
+    """What `open_clocks` answers for ``case`` (None: under no clock), worked out from its
+    whole ``ledger`` when the caller holds it (a case opened in this unit of work) instead of
+    read back: the same rule as `_clocks`, row for row."""
+    stage = stage_of(case.status)
+    if stage is None:
+        return None
+    kinds = {k.value for k in ENTRY_KINDS[stage]}
+    entered = [e.at for e in ledger if e.kind in kinds]
+    started = max(entered) if entered else (case.assigned_at or case.accepted_at or case.created_at)
+    return CaseClock(case.status, case.severity, _utc(started), _utc(case.deadline_at))
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    """As the database gives it back (`UTCDateTime`)."""
+    return at.astimezone(UTC) if at is not None and at.tzinfo is not None else at
 
 
 async def open_clocks(

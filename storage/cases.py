@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, inspect, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -132,8 +133,27 @@ async def people_by_id(session: AsyncSession, ids: Iterable[int | None]) -> dict
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
+    held = _held_people(session, wanted)
+    if held is not None:
+        return held
     rows = await session.exec(select(Person).where(col(Person.id).in_(wanted)))
     return {p.id: p for p in rows if p.id is not None}
+
+
+def _held_people(session: AsyncSession, ids: set[int]) -> dict[int, Person] | None:
+    """The people when the unit of work already holds every one of them, loaded and not
+    expired: what the query would give back (it hands out the held objects as they are), in
+    its order (the primary key's). None when any is missing."""
+    held: dict[int, Person] = {}
+    for i in sorted(ids):
+        p = session.identity_map.get(identity_key(Person, i))
+        if not isinstance(p, Person):
+            return None
+        state = inspect(p)
+        if state.expired_attributes or state.deleted or state.was_deleted:
+            return None
+        held[i] = p
+    return held
 
 
 async def people_by_chat(session: AsyncSession, chat_ids: Iterable[int]) -> list[Person]:
