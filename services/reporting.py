@@ -7,6 +7,7 @@ its code, its deadline and its cards.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +24,7 @@ from services.case_rules import Config
 from services.case_view import deployment_categories
 from services.cases import initial_deadline
 from storage import cases as q
+from storage.cases import DuplicateLine
 from storage.models import Case, Deployment, Grid
 
 MAX_DESCRIPTION = 1000
@@ -122,17 +124,22 @@ class Review:
     """What the summary before submitting shows besides the draft itself."""
 
     grid_name: str
-    duplicates: list[Case]
+    duplicates: Sequence[DuplicateLine]
     categories: tuple[Category, ...] = ()
 
 
 async def review(session: AsyncSession, draft: Draft, now: datetime) -> Review:
-    grid = await session.get(Grid, draft.grid_id) if draft.grid_id else None
-    return Review(
-        grid_name=grid.name if grid else "",
-        duplicates=await duplicates(session, draft, now),
-        categories=await categories(session),
+    """The grid's name and the possible duplicates (`duplicates`), read together."""
+    assert draft.grid_id is not None and draft.category is not None
+    name, found = await q.grid_name_and_duplicates(
+        session,
+        grid_id=draft.grid_id,
+        category=draft.category,
+        lat=draft.lat,
+        lon=draft.lon,
+        now=now,
     )
+    return Review(grid_name=name or "", duplicates=found, categories=await categories(session))
 
 
 async def duplicates(session: AsyncSession, draft: Draft, now: datetime) -> list[Case]:
