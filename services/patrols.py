@@ -39,12 +39,12 @@ from storage.grids import children as child_grids
 from storage.grids import grid_by_code
 from storage.models import Deployment, Grid, Patrol, Person, Role
 from storage.outbox import enqueue
+from storage.patrol_checkin import checkin_scene
 from storage.patrols import (
     DONE,
     OPEN,
     REFUSED,
     case_codes_by_patrol,
-    checkin_scene,
     counted_per_membership,
     grid_mates,
     last_counted,
@@ -143,6 +143,22 @@ def _quota_holdings(identity: Identity) -> list[Holding]:
     ]
 
 
+def _status(
+    holding: Holding, window: PeriodWindow, done: int, now: datetime, tz: tzinfo
+) -> QuotaStatus:
+    assert holding.quota_count is not None
+    return QuotaStatus(
+        membership_id=holding.membership_id,
+        grid_id=holding.grid_id,
+        grid_code=holding.grid_code,
+        grid_name=holding.grid_name,
+        role_id=holding.role_id,
+        role_label=holding.role_label,
+        window=window,
+        pace=pace(holding.quota_count, done, window, now, tz),
+    )
+
+
 async def my_quotas(
     session: AsyncSession, identity: Identity, now: datetime, tz: tzinfo
 ) -> list[QuotaStatus]:
@@ -161,22 +177,26 @@ async def my_quotas(
     result = []
     for h in holdings:
         period = QuotaPeriod(str(h.quota_period))
-        window = windows[period]
         n = done[period].get((identity.person_id, h.grid_id, h.role_id), 0)
-        assert h.quota_count is not None
-        result.append(
-            QuotaStatus(
-                membership_id=h.membership_id,
-                grid_id=h.grid_id,
-                grid_code=h.grid_code,
-                grid_name=h.grid_name,
-                role_id=h.role_id,
-                role_label=h.role_label,
-                window=window,
-                pace=pace(h.quota_count, n, window, now, tz),
-            )
-        )
+        result.append(_status(h, windows[period], n, now, tz))
     return result
+
+
+def _quota_holding(identity: Identity, *, grid_id: int, role_id: int) -> Holding | None:
+    """The holding whose quota a patrol in this grid and role counts for (`my_quotas`'s
+    first one of them)."""
+    for h in _quota_holdings(identity):
+        if h.grid_id == grid_id and h.role_id == role_id:
+            return h
+    return None
+
+
+def quota_window(
+    identity: Identity, *, grid_id: int, role_id: int, now: datetime, tz: tzinfo
+) -> PeriodWindow | None:
+    """The window of the quota a patrol in this grid and role counts for now, if any."""
+    h = _quota_holding(identity, grid_id=grid_id, role_id=role_id)
+    return None if h is None else window_at(QuotaPeriod(str(h.quota_period)), now, tz)
 
 
 async def quota_for(
@@ -187,11 +207,20 @@ async def quota_for(
     role_id: int,
     now: datetime,
     tz: tzinfo,
+    known: tuple[PeriodWindow, int] | None = None,
 ) -> QuotaStatus | None:
-    for status in await my_quotas(session, identity, now, tz):
-        if status.grid_id == grid_id and status.role_id == role_id:
-            return status
-    return None
+    """The quota a patrol in this grid and role counts for, as `my_quotas` has it. ``known``
+    is a count already read for a window (a quick check-in's), used when it is this one."""
+    h = _quota_holding(identity, grid_id=grid_id, role_id=role_id)
+    if h is None:
+        return None
+    window = window_at(QuotaPeriod(str(h.quota_period)), now, tz)
+    if known is not None and known[0] == window:
+        return _status(h, window, known[1], now, tz)
+    done = await counted_per_membership(
+        session, start=window.start, end=window.end, person_ids=[identity.person_id]
+    )
+    return _status(h, window, done.get((identity.person_id, grid_id, role_id), 0), now, tz)
 
 
 # --- check-in and the patrol -----------------------------------------------------------
@@ -201,6 +230,9 @@ async def quota_for(
 class CheckIn:
     patrol: Patrol
     flags: tuple[PatrolFlag, ...]
+    credited: tuple[PeriodWindow, int] | None = None
+    """With a ``count_window``: the patrols credited to the membership in it, this one
+    included (for `outcome`)."""
 
 
 async def _assess(
@@ -256,13 +288,19 @@ async def check_in(
     live: bool,
     now: datetime,
     rules: PatrolRules,
+    count_window: PeriodWindow | None = None,
 ) -> CheckIn:
     """Record a check-in at a location.
 
     A quick check-in is closed at once (counted unless flagged); a full patrol stays open for
-    the checklist. A forwarded location is recorded as a refused, flagged attempt.
+    the checklist. A forwarded location is recorded as a refused, flagged attempt. With a
+    ``count_window`` (the quota's, for the outcome a quick check-in answers with), the
+    membership's credits in it are counted in the same statement as the scene.
     """
-    scene = await checkin_scene(session, person_id=person_id, grid_id=grid_id)
+    bounds = None if count_window is None else (count_window.start, count_window.end)
+    scene = await checkin_scene(
+        session, person_id=person_id, grid_id=grid_id, role_id=role_id, window=bounds
+    )
     if scene is None:
         raise LookupError(f"no grid {grid_id}")
     if not forwarded and scene.open_id is not None:
@@ -270,8 +308,10 @@ async def check_in(
         stale = await session.get(Patrol, scene.open_id)
         assert stale is not None
         await _close(session, stale, now=now, rules=rules)
-        # Closed, it may have become the last counted patrol here.
-        scene = await checkin_scene(session, person_id=person_id, grid_id=grid_id)
+        # Closed, it may have become the last counted patrol here, and counted.
+        scene = await checkin_scene(
+            session, person_id=person_id, grid_id=grid_id, role_id=role_id, window=bounds
+        )
         assert scene is not None
     # Assessed before the row is written (the new patrol is not counted yet, so it is not its
     # own last counted one): the row goes in once, as it ends up.
@@ -309,7 +349,11 @@ async def check_in(
     )
     session.add(patrol)
     await session.flush()
-    return CheckIn(patrol=patrol, flags=flags)
+    credited = None
+    if count_window is not None and scene.credited is not None and now in count_window:
+        # Its only credit is its walker's, this membership's (no companions at check-in).
+        credited = (count_window, scene.credited + int(patrol.counted))
+    return CheckIn(patrol=patrol, flags=flags, credited=credited)
 
 
 async def own_open_patrol(
@@ -694,9 +738,17 @@ async def outcome(
     identity: Identity,
     now: datetime,
     rules: PatrolRules,
+    known: tuple[PeriodWindow, int] | None = None,
 ) -> Finished:
+    """The patrol's flags and the quota it counts for (``known``: `CheckIn.credited`)."""
     quota = await quota_for(
-        session, identity, grid_id=patrol.grid_id, role_id=patrol.role_id, now=now, tz=rules.tz
+        session,
+        identity,
+        grid_id=patrol.grid_id,
+        role_id=patrol.role_id,
+        now=now,
+        tz=rules.tz,
+        known=known,
     )
     return Finished(patrol=patrol, flags=tuple(PatrolFlag(f) for f in patrol.flags), quota=quota)
 

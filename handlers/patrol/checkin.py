@@ -44,6 +44,7 @@ async def got_location(
     rules = await svc.patrol_rules(session, default_tz=app.settings.tz)
     kind = str(data.get("kind", svc.FULL))
     forwarded = is_forwarded(message)
+    now = app.clock.now()
     checked = await svc.check_in(
         session,
         person_id=me.person_id,
@@ -54,8 +55,14 @@ async def got_location(
         lon=message.location.longitude,
         forwarded=forwarded,
         live=message.location.live_period is not None,
-        now=app.clock.now(),
+        now=now,
         rules=rules,
+        # A quick check-in answers with its quota: counted along with the check-in's reads.
+        count_window=svc.quota_window(
+            me, grid_id=holding.grid_id, role_id=holding.role_id, now=now, tz=rules.tz
+        )
+        if kind == svc.QUICK and not forwarded
+        else None,
     )
     if forwarded:
         await message.answer(
@@ -65,7 +72,12 @@ async def got_location(
         return
     if kind == svc.QUICK:
         result = await svc.outcome(
-            session, checked.patrol, identity=me, now=app.clock.now(), rules=rules
+            session,
+            checked.patrol,
+            identity=me,
+            now=app.clock.now(),
+            rules=rules,
+            known=checked.credited,
         )
         await state.clear()
         await message.answer(
