@@ -12,10 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, and_, cast, func, inspect, literal, or_
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Integer,
+    String,
+    TextClause,
+    and_,
+    bindparam,
+    cast,
+    func,
+    inspect,
+    literal,
+    or_,
+    text,
+)
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +36,6 @@ from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, EventKind
 from domain.geo import haversine_m
 from storage.models import (
     Case,
-    CaseCounter,
     CaseEvent,
     Delivery,
     Department,
@@ -48,26 +59,41 @@ async def next_case_code(session: AsyncSession, *, day: str) -> str:
     the cost does not grow with the ledger.
     """
     prefix = f"H{day}-"
+    statement = _bump_statement(session.get_bind().dialect)
     while True:
-        code = f"{prefix}{await _bump_counter(session, day):03d}"
         # A code written by another path (a restored ledger, a hand-made row) is skipped
-        # rather than clashed with: one lookup on the unique index.
-        taken = await session.exec(select(Case.id).where(Case.code == code))
-        if taken.first() is None:
-            return code
+        # rather than clashed with: one lookup on the unique index, in the same statement.
+        row = (await session.execute(statement, {"day": day, "prefix": prefix})).one()
+        if row.taken is None:
+            return f"{prefix}{int(row.issued):03d}"
 
 
-async def _bump_counter(session: AsyncSession, day: str) -> int:
-    dialect = session.get_bind().dialect.name
-    upsert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    issued = col(CaseCounter.issued)
-    statement = (
-        upsert(CaseCounter)
-        .values(day=day, issued=1)
-        .on_conflict_do_update(index_elements=[col(CaseCounter.day)], set_={issued: issued + 1})
-        .returning(issued)
-    )
-    return int((await session.execute(statement)).scalar_one())
+# Built once per dialect: SQLAlchemy renders a subquery in a RETURNING clause without
+# correlating it to the row returned, so the statement is spelt out.
+_BUMPS: dict[str, TextClause] = {}
+
+
+def _bump_statement(dialect: Dialect) -> TextClause:
+    statement = _BUMPS.get(dialect.name)
+    if statement is None:
+        # The code as Python spells it (f"{n:03d}"): at least three digits, zero-padded.
+        issued = "CAST(case_counter.issued AS VARCHAR)"
+        number = (
+            "printf('%03d', case_counter.issued)"
+            if dialect.name == "sqlite"
+            else f"CASE WHEN case_counter.issued < 1000 THEN lpad({issued}, 3, '0')"
+            f" ELSE {issued} END"
+        )
+        sql = (
+            "INSERT INTO case_counter (day, issued) VALUES (:day, 1)"
+            " ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + 1"
+            ' RETURNING case_counter.issued AS issued, (SELECT c.id FROM "case" AS c'
+            f" WHERE c.code = CAST(:prefix AS VARCHAR) || {number}) AS taken"
+        )
+        statement = _BUMPS[dialect.name] = text(sql).bindparams(
+            bindparam("day", type_=String), bindparam("prefix", type_=String)
+        )
+    return statement
 
 
 async def case_by_code(session: AsyncSession, code: str) -> Case | None:
