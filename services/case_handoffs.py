@@ -46,7 +46,9 @@ class Lookups:
     ) -> list[tuple[int, Person]]:
         key = frozenset(grid_ids)
         if key not in self._leaders:
-            self._leaders[key] = await q.leaders_of(session, key)
+            # Whoever needs a grid's leaders needs the grids they lead next.
+            self._leaders[key], led = await q.leaders_with_led_grids(session, key)
+            self._led.update(led)
         return self._leaders[key]
 
     async def led_grids_of(

@@ -24,7 +24,7 @@ from services.case_rules import Config
 from services.case_view import deployment_categories
 from services.cases import initial_deadline
 from storage import cases as q
-from storage.cases import DuplicateLine
+from storage.case_duplicates import DuplicateLine
 from storage.models import Case, Deployment, Grid
 
 MAX_DESCRIPTION = 1000

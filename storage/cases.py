@@ -6,34 +6,24 @@ path (`Grid.path LIKE '/1/4/%'`), never recursion over the tree.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Dialect,
-    Integer,
-    String,
-    TextClause,
-    and_,
-    bindparam,
-    cast,
-    func,
-    inspect,
-    literal,
-    or_,
-    text,
-)
-from sqlalchemy import select as sa_select
+from sqlalchemy import ColumnElement, and_, func, inspect, or_
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import OPEN, UNDER_DEADLINE, CaseStatus, EventKind
-from domain.geo import haversine_m
+from domain.cases import UNDER_DEADLINE, CaseStatus, EventKind
+
+# The codes and the duplicates have modules of their own; their callers read them here.
+from storage.case_codes import next_case_code as next_case_code
+from storage.case_duplicates import DuplicateLine as DuplicateLine
+from storage.case_duplicates import grid_name_and_duplicates as grid_name_and_duplicates
+from storage.case_duplicates import possible_duplicates as possible_duplicates
 from storage.models import (
     Case,
     CaseEvent,
@@ -45,55 +35,7 @@ from storage.models import (
     Role,
 )
 
-DUPLICATE_RADIUS_M = 50.0
-DUPLICATE_WINDOW = timedelta(days=7)
 PAGE_SIZE = 8
-
-
-async def next_case_code(session: AsyncSession, *, day: str) -> str:
-    """The next free code of a local day: "H" + yymmdd + "-" + a 3-digit sequence.
-
-    `day` is "yymmdd" in the deployment's zone. Past 999 cases a day the sequence grows a
-    digit. The day's counter row is bumped in the caller's transaction, which holds it
-    locked until commit, so two reports in the same second never draw the same number;
-    the cost does not grow with the ledger.
-    """
-    prefix = f"H{day}-"
-    statement = _bump_statement(session.get_bind().dialect)
-    while True:
-        # A code written by another path (a restored ledger, a hand-made row) is skipped
-        # rather than clashed with: one lookup on the unique index, in the same statement.
-        row = (await session.execute(statement, {"day": day, "prefix": prefix})).one()
-        if row.taken is None:
-            return f"{prefix}{int(row.issued):03d}"
-
-
-# Built once per dialect: SQLAlchemy renders a subquery in a RETURNING clause without
-# correlating it to the row returned, so the statement is spelt out.
-_BUMPS: dict[str, TextClause] = {}
-
-
-def _bump_statement(dialect: Dialect) -> TextClause:
-    statement = _BUMPS.get(dialect.name)
-    if statement is None:
-        # The code as Python spells it (f"{n:03d}"): at least three digits, zero-padded.
-        issued = "CAST(case_counter.issued AS VARCHAR)"
-        number = (
-            "printf('%03d', case_counter.issued)"
-            if dialect.name == "sqlite"
-            else f"CASE WHEN case_counter.issued < 1000 THEN lpad({issued}, 3, '0')"
-            f" ELSE {issued} END"
-        )
-        sql = (
-            "INSERT INTO case_counter (day, issued) VALUES (:day, 1)"
-            " ON CONFLICT (day) DO UPDATE SET issued = case_counter.issued + 1"
-            ' RETURNING case_counter.issued AS issued, (SELECT c.id FROM "case" AS c'
-            f" WHERE c.code = CAST(:prefix AS VARCHAR) || {number}) AS taken"
-        )
-        statement = _BUMPS[dialect.name] = text(sql).bindparams(
-            bindparam("day", type_=String), bindparam("prefix", type_=String)
-        )
-    return statement
 
 
 async def case_by_code(session: AsyncSession, code: str) -> Case | None:
@@ -206,6 +148,37 @@ async def leaders_of(session: AsyncSession, grid_ids: Iterable[int]) -> list[tup
     return [(int(g), p) for g, p in rows]
 
 
+async def leaders_with_led_grids(
+    session: AsyncSession, grid_ids: Iterable[int]
+) -> tuple[list[tuple[int, Person]], dict[int, frozenset[int]]]:
+    """`leaders_of` the given grids, and `led_grids_of` those leaders, in one statement: each
+    leader's membership joined to every grid they lead."""
+    wanted = set(grid_ids)
+    if not wanted:
+        return [], {}
+    other, other_role = aliased(Membership), aliased(Role)
+    rows = await session.exec(
+        select(Membership.id, Membership.grid_id, Person, other.grid_id)
+        .join(Person, col(Person.id) == Membership.person_id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .join(other, col(other.person_id) == Membership.person_id)
+        .join(other_role, col(other_role.id) == other.role_id)
+        .where(
+            col(Membership.grid_id).in_(wanted),
+            col(Role.is_leader).is_(True),
+            col(other_role.is_leader).is_(True),
+        )
+        .order_by(col(Membership.grid_id), col(Person.id), col(Membership.id))
+    )
+    leaders: dict[int, tuple[int, Person]] = {}
+    led: dict[int, set[int]] = {}
+    for membership_id, grid_id, person, led_grid_id in rows:
+        assert person.id is not None
+        leaders.setdefault(int(membership_id or 0), (int(grid_id), person))
+        led.setdefault(person.id, set()).add(int(led_grid_id))
+    return list(leaders.values()), {p: frozenset(g) for p, g in led.items()}
+
+
 @dataclass(frozen=True)
 class MemberChoice:
     person_id: int
@@ -270,117 +243,6 @@ async def departments_of_chat(session: AsyncSession, chat_id: int) -> frozenset[
         Department.chat_id == chat_id, col(Department.archived_at).is_(None)
     )
     return frozenset(int(i) for i in (await session.exec(query)) if i is not None)
-
-
-def _duplicate_filter(
-    *, grid_id: int, category: str, lat: float | None, lon: float | None, now: datetime
-) -> ColumnElement[bool]:
-    """What the database narrows possible duplicates to (`_is_duplicate` decides)."""
-    conditions: list[ColumnElement[bool]] = [
-        and_(col(Case.grid_id) == grid_id, col(Case.created_at) >= now - DUPLICATE_WINDOW)
-    ]
-    if lat is not None and lon is not None:
-        dlat = DUPLICATE_RADIUS_M / 111_000 * 1.5
-        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-        conditions.append(
-            and_(
-                col(Case.lat).between(lat - dlat, lat + dlat),
-                col(Case.lon).between(lon - dlon, lon + dlon),
-            )
-        )
-    return and_(
-        col(Case.category) == category,
-        col(Case.status).in_([s.value for s in OPEN]),
-        or_(*conditions),
-    )
-
-
-def _is_duplicate(
-    case: Any, *, grid_id: int, lat: float | None, lon: float | None, now: datetime
-) -> bool:
-    """Within 50 m, or in the same grid within 7 days (`case`: a `Case` or a row of its
-    columns)."""
-    near = (
-        lat is not None
-        and lon is not None
-        and case.lat is not None
-        and case.lon is not None
-        and haversine_m(lat, lon, case.lat, case.lon) <= DUPLICATE_RADIUS_M
-    )
-    return near or (case.grid_id == grid_id and case.created_at >= now - DUPLICATE_WINDOW)
-
-
-async def possible_duplicates(
-    session: AsyncSession,
-    *,
-    grid_id: int,
-    category: str,
-    lat: float | None,
-    lon: float | None,
-    now: datetime,
-    limit: int = 3,
-) -> list[Case]:
-    """Open cases of the same category within 50 m, or in the same grid within 7 days."""
-    where = _duplicate_filter(grid_id=grid_id, category=category, lat=lat, lon=lon, now=now)
-    query = select(Case).where(where).order_by(col(Case.created_at).desc())
-    found: list[Case] = []
-    for case in await session.exec(query):
-        if _is_duplicate(case, grid_id=grid_id, lat=lat, lon=lon, now=now):
-            found.append(case)
-        if len(found) >= limit:
-            break
-    return found
-
-
-class DuplicateLine(NamedTuple):
-    """What a report's summary shows of a possible duplicate."""
-
-    id: int
-    code: str
-    description: str
-    status: str
-
-
-async def grid_name_and_duplicates(
-    session: AsyncSession,
-    *,
-    grid_id: int,
-    category: str,
-    lat: float | None,
-    lon: float | None,
-    now: datetime,
-    limit: int = 3,
-) -> tuple[str | None, list[DuplicateLine]]:
-    """The grid's name (None: no such grid) and `possible_duplicates`' cases, in one
-    statement of plain rows: the grid joined to one row, the cases joined to that."""
-    one = sa_select(cast(literal(grid_id), Integer).label("grid_id")).subquery("one")
-    where = _duplicate_filter(grid_id=grid_id, category=category, lat=lat, lon=lon, now=now)
-    query = (
-        sa_select(
-            col(Grid.name),
-            col(Case.id),
-            col(Case.code),
-            col(Case.description),
-            col(Case.status),
-            col(Case.lat),
-            col(Case.lon),
-            col(Case.grid_id),
-            col(Case.created_at),
-        )
-        .select_from(one)
-        .outerjoin(Grid, col(Grid.id) == one.c.grid_id)
-        .outerjoin(Case, where)
-        .order_by(col(Case.created_at).desc())
-    )
-    name: str | None = None
-    found: list[DuplicateLine] = []
-    for row in await session.execute(query):
-        name = row[0]
-        if row.id is not None and _is_duplicate(row, grid_id=grid_id, lat=lat, lon=lon, now=now):
-            found.append(DuplicateLine(row.id, row.code, row.description, row.status))
-        if len(found) >= limit:
-            break
-    return name, found
 
 
 @dataclass(frozen=True)
