@@ -4,25 +4,26 @@ A check-in is assessed once when its location arrives (outside the geofence, for
 too soon after the last counted patrol of the same person in the same grid, the same
 coordinates as that patrol) and again when the patrol finishes, against whatever was counted
 in between. A flagged patrol is kept in the ledger but does not count.
+
+The quotas (services/patrol_quotas.py) and the leaders' subtree (services/patrol_subtree.py)
+live beside it and are read from here too.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.categories import for_checklist_item
 from domain.geo import CircleFence, Geofence, parse_geofence, summarize_route
-from domain.identity import Holding, Identity
-from domain.pacing import Pace, pace
+from domain.identity import Identity
 from domain.patrols import (
     ChecklistResult,
     LastPatrol,
@@ -30,12 +31,20 @@ from domain.patrols import (
     assess_checkin,
     default_checklist,
 )
-from domain.periods import PeriodWindow, QuotaPeriod, local_day_count, window_at
+from domain.periods import PeriodWindow, QuotaPeriod
 from services import reporting
 from services.case_notify import CaseTexts
 from services.case_rules import Config
+from services.patrol_quotas import QuotaStatus as QuotaStatus
+from services.patrol_quotas import my_quotas as my_quotas
+from services.patrol_quotas import quota_for as quota_for
+from services.patrol_quotas import quota_window as quota_window
+from services.patrol_subtree import GridStat as GridStat
+from services.patrol_subtree import PersonStat as PersonStat
+from services.patrol_subtree import SubtreeStats as SubtreeStats
+from services.patrol_subtree import subtree_stats as subtree_stats
+from services.patrol_subtree import target_in_window as target_in_window
 from storage.audit import record_audit
-from storage.grids import children as child_grids
 from storage.grids import grid_by_code
 from storage.models import Deployment, Grid, Patrol, Person, Role
 from storage.outbox import enqueue
@@ -45,13 +54,10 @@ from storage.patrols import (
     OPEN,
     REFUSED,
     case_codes_by_patrol,
-    counted_per_membership,
     grid_mates,
     last_counted,
-    memberships_under,
     open_patrol_of,
     patrols_under,
-    tallies_under,
 )
 
 FULL = "full"
@@ -100,127 +106,6 @@ def _fence(raw: dict[str, Any] | None) -> Geofence | None:
         return parse_geofence(raw)
     except ValueError:
         return None
-
-
-# --- quotas ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuotaStatus:
-    """One membership's quota in its current window."""
-
-    membership_id: int
-    grid_id: int
-    grid_code: str
-    grid_name: str
-    role_id: int
-    role_label: str
-    window: PeriodWindow
-    pace: Pace
-
-    @property
-    def period(self) -> QuotaPeriod:
-        return self.window.period
-
-    @property
-    def done(self) -> int:
-        return self.pace.done
-
-    @property
-    def expected(self) -> int:
-        return self.pace.expected
-
-    @property
-    def left(self) -> int:
-        return self.pace.left
-
-
-def _quota_holdings(identity: Identity) -> list[Holding]:
-    return [
-        h
-        for h in identity.holdings
-        if h.quota_period in set(QuotaPeriod) and h.quota_count is not None and h.quota_count > 0
-    ]
-
-
-def _status(
-    holding: Holding, window: PeriodWindow, done: int, now: datetime, tz: tzinfo
-) -> QuotaStatus:
-    assert holding.quota_count is not None
-    return QuotaStatus(
-        membership_id=holding.membership_id,
-        grid_id=holding.grid_id,
-        grid_code=holding.grid_code,
-        grid_name=holding.grid_name,
-        role_id=holding.role_id,
-        role_label=holding.role_label,
-        window=window,
-        pace=pace(holding.quota_count, done, window, now, tz),
-    )
-
-
-async def my_quotas(
-    session: AsyncSession, identity: Identity, now: datetime, tz: tzinfo
-) -> list[QuotaStatus]:
-    """Every quota the person holds (one per membership with a quota), with its pace now.
-
-    One grouped query per distinct period (at most three)."""
-    holdings = _quota_holdings(identity)
-    windows = {
-        p: window_at(p, now, tz) for p in {QuotaPeriod(str(h.quota_period)) for h in holdings}
-    }
-    done: dict[QuotaPeriod, dict[tuple[int, int, int], int]] = {}
-    for period, window in windows.items():
-        done[period] = await counted_per_membership(
-            session, start=window.start, end=window.end, person_ids=[identity.person_id]
-        )
-    result = []
-    for h in holdings:
-        period = QuotaPeriod(str(h.quota_period))
-        n = done[period].get((identity.person_id, h.grid_id, h.role_id), 0)
-        result.append(_status(h, windows[period], n, now, tz))
-    return result
-
-
-def _quota_holding(identity: Identity, *, grid_id: int, role_id: int) -> Holding | None:
-    """The holding whose quota a patrol in this grid and role counts for (`my_quotas`'s
-    first one of them)."""
-    for h in _quota_holdings(identity):
-        if h.grid_id == grid_id and h.role_id == role_id:
-            return h
-    return None
-
-
-def quota_window(
-    identity: Identity, *, grid_id: int, role_id: int, now: datetime, tz: tzinfo
-) -> PeriodWindow | None:
-    """The window of the quota a patrol in this grid and role counts for now, if any."""
-    h = _quota_holding(identity, grid_id=grid_id, role_id=role_id)
-    return None if h is None else window_at(QuotaPeriod(str(h.quota_period)), now, tz)
-
-
-async def quota_for(
-    session: AsyncSession,
-    identity: Identity,
-    *,
-    grid_id: int,
-    role_id: int,
-    now: datetime,
-    tz: tzinfo,
-    known: tuple[PeriodWindow, int] | None = None,
-) -> QuotaStatus | None:
-    """The quota a patrol in this grid and role counts for, as `my_quotas` has it. ``known``
-    is a count already read for a window (a quick check-in's), used when it is this one."""
-    h = _quota_holding(identity, grid_id=grid_id, role_id=role_id)
-    if h is None:
-        return None
-    window = window_at(QuotaPeriod(str(h.quota_period)), now, tz)
-    if known is not None and known[0] == window:
-        return _status(h, window, known[1], now, tz)
-    done = await counted_per_membership(
-        session, start=window.start, end=window.end, person_ids=[identity.person_id]
-    )
-    return _status(h, window, done.get((identity.person_id, grid_id, role_id), 0), now, tz)
 
 
 # --- check-in and the patrol -----------------------------------------------------------
@@ -843,134 +728,3 @@ async def set_geofence(
     )
     await session.flush()
     return grid
-
-
-# --- the subtree, for leaders ---------------------------------------------------------------
-
-_PERIOD_DAYS = {QuotaPeriod.DAY: 1, QuotaPeriod.WEEK: 7}
-
-
-def target_in_window(
-    quota_period: str | None, quota_count: int | None, window: PeriodWindow, tz: tzinfo
-) -> int | None:
-    """A role's quota expressed for ``window``: as is when the periods match, scaled by days
-    for a shorter role period (a daily quota over a month), None for a longer one."""
-    if quota_period not in set(QuotaPeriod) or not quota_count:
-        return None
-    period = QuotaPeriod(quota_period)
-    if period is window.period:
-        return quota_count
-    if period is QuotaPeriod.MONTH:
-        return None
-    if period is QuotaPeriod.WEEK and window.period is QuotaPeriod.DAY:
-        return None
-    return quota_count * local_day_count(window, tz) // _PERIOD_DAYS[period]
-
-
-@dataclass(frozen=True)
-class PersonStat:
-    person_id: int
-    person_name: str
-    grid_code: str
-    grid_name: str
-    role_label: str
-    done: int
-    target: int | None
-    flagged: int
-
-    @property
-    def short(self) -> bool:
-        return self.target is not None and self.done < self.target
-
-
-@dataclass
-class GridStat:
-    grid_id: int
-    grid_code: str
-    grid_name: str
-    done: int = 0
-    target: int = 0
-    flagged: int = 0
-    people: int = 0
-
-
-@dataclass
-class SubtreeStats:
-    grid: Grid
-    window: PeriodWindow
-    own: GridStat
-    children: list[GridStat] = field(default_factory=list)
-    people: list[PersonStat] = field(default_factory=list)
-
-    @property
-    def flagged(self) -> int:
-        return self.own.flagged + sum(c.flagged for c in self.children)
-
-
-async def subtree_stats(
-    session: AsyncSession, grid: Grid, *, period: QuotaPeriod, now: datetime, tz: tzinfo
-) -> SubtreeStats:
-    """Done vs quota per child grid and per person of a subtree, for one window.
-
-    Two grouped queries (memberships, patrol tallies) and a roll-up in memory."""
-    window = window_at(period, now, tz)
-    members = await memberships_under(session, path_prefix=grid.path, with_quota_only=False)
-    tallies = await tallies_under(
-        session, path_prefix=grid.path, start=window.start, end=window.end
-    )
-    kids = await child_grids(session, grid)
-    assert grid.id is not None
-    own = GridStat(grid.id, grid.code, grid.name)
-    by_child: dict[int, GridStat] = {
-        c.id: GridStat(c.id, c.code, c.name) for c in kids if c.id is not None
-    }
-    depth = len(grid.ancestor_ids())
-
-    def bucket(path: str) -> GridStat:
-        ids = [int(p) for p in path.strip("/").split("/") if p]
-        if len(ids) > depth and ids[depth] in by_child:
-            return by_child[ids[depth]]
-        return own
-
-    stats = SubtreeStats(grid=grid, window=window, own=own, children=list(by_child.values()))
-    seen: set[tuple[int, int, int]] = set()
-    paths: dict[int, str] = {}
-    for m in members:
-        key = (m.person_id, m.grid_id, m.role_id)
-        seen.add(key)
-        paths[m.grid_id] = m.grid_path
-        tally = tallies.get(key)
-        done = tally.counted if tally else 0
-        flagged = tally.flagged if tally else 0
-        target = target_in_window(m.quota_period, m.quota_count, window, tz)
-        b = bucket(m.grid_path)
-        b.done += done
-        b.flagged += flagged
-        b.target += target or 0
-        if target is not None or done or flagged:
-            b.people += 1
-            stats.people.append(
-                PersonStat(
-                    person_id=m.person_id,
-                    person_name=m.person_name,
-                    grid_code=m.grid_code,
-                    grid_name=m.grid_name,
-                    role_label=m.role_label,
-                    done=done,
-                    target=target,
-                    flagged=flagged,
-                )
-            )
-    # Patrols by someone who has since left the grid still count for the grid.
-    leftovers: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for key, tally in tallies.items():
-        if key not in seen:
-            leftovers[key[1]][0] += tally.counted
-            leftovers[key[1]][1] += tally.flagged
-    if leftovers:
-        rows = await session.exec(select(Grid).where(col(Grid.id).in_(list(leftovers))))
-        for g in rows:
-            b = bucket(g.path)
-            b.done += leftovers[g.id or 0][0]
-            b.flagged += leftovers[g.id or 0][1]
-    return stats
