@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.identity import Holding, Identity
 from domain.pacing import Pace, pace
 from domain.periods import PeriodWindow, QuotaPeriod, window_at
-from storage.patrols import counted_per_membership
+from storage.patrols import counted_in_windows, counted_per_membership
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,18 @@ async def my_quotas(
 ) -> list[QuotaStatus]:
     """Every quota the person holds (one per membership with a quota), with its pace now.
 
-    One grouped query per distinct period (at most three)."""
+    One grouped statement for all their periods (at most three)."""
     holdings = _quota_holdings(identity)
     windows = {
         p: window_at(p, now, tz) for p in {QuotaPeriod(str(h.quota_period)) for h in holdings}
     }
-    done: dict[QuotaPeriod, dict[tuple[int, int, int], int]] = {}
-    for period, window in windows.items():
-        done[period] = await counted_per_membership(
-            session, start=window.start, end=window.end, person_ids=[identity.person_id]
-        )
+    periods = list(windows)
+    counted = await counted_in_windows(
+        session,
+        person_id=identity.person_id,
+        windows=[(windows[p].start, windows[p].end) for p in periods],
+    )
+    done = dict(zip(periods, counted, strict=True))
     result = []
     for h in holdings:
         period = QuotaPeriod(str(h.quota_period))

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Table, and_, bindparam, cast, func, literal, or_, true, union_all
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    true,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
@@ -163,6 +175,70 @@ async def counted_per_membership(
     )
     rows = await session.execute(query, values)
     return {(p, g, r): int(n) for p, g, r, n in rows}
+
+
+_IN_WINDOWS: dict[tuple[str, int], Any] = {}
+
+
+def _in_windows_statement(dialect: str, windows: int) -> Any:
+    """One person's credits grouped as `counted_per_membership`'s, counted in each of several
+    windows at once: the credits of the span they cover, summed per window."""
+    key = (dialect, windows)
+    query = _IN_WINDOWS.get(key)
+    if query is None:
+        started = PATROL.c.started_at.type
+        credit = credits(
+            start=bindparam("start", type_=started),
+            end=bindparam("end", type_=started),
+            dialect=dialect,
+            person_ids=bindparam("person_ids", expanding=True),
+        )
+        at = credit.c.started_at
+        sums = [
+            func.sum(
+                case(
+                    (
+                        and_(
+                            at >= bindparam(f"start_{i}", type_=started),
+                            at < bindparam(f"end_{i}", type_=started),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            )
+            for i in range(windows)
+        ]
+        cols = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
+        query = _IN_WINDOWS[key] = sa_select(*cols, *sums).group_by(*cols)
+    return query
+
+
+async def counted_in_windows(
+    session: AsyncSession, *, person_id: int, windows: Sequence[tuple[datetime, datetime]]
+) -> list[dict[MembershipKey, int]]:
+    """`counted_per_membership` of one person for each window ``[start, end)`` given, in one
+    statement (a person holding daily, weekly and monthly quotas asked three)."""
+    if len(windows) == 1:
+        start, end = windows[0]
+        return [await counted_per_membership(session, start=start, end=end, person_ids=[person_id])]
+    if not windows:
+        return []
+    dialect = (await session.connection()).dialect.name
+    values: dict[str, Any] = {
+        "start": min(w[0] for w in windows),
+        "end": max(w[1] for w in windows),
+        "person_ids": [person_id],
+    }
+    for i, (start, end) in enumerate(windows):
+        values[f"start_{i}"], values[f"end_{i}"] = start, end
+    rows = await session.execute(_in_windows_statement(dialect, len(windows)), values)
+    found: list[dict[MembershipKey, int]] = [{} for _ in windows]
+    for p, g, r, *counts in rows:
+        for i, n in enumerate(counts):
+            if n:
+                found[i][(p, g, r)] = int(n)
+    return found
 
 
 async def last_counted(

@@ -1,0 +1,60 @@
+"""One person's credits in several windows at once (storage.patrols.counted_in_windows, for
+/my of someone holding daily, weekly and monthly quotas) are each window's
+`counted_per_membership`: patrols on the bounds, before and after, companions credited.
+fire-safety-5-level.yaml on a real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.periods import QuotaPeriod, window_at
+from storage.db import Database
+from storage.patrols import counted_in_windows, counted_per_membership
+from tests.storage.patrol_db import SHANGHAI, ids, import_fire_safety, insert, local, patrol_row
+from tests.storage.test_joint_patrols import _second_guard, set_companions_count, walked_with
+
+GUARD = 810000001  # guard of LH-01-1
+STAFF = 800000021  # community_staff of LH-01
+NOW = local(3, 12, 18)  # a Thursday
+
+
+async def test_each_window_counts_what_it_would_alone(db: Database) -> None:
+    await import_fire_safety(db)
+    await set_companions_count(db, True)
+    me = await ids(db, GUARD, "LH-01-1", "guard")
+    staff = await ids(db, STAFF, "LH-01", "community_staff")
+    async with db.reading() as s:
+        mate = await _second_guard(s, "LH-01-1")
+    day = window_at(QuotaPeriod.DAY, NOW, SHANGHAI)
+    week = window_at(QuotaPeriod.WEEK, NOW, SHANGHAI)
+    month = window_at(QuotaPeriod.MONTH, NOW, SHANGHAI)
+    joint = patrol_row(mate, local(3, 12, 9))
+    joint.checklist = walked_with(("甲", me[0]))
+    tick = timedelta(microseconds=1)
+    await insert(
+        db,
+        [
+            joint,
+            patrol_row(me, day.start),
+            patrol_row(me, day.end - tick),
+            patrol_row(me, day.end),  # tomorrow, this week
+            patrol_row(me, day.start - tick),  # yesterday, this week
+            patrol_row(me, week.start),
+            patrol_row(me, week.start - tick),  # last week, this month
+            patrol_row(me, month.start - tick),  # last month
+            patrol_row(me, local(3, 12, 10), counted=False),
+            patrol_row(staff, local(3, 12, 11)),
+        ],
+    )
+    windows = [(w.start, w.end) for w in (day, week, month)]
+    async with db.reading() as s:
+        together = await counted_in_windows(s, person_id=me[0], windows=windows)
+        alone = [
+            await counted_per_membership(s, start=a, end=b, person_ids=[me[0]]) for a, b in windows
+        ]
+        assert together == alone
+        assert [n.get(me, 0) for n in together] == [3, 6, 7]
+        assert await counted_in_windows(s, person_id=me[0], windows=windows[1:]) == alone[1:]
+        assert await counted_in_windows(s, person_id=me[0], windows=[]) == []
+        empty = await counted_in_windows(s, person_id=999_999, windows=windows)
+        assert empty == [{}, {}, {}]
