@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, and_, cast, literal, or_
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, cast, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,26 +21,70 @@ DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_WINDOW = timedelta(days=7)
 
 
-def _duplicate_filter(
-    *, grid_id: int, category: str, lat: float | None, lon: float | None, now: datetime
-) -> ColumnElement[bool]:
-    """What the database narrows possible duplicates to (`_is_duplicate` decides)."""
+# The statements are built once (per shape: with a point or without) with bound values:
+# building the filter cost more than running it.
+_GRID_ID = bindparam("grid_id", type_=Integer)
+
+
+def _duplicate_filter(near: bool) -> ColumnElement[bool]:
+    """What the database narrows possible duplicates to (`_is_duplicate` decides); bound by
+    `_values`."""
     conditions: list[ColumnElement[bool]] = [
-        and_(col(Case.grid_id) == grid_id, col(Case.created_at) >= now - DUPLICATE_WINDOW)
+        and_(col(Case.grid_id) == _GRID_ID, col(Case.created_at) >= bindparam("since"))
     ]
-    if lat is not None and lon is not None:
-        dlat = DUPLICATE_RADIUS_M / 111_000 * 1.5
-        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    if near:
         conditions.append(
             and_(
-                col(Case.lat).between(lat - dlat, lat + dlat),
-                col(Case.lon).between(lon - dlon, lon + dlon),
+                col(Case.lat).between(bindparam("lat_lo"), bindparam("lat_hi")),
+                col(Case.lon).between(bindparam("lon_lo"), bindparam("lon_hi")),
             )
         )
     return and_(
-        col(Case.category) == category,
-        col(Case.status).in_([s.value for s in OPEN]),
+        col(Case.category) == bindparam("category"),
+        col(Case.status).in_(sorted(s.value for s in OPEN)),
         or_(*conditions),
+    )
+
+
+def _values(
+    *, grid_id: int, category: str, lat: float | None, lon: float | None, now: datetime
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "grid_id": grid_id,
+        "category": category,
+        "since": now - DUPLICATE_WINDOW,
+    }
+    if lat is not None and lon is not None:
+        dlat = DUPLICATE_RADIUS_M / 111_000 * 1.5
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        values.update(lat_lo=lat - dlat, lat_hi=lat + dlat, lon_lo=lon - dlon, lon_hi=lon + dlon)
+    return values
+
+
+@cache
+def _cases_query(near: bool) -> Any:
+    return select(Case).where(_duplicate_filter(near)).order_by(col(Case.created_at).desc())
+
+
+@cache
+def _review_query(near: bool) -> Any:
+    one = sa_select(cast(_GRID_ID, Integer).label("grid_id")).subquery("one")
+    return (
+        sa_select(
+            col(Grid.name),
+            col(Case.id),
+            col(Case.code),
+            col(Case.description),
+            col(Case.status),
+            col(Case.lat),
+            col(Case.lon),
+            col(Case.grid_id),
+            col(Case.created_at),
+        )
+        .select_from(one)
+        .outerjoin(Grid, col(Grid.id) == one.c.grid_id)
+        .outerjoin(Case, _duplicate_filter(near))
+        .order_by(col(Case.created_at).desc())
     )
 
 
@@ -69,10 +114,10 @@ async def possible_duplicates(
     limit: int = 3,
 ) -> list[Case]:
     """Open cases of the same category within 50 m, or in the same grid within 7 days."""
-    where = _duplicate_filter(grid_id=grid_id, category=category, lat=lat, lon=lon, now=now)
-    query = select(Case).where(where).order_by(col(Case.created_at).desc())
+    values = _values(grid_id=grid_id, category=category, lat=lat, lon=lon, now=now)
+    query = _cases_query("lat_lo" in values)
     found: list[Case] = []
-    for case in await session.exec(query):
+    for case in await session.exec(query, params=values):
         if _is_duplicate(case, grid_id=grid_id, lat=lat, lon=lon, now=now):
             found.append(case)
         if len(found) >= limit:
@@ -101,28 +146,11 @@ async def grid_name_and_duplicates(
 ) -> tuple[str | None, list[DuplicateLine]]:
     """The grid's name (None: no such grid) and `possible_duplicates`' cases, in one
     statement of plain rows: the grid joined to one row, the cases joined to that."""
-    one = sa_select(cast(literal(grid_id), Integer).label("grid_id")).subquery("one")
-    where = _duplicate_filter(grid_id=grid_id, category=category, lat=lat, lon=lon, now=now)
-    query = (
-        sa_select(
-            col(Grid.name),
-            col(Case.id),
-            col(Case.code),
-            col(Case.description),
-            col(Case.status),
-            col(Case.lat),
-            col(Case.lon),
-            col(Case.grid_id),
-            col(Case.created_at),
-        )
-        .select_from(one)
-        .outerjoin(Grid, col(Grid.id) == one.c.grid_id)
-        .outerjoin(Case, where)
-        .order_by(col(Case.created_at).desc())
-    )
+    values = _values(grid_id=grid_id, category=category, lat=lat, lon=lon, now=now)
+    query = _review_query("lat_lo" in values)
     name: str | None = None
     found: list[DuplicateLine] = []
-    for row in await session.execute(query):
+    for row in await session.execute(query, values):
         name = row[0]
         if row.id is not None and _is_duplicate(row, grid_id=grid_id, lat=lat, lon=lon, now=now):
             found.append(DuplicateLine(row.id, row.code, row.description, row.status))

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, inspect, or_
+from sqlalchemy import ColumnElement, and_, bindparam, func, inspect, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
@@ -148,6 +149,25 @@ async def leaders_of(session: AsyncSession, grid_ids: Iterable[int]) -> list[tup
     return [(int(g), p) for g, p in rows]
 
 
+@cache
+def _leaders_with_led_grids_query() -> Any:
+    """Built once (with the grids bound): building it cost more than running it."""
+    other, other_role = aliased(Membership), aliased(Role)
+    return (
+        select(Membership.id, Membership.grid_id, Person, other.grid_id)
+        .join(Person, col(Person.id) == Membership.person_id)
+        .join(Role, col(Role.id) == Membership.role_id)
+        .join(other, col(other.person_id) == Membership.person_id)
+        .join(other_role, col(other_role.id) == other.role_id)
+        .where(
+            col(Membership.grid_id).in_(bindparam("grid_ids", expanding=True)),
+            col(Role.is_leader).is_(True),
+            col(other_role.is_leader).is_(True),
+        )
+        .order_by(col(Membership.grid_id), col(Person.id), col(Membership.id))
+    )
+
+
 async def leaders_with_led_grids(
     session: AsyncSession, grid_ids: Iterable[int]
 ) -> tuple[list[tuple[int, Person]], dict[int, frozenset[int]]]:
@@ -156,20 +176,7 @@ async def leaders_with_led_grids(
     wanted = set(grid_ids)
     if not wanted:
         return [], {}
-    other, other_role = aliased(Membership), aliased(Role)
-    rows = await session.exec(
-        select(Membership.id, Membership.grid_id, Person, other.grid_id)
-        .join(Person, col(Person.id) == Membership.person_id)
-        .join(Role, col(Role.id) == Membership.role_id)
-        .join(other, col(other.person_id) == Membership.person_id)
-        .join(other_role, col(other_role.id) == other.role_id)
-        .where(
-            col(Membership.grid_id).in_(wanted),
-            col(Role.is_leader).is_(True),
-            col(other_role.is_leader).is_(True),
-        )
-        .order_by(col(Membership.grid_id), col(Person.id), col(Membership.id))
-    )
+    rows = await session.exec(_leaders_with_led_grids_query(), params={"grid_ids": sorted(wanted)})
     leaders: dict[int, tuple[int, Person]] = {}
     led: dict[int, set[int]] = {}
     for membership_id, grid_id, person, led_grid_id in rows:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from aiogram import html
@@ -55,6 +56,18 @@ first card of a report needs no such line."""
 
 def markup_dict(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
     return markup.model_dump(exclude_none=True) if markup is not None else None
+
+
+@lru_cache(maxsize=1024)
+def _step_data(case_id: int, action: CaseAction, version: int) -> str:
+    """A step button's packed data: every recipient of a step gets the same few buttons, and
+    packing builds and checks a model."""
+    return CaseBtn(id=case_id, a=action, v=version).pack()
+
+
+@lru_cache(maxsize=1024)
+def _tool_data(case_id: int, tool: CardTool, version: int) -> str:
+    return CaseTool(id=case_id, a=tool, v=version).pack()
 
 
 def rows_of(
@@ -177,38 +190,44 @@ class CaseRender(CaseRecords):
     def card_markup(
         self, view: CaseView, actions: Sequence[CaseAction], language: str
     ) -> InlineKeyboardMarkup:
-        case_id = view.case.id or 0
+        rows = self._card_rows(view, actions, language)
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=t, callback_data=d) for t, d in row] for row in rows
+            ]
+        )
+
+    def _card_rows(
+        self, view: CaseView, actions: Sequence[CaseAction], language: str
+    ) -> list[list[tuple[str, str]]]:
+        """The card's buttons as (text, callback data), in rows."""
+        case_id, version = view.case.id or 0, view.version
         buttons = [
-            InlineKeyboardButton(
-                text=self.t(f"cases.btn.{a.value}", language),
-                callback_data=CaseBtn(id=case_id, a=a, v=view.version).pack(),
-            )
+            (self.t(f"cases.btn.{a.value}", language), _step_data(case_id, a, version))
             for a in actions
         ]
         if CaseAction.ASSIGN in actions and view.case.status in UNDER_DEADLINE_VALUES:
             # Whoever may (re)assign may also move the deadline; re-checked on the press.
             buttons.append(
-                InlineKeyboardButton(
-                    text=self.t("cases.btn.dl", language),
-                    callback_data=CaseTool(
-                        id=case_id, a=CardTool.CHANGE_DEADLINE, v=view.version
-                    ).pack(),
+                (
+                    self.t("cases.btn.dl", language),
+                    _tool_data(case_id, CardTool.CHANGE_DEADLINE, version),
                 )
             )
-        rows = rows_of(buttons)
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         rows.append(
             [
-                InlineKeyboardButton(
-                    text=self.t("cases.btn.cmt", language),
-                    callback_data=CaseBtn(id=case_id, a=CaseAction.COMMENT, v=view.version).pack(),
+                (
+                    self.t("cases.btn.cmt", language),
+                    _step_data(case_id, CaseAction.COMMENT, version),
                 ),
-                InlineKeyboardButton(
-                    text=self.t("cases.btn.history", language),
-                    callback_data=CaseTool(id=case_id, a=CardTool.HISTORY, v=view.version).pack(),
+                (
+                    self.t("cases.btn.history", language),
+                    _tool_data(case_id, CardTool.HISTORY, version),
                 ),
             ]
         )
-        return InlineKeyboardMarkup(inline_keyboard=rows)
+        return rows
 
     def card(
         self,
@@ -217,9 +236,13 @@ class CaseRender(CaseRecords):
         language: str,
         headline: str | None = None,
     ) -> tuple[str, dict[str, Any] | None]:
-        return self.card_text(view, language, headline), markup_dict(
-            self.card_markup(view, actions, language)
-        )
+        # The keyboard as `markup_dict` gives it, built as a dict directly: the models were
+        # made only to be dumped again.
+        rows = self._card_rows(view, actions, language)
+        markup = {
+            "inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in rows]
+        }
+        return self.card_text(view, language, headline), markup
 
     def headline(
         self, view: CaseView, event: CaseEvent, actor: str | None, language: str
