@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,7 +49,7 @@ from storage.audit import record_audit
 from storage.grids import grid_by_code
 from storage.models import Deployment, Grid, Patrol, Person, Role
 from storage.outbox import enqueue
-from storage.patrol_checkin import checkin_scene
+from storage.patrol_checkin import CheckinScene, DeploymentRules, checkin_scene
 from storage.patrols import (
     DONE,
     OPEN,
@@ -79,6 +80,15 @@ async def patrol_rules(session: AsyncSession, *, default_tz: tzinfo) -> PatrolRu
     """The deployment's checklist, minimum interval and time zone (defaults if unset)."""
     dep = await session.get(Deployment, 1)
     if dep is None:
+        return _rules(None, default_tz)
+    return _rules(
+        DeploymentRules(True, dep.timezone, dep.checklist, dep.min_patrol_interval_minutes),
+        default_tz,
+    )
+
+
+def _rules(dep: DeploymentRules | None, default_tz: tzinfo) -> PatrolRules:
+    if dep is None or not dep.found:
         return PatrolRules(
             default_checklist(), timedelta(minutes=DEFAULT_MIN_INTERVAL_MINUTES), default_tz
         )
@@ -87,8 +97,8 @@ async def patrol_rules(session: AsyncSession, *, default_tz: tzinfo) -> PatrolRu
     except (ZoneInfoNotFoundError, ValueError):
         tz = default_tz
     return PatrolRules(
-        checklist=tuple(dep.checklist) or default_checklist(),
-        min_interval=timedelta(minutes=max(dep.min_patrol_interval_minutes, 0)),
+        checklist=tuple(dep.checklist or ()) or default_checklist(),
+        min_interval=timedelta(minutes=max(dep.min_interval_minutes or 0, 0)),
         tz=tz,
     )
 
@@ -182,22 +192,84 @@ async def check_in(
     ``count_window`` (the quota's, for the outcome a quick check-in answers with), the
     membership's credits in it are counted in the same statement as the scene.
     """
-    bounds = None if count_window is None else (count_window.start, count_window.end)
-    scene = await checkin_scene(
-        session, person_id=person_id, grid_id=grid_id, role_id=role_id, window=bounds
-    )
+    at = CheckInAt(person_id, grid_id, role_id, kind, lat, lon, forwarded, live, now)
+    scene = await checkin_scene(session, **at.scene_args(count_window))
     if scene is None:
         raise LookupError(f"no grid {grid_id}")
+    return await _check_in(session, at, scene, rules=rules, count_window=count_window)
+
+
+@dataclass(frozen=True)
+class CheckInAt:
+    """Who checks in where, how and when (`check_in`'s arguments)."""
+
+    person_id: int
+    grid_id: int
+    role_id: int
+    kind: str
+    lat: float
+    lon: float
+    forwarded: bool
+    live: bool
+    now: datetime
+
+    def scene_args(self, count_window: PeriodWindow | None) -> dict[str, Any]:
+        bounds = None if count_window is None else (count_window.start, count_window.end)
+        return {
+            "person_id": self.person_id,
+            "grid_id": self.grid_id,
+            "role_id": self.role_id,
+            "window": bounds,
+        }
+
+
+async def check_in_with_rules(
+    session: AsyncSession, at: CheckInAt, *, identity: Identity, default_tz: tzinfo
+) -> tuple[CheckIn, PatrolRules]:
+    """`check_in` as the bot does it, with the deployment's rules (`patrol_rules`) read in
+    the scene's statement unless the unit of work holds the row already; a quick check-in's
+    quota counted there too (`CheckIn.credited`). The count's window is the default zone's
+    guess until the rules are read; a deployment in another zone with another window leaves
+    the count to `outcome`."""
+    known = await patrol_rules(session, default_tz=default_tz) if _kept(session) else None
+    tz = known.tz if known is not None else default_tz
+    ask = at.kind == QUICK and not at.forwarded
+    guess = quota_window(identity, grid_id=at.grid_id, role_id=at.role_id, now=at.now, tz=tz)
+    window = guess if ask else None
+    scene = await checkin_scene(session, **at.scene_args(window), with_rules=known is None)
+    if scene is None:
+        raise LookupError(f"no grid {at.grid_id}")
+    rules = known if known is not None else _rules(scene.deployment, default_tz)
+    real = quota_window(identity, grid_id=at.grid_id, role_id=at.role_id, now=at.now, tz=rules.tz)
+    if real != window:
+        window = None
+    return await _check_in(session, at, scene, rules=rules, count_window=window), rules
+
+
+def _kept(session: AsyncSession) -> bool:
+    """Whether the unit of work holds the deployment's row (`storage.db.UnitSession`)."""
+    return identity_key(Deployment, 1) in session.identity_map
+
+
+async def _check_in(
+    session: AsyncSession,
+    at: CheckInAt,
+    scene: CheckinScene,
+    *,
+    rules: PatrolRules,
+    count_window: PeriodWindow | None,
+) -> CheckIn:
+    person_id, grid_id, role_id, kind = at.person_id, at.grid_id, at.role_id, at.kind
+    lat, lon, forwarded, live, now = at.lat, at.lon, at.forwarded, at.live, at.now
     if not forwarded and scene.open_id is not None:
         # A person has one open patrol at a time: a new check-in abandons an older one.
         stale = await session.get(Patrol, scene.open_id)
         assert stale is not None
         await _close(session, stale, now=now, rules=rules)
         # Closed, it may have become the last counted patrol here, and counted.
-        scene = await checkin_scene(
-            session, person_id=person_id, grid_id=grid_id, role_id=role_id, window=bounds
-        )
-        assert scene is not None
+        again = await checkin_scene(session, **at.scene_args(count_window))
+        assert again is not None
+        scene = again
     # Assessed before the row is written (the new patrol is not counted yet, so it is not its
     # own last counted one): the row goes in once, as it ends up.
     flags = assess_checkin(

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.models import Deployment
 from storage.patrols import GRID, OPEN, PATROL, credits
+
+DEPLOYMENT: Table = Deployment.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,25 @@ class CheckinScene:
     credited: int | None
     """Patrols credited (`credits`) to the person × grid × role in the asked window; None
     when no window was asked."""
+    deployment: DeploymentRules | None = None
+    """The deployment's patrol settings, when asked for."""
 
 
-_SCENES: dict[tuple[str, bool], Any] = {}
+@dataclass(frozen=True)
+class DeploymentRules:
+    """The deployment's row as far as patrols go; ``found`` False without the row."""
+
+    found: bool
+    timezone: str | None
+    checklist: list[str] | None
+    min_interval_minutes: int | None
 
 
-def _scene_statement(dialect: str, *, counting: bool) -> Any:
-    key = (dialect, counting)
+_SCENES: dict[tuple[str, bool, bool], Any] = {}
+
+
+def _scene_statement(dialect: str, *, counting: bool, with_rules: bool) -> Any:
+    key = (dialect, counting, with_rules)
     if key in _SCENES:
         return _SCENES[key]
     patrol, grid = PATROL, GRID
@@ -94,11 +109,12 @@ def _scene_statement(dialect: str, *, counting: bool) -> Any:
             .scalar_subquery()
         )
         columns.append(credited.label("credited"))
-    query = (
-        sa_select(*columns)
-        .select_from(grid.outerjoin(last, last.c.id == last_id))
-        .where(grid.c.id == grid_id)
-    )
+    joined = grid.outerjoin(last, last.c.id == last_id)
+    if with_rules:
+        dep = DEPLOYMENT
+        columns += [dep.c.id, dep.c.timezone, dep.c.checklist, dep.c.min_patrol_interval_minutes]
+        joined = joined.outerjoin(dep, dep.c.id == 1)
+    query = sa_select(*columns).select_from(joined).where(grid.c.id == grid_id)
     _SCENES[key] = query
     return query
 
@@ -110,19 +126,24 @@ async def checkin_scene(
     grid_id: int,
     role_id: int | None = None,
     window: tuple[datetime, datetime] | None = None,
+    with_rules: bool = False,
 ) -> CheckinScene | None:
-    """The check-in's scene in the grid (credits counted only with a role and a window);
-    None without the grid."""
+    """The check-in's scene in the grid (credits counted only with a role and a window, the
+    deployment's settings read too if asked); None without the grid."""
     counting = window is not None and role_id is not None
     dialect = (await session.connection()).dialect.name
     values: dict[str, Any] = {"person_id": person_id, "grid_id": grid_id}
     if counting:
         assert window is not None
         values.update(start=window[0], end=window[1], person_ids=[person_id], role_id=role_id)
-    rows = await session.execute(_scene_statement(dialect, counting=counting), values)
-    row = rows.first()
+    query = _scene_statement(dialect, counting=counting, with_rules=with_rules)
+    row = (await session.execute(query, values)).first()
     if row is None:
         return None
     fence, open_id, at, lat, lon = row[:5]
     credited = int(row[5]) if counting else None
-    return CheckinScene(fence, open_id, at, lat, lon, credited)
+    deployment = None
+    if with_rules:
+        found, tz, checklist, minutes = row[-4:]
+        deployment = DeploymentRules(found is not None, tz, checklist, minutes)
+    return CheckinScene(fence, open_id, at, lat, lon, credited, deployment)

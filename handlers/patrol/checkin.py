@@ -41,12 +41,9 @@ async def got_location(
         )
         return
     assert message.location is not None
-    rules = await svc.patrol_rules(session, default_tz=app.settings.tz)
     kind = str(data.get("kind", svc.FULL))
     forwarded = is_forwarded(message)
-    now = app.clock.now()
-    checked = await svc.check_in(
-        session,
+    at = svc.CheckInAt(
         person_id=me.person_id,
         grid_id=holding.grid_id,
         role_id=holding.role_id,
@@ -55,14 +52,10 @@ async def got_location(
         lon=message.location.longitude,
         forwarded=forwarded,
         live=message.location.live_period is not None,
-        now=now,
-        rules=rules,
-        # A quick check-in answers with its quota: counted along with the check-in's reads.
-        count_window=svc.quota_window(
-            me, grid_id=holding.grid_id, role_id=holding.role_id, now=now, tz=rules.tz
-        )
-        if kind == svc.QUICK and not forwarded
-        else None,
+        now=app.clock.now(),
+    )
+    checked, rules = await svc.check_in_with_rules(
+        session, at, identity=me, default_tz=app.settings.tz
     )
     if forwarded:
         await message.answer(

@@ -10,8 +10,10 @@ from typing import Any
 
 from services import patrols as svc
 from storage.db import Database
+from storage.models import Deployment
 from storage.patrol_checkin import checkin_scene
 from storage.patrols import counted_per_membership, last_counted, open_patrol_of
+from storage.sql_tally import Cost, SqlTally
 from tests.storage.patrol_db import (
     SHANGHAI,
     identity,
@@ -111,3 +113,47 @@ async def test_a_quick_check_in_counts_its_quota_as_outcome_would(db: Database) 
             )
             asked = await svc.outcome(s, checked.patrol, identity=who, now=at, rules=rules)
             assert told == asked and told.quota is not None and told.quota.done == expected
+
+
+async def test_the_bots_check_in_reads_the_rules_with_its_scene(db: Database) -> None:
+    """`check_in_with_rules`: the same rules as `patrol_rules`, read in the scene's statement
+    or taken from the unit of work; in another zone than the default, whose day is another
+    window, the quota is left to `outcome` and comes out the same."""
+    await import_fire_safety(db)
+    me = await ids(db, GUARD, "LH-01-1", "guard")
+    who = await identity(db, GUARD)
+    cost = Cost()
+
+    async def check_in(at: Any, lat: float, *, kept: bool) -> tuple[svc.CheckIn, svc.PatrolRules]:
+        where = svc.CheckInAt(me[0], me[1], me[2], svc.QUICK, lat, 113.26, False, False, at)
+        async with db.session() as s:
+            rules = await svc.patrol_rules(s, default_tz=SHANGHAI) if kept else None
+            before = cost.statements
+            with SqlTally.counting(cost):
+                checked, used = await svc.check_in_with_rules(
+                    s, where, identity=who, default_tz=SHANGHAI
+                )
+            assert cost.statements - before == 2  # the scene (rules and count), the row
+            assert used == (rules or await svc.patrol_rules(s, default_tz=SHANGHAI))
+            told = await svc.outcome(
+                s, checked.patrol, identity=who, now=at, rules=used, known=checked.credited
+            )
+            asked = await svc.outcome(s, checked.patrol, identity=who, now=at, rules=used)
+            assert told == asked and told.quota is not None
+            return checked, used
+
+    tally = SqlTally.install(db.engine)
+    try:
+        first, rules = await check_in(T0, 23.10, kept=False)
+        assert first.credited is not None and first.credited[1] == 1
+        assert str(rules.tz) == "Asia/Shanghai" and rules.checklist[0] == "安全疏散"
+        kept, _ = await check_in(T0 + timedelta(hours=2), 23.11, kept=True)
+        assert kept.credited is not None and kept.credited[1] == 2
+        async with db.session() as s:
+            dep = await s.get(Deployment, 1)
+            assert dep is not None
+            dep.timezone = "America/New_York"  # its day has other bounds than Shanghai's
+        elsewhere, rules = await check_in(T0 + timedelta(hours=4), 23.12, kept=False)
+        assert str(rules.tz) == "America/New_York" and elsewhere.credited is None
+    finally:
+        tally.remove()
