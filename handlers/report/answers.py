@@ -76,9 +76,9 @@ async def _chosen(
         return
     draft = await draft_of(state)
     setattr(draft, step, options[index])
-    await save(state, draft)
+    data = await save(state, draft)
     await query.answer(shown[index] if shown else None)
-    await next_step(message, state, session, app, language, step)
+    await next_step(message, state, session, app, language, step, data)
 
 
 async def got_description(
@@ -97,8 +97,8 @@ async def got_description(
         return
     draft = await draft_of(state)
     draft.description = (message.text or "").strip()
-    await save(state, draft)
-    await next_step(message, state, session, app, language, "description")
+    data = await save(state, draft)
+    await next_step(message, state, session, app, language, "description", data)
 
 
 async def description_not_text(message: Message, app: AppContext, language: str) -> None:
@@ -137,10 +137,11 @@ async def photos_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, app: AppContext, language: str
 ) -> None:
     message = pressed(query)
-    draft = await draft_of(state)
+    data = await state.get_data()
+    draft = Draft.from_data(data.get("draft") or {})
     await query.answer(app.t("report.photos_count", language, n=len(draft.photos)))
     if message is not None:
-        await next_step(message, state, session, app, language, "photos")
+        await next_step(message, state, session, app, language, "photos", data)
 
 
 async def got_location(
@@ -149,11 +150,11 @@ async def got_location(
     assert message.location is not None
     draft = await draft_of(state)
     draft.lat, draft.lon = message.location.latitude, message.location.longitude
-    await save(state, draft)
+    data = await save(state, draft)
     await message.answer(
         app.t("report.location_ok", language), reply_markup=main_menu(app.translator, language)
     )
-    await next_step(message, state, session, app, language, "location")
+    await next_step(message, state, session, app, language, "location", data)
 
 
 async def got_address(
@@ -167,11 +168,11 @@ async def got_address(
         return
     draft = await draft_of(state)
     draft.address = (message.text or "").strip()
-    await save(state, draft)
+    data = await save(state, draft)
     await message.answer(
         app.t("report.address_ok", language), reply_markup=main_menu(app.translator, language)
     )
-    await next_step(message, state, session, app, language, "location")
+    await next_step(message, state, session, app, language, "location", data)
 
 
 async def location_wrong(message: Message, app: AppContext, language: str) -> None:

@@ -117,8 +117,9 @@ async def draft_of(state: FSMContext) -> Draft:
     return Draft.from_data((await state.get_data()).get("draft") or {})
 
 
-async def save(state: FSMContext, draft: Draft, **extra: Any) -> None:
-    await state.update_data(draft=draft.to_data(), **extra)
+async def save(state: FSMContext, draft: Draft, **extra: Any) -> dict[str, Any]:
+    """The draft kept; the state's data as it now is (for `next_step`)."""
+    return await state.update_data(draft=draft.to_data(), **extra)
 
 
 async def ask(
@@ -154,8 +155,8 @@ async def questions(
         case "severity":
             offered = await reporting.offered_severities(session)
             return [r.severity_question(app, language, offered)]
-    await state.update_data(editing=False)
-    draft = await draft_of(state)
+    data = await state.update_data(editing=False)
+    draft = Draft.from_data(data.get("draft") or {})
     return [
         r.summary(app, language, draft, await reporting.review(session, draft, app.clock.now()))
     ]
@@ -168,9 +169,11 @@ async def next_step(
     app: AppContext,
     language: str,
     current: str,
+    data: dict[str, Any] | None = None,
 ) -> None:
-    """After a step: back to the summary when editing, else on to the next step."""
-    editing = bool((await state.get_data()).get("editing"))
+    """After a step: back to the summary when editing, else on to the next step. `data`: the
+    state's data when the caller has just read or written it (each read copies it)."""
+    editing = bool((data if data is not None else await state.get_data()).get("editing"))
     step = "confirm" if editing else ORDER[ORDER.index(current) + 1]
     await ask(message, state, session, app, language, step)
 
