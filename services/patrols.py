@@ -55,13 +55,8 @@ from storage.audit import record_audit
 from storage.grids import grid_by_code
 from storage.models import Grid, Patrol, Person, Role
 from storage.outbox import enqueue
-from storage.patrols import (
-    OPEN,
-    case_codes_by_patrol,
-    grid_mates,
-    open_patrol_of,
-    patrols_under,
-)
+from storage.patrol_ledger import case_codes_by_patrol, grid_mates, patrols_under
+from storage.patrols import OPEN, open_patrol_of
 
 
 async def own_open_patrol(
