@@ -8,7 +8,7 @@ its code, its deadline and its cards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -56,7 +56,18 @@ class Draft:
     patrol_id: int | None = None
 
     def to_data(self) -> dict[str, Any]:
-        return asdict(self)
+        # What `asdict` gives, without its deep copy of every value (each step saves it).
+        return {
+            "grid_id": self.grid_id,
+            "category": self.category,
+            "description": self.description,
+            "photos": list(self.photos),
+            "lat": self.lat,
+            "lon": self.lon,
+            "address": self.address,
+            "severity": self.severity,
+            "patrol_id": self.patrol_id,
+        }
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Draft:

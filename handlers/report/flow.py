@@ -100,8 +100,9 @@ async def begin(
         draft.grid_id = grid_id
     elif len(ids) == 1:
         draft.grid_id = ids[0]
-    await state.clear()
-    await state.update_data(draft=draft.to_data(), editing=False)
+    # What clear() and update_data() would leave, written once.
+    await state.set_state(None)
+    await state.set_data({"draft": draft.to_data(), "editing": False})
     if draft.grid_id is None:
         await state.set_state(Report.grid)
         text, markup = render.grid_question(app, language, grids)
