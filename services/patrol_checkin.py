@@ -202,16 +202,18 @@ async def check_in_with_rules(
     guess until the rules are read; a deployment in another zone with another window leaves
     the count to `outcome`."""
     known = await patrol_rules(session, default_tz=default_tz) if _kept(session) else None
-    tz = known.tz if known is not None else default_tz
-    ask = at.kind == QUICK and not at.forwarded
-    guess = quota_window(identity, grid_id=at.grid_id, role_id=at.role_id, now=at.now, tz=tz)
-    window = guess if ask else None
+
+    def window_in(tz: tzinfo) -> PeriodWindow | None:
+        if at.kind != QUICK or at.forwarded:
+            return None
+        return quota_window(identity, grid_id=at.grid_id, role_id=at.role_id, now=at.now, tz=tz)
+
+    window = window_in(known.tz if known is not None else default_tz)
     scene = await checkin_scene(session, **at.scene_args(window), with_rules=known is None)
     if scene is None:
         raise LookupError(f"no grid {at.grid_id}")
     rules = known if known is not None else _rules(scene.deployment, default_tz)
-    real = quota_window(identity, grid_id=at.grid_id, role_id=at.role_id, now=at.now, tz=rules.tz)
-    if real != window:
+    if window is not None and known is None and window_in(rules.tz) != window:
         window = None
     return await _check_in(session, at, scene, rules=rules, count_window=window), rules
 
