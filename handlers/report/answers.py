@@ -13,9 +13,8 @@ from bot.keyboards import main_menu
 from bot.render import report as render
 from bot.render.report import EDITABLE, ReportCb
 from domain.identity import Identity
-from handlers.report.flow import ORDER, ask, begin, draft_of, next_step, pressed, save
+from handlers.report.flow import ORDER, ask, begin, draft_of, next_step, pressed, read, save
 from services import reporting
-from services.reporting import Draft
 
 
 async def chose_grid(
@@ -74,9 +73,9 @@ async def _chosen(
     if not 0 <= index < len(options) or message is None:
         await query.answer(app.t("error.stale_button", language), show_alert=True)
         return
-    draft = await draft_of(state)
+    current, draft = await read(state)
     setattr(draft, step, options[index])
-    data = await save(state, draft)
+    data = await save(state, draft, current=current)
     await query.answer(shown[index] if shown else None)
     await next_step(message, state, session, app, language, step, data)
 
@@ -95,9 +94,9 @@ async def got_description(
             )
         )
         return
-    draft = await draft_of(state)
+    current, draft = await read(state)
     draft.description = (message.text or "").strip()
-    data = await save(state, draft)
+    data = await save(state, draft, current=current)
     await next_step(message, state, session, app, language, "description", data)
 
 
@@ -107,8 +106,7 @@ async def description_not_text(message: Message, app: AppContext, language: str)
 
 async def got_photo(message: Message, state: FSMContext, app: AppContext, language: str) -> None:
     assert message.photo
-    data = await state.get_data()
-    draft = Draft.from_data(data.get("draft") or {})
+    data, draft = await read(state)
     if len(draft.photos) >= reporting.MAX_PHOTOS:
         await message.answer(app.t("report.photos_full", language, limit=reporting.MAX_PHOTOS))
         return
@@ -118,7 +116,7 @@ async def got_photo(message: Message, state: FSMContext, app: AppContext, langua
     first_of_album = album is not None and album not in groups
     if album is not None and first_of_album:
         groups.append(album)
-    await save(state, draft, albums=groups[-5:])
+    await save(state, draft, current=data, albums=groups[-5:])
     if album is None or first_of_album:
         await message.answer(
             app.t("report.photo_ok", language, n=len(draft.photos), limit=reporting.MAX_PHOTOS),
@@ -137,8 +135,7 @@ async def photos_done(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, app: AppContext, language: str
 ) -> None:
     message = pressed(query)
-    data = await state.get_data()
-    draft = Draft.from_data(data.get("draft") or {})
+    data, draft = await read(state)
     await query.answer(app.t("report.photos_count", language, n=len(draft.photos)))
     if message is not None:
         await next_step(message, state, session, app, language, "photos", data)
@@ -148,9 +145,9 @@ async def got_location(
     message: Message, state: FSMContext, session: AsyncSession, app: AppContext, language: str
 ) -> None:
     assert message.location is not None
-    draft = await draft_of(state)
+    current, draft = await read(state)
     draft.lat, draft.lon = message.location.latitude, message.location.longitude
-    data = await save(state, draft)
+    data = await save(state, draft, current=current)
     await message.answer(
         app.t("report.location_ok", language), reply_markup=main_menu(app.translator, language)
     )
@@ -166,9 +163,9 @@ async def got_address(
             app.t("report.address_too_long", language, limit=reporting.MAX_ADDRESS)
         )
         return
-    draft = await draft_of(state)
+    current, draft = await read(state)
     draft.address = (message.text or "").strip()
-    data = await save(state, draft)
+    data = await save(state, draft, current=current)
     await message.answer(
         app.t("report.address_ok", language), reply_markup=main_menu(app.translator, language)
     )

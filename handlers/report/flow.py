@@ -118,9 +118,22 @@ async def draft_of(state: FSMContext) -> Draft:
     return Draft.from_data((await state.get_data()).get("draft") or {})
 
 
-async def save(state: FSMContext, draft: Draft, **extra: Any) -> dict[str, Any]:
-    """The draft kept; the state's data as it now is (for `next_step`)."""
-    return await state.update_data(draft=draft.to_data(), **extra)
+async def read(state: FSMContext) -> tuple[dict[str, Any], Draft]:
+    """The state's data and its draft (for `save`: each read of the data copies it)."""
+    data = await state.get_data()
+    return data, Draft.from_data(data.get("draft") or {})
+
+
+async def save(
+    state: FSMContext, draft: Draft, *, current: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The draft kept; the state's data as it now is (for `next_step`). `current`: the data as
+    `read` gave it in this update, so that it is not read again (what update_data leaves)."""
+    if current is None:
+        return await state.update_data(draft=draft.to_data(), **extra)
+    data = {**current, "draft": draft.to_data(), **extra}
+    await state.set_data(data)
+    return data
 
 
 async def ask(
