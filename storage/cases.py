@@ -115,12 +115,13 @@ def _held_people(session: AsyncSession, ids: set[int]) -> dict[int, Person] | No
     expired: what the query would give back (it hands out the held objects as they are), in
     its order (the primary key's). None when any is missing."""
     held: dict[int, Person] = {}
+    marked = session.deleted  # deleted, not yet flushed: the query's flush would drop them
     for i in sorted(ids):
         p = session.identity_map.get(identity_key(Person, i))
         if not isinstance(p, Person):
             return None
         state = inspect(p)
-        if state.expired_attributes or state.deleted or state.was_deleted:
+        if state.expired_attributes or state.deleted or state.was_deleted or p in marked:
             return None
         held[i] = p
     return held
