@@ -17,6 +17,10 @@ filters, and has
   under it can take it: no handler of it or of its sub-routers, or a router filter of it that
   fails. A router with an outer middleware of its own is always entered, as before.
 
+A router's state and the event's address (its command, its button's prefix) decide most of
+this, so a router works out once per state and address which handlers are left in play, and
+asks only their magic filters of each event.
+
 Nothing else changes: a handler that may take the update has all its filters run by aiogram,
 in order, as before. The checks here are exact: each fails exactly when aiogram's filter
 would return a false value; filters they cannot judge (any other filter object, a plain
@@ -27,8 +31,9 @@ skipping one that cannot pass changes nothing but the time.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
@@ -38,16 +43,16 @@ from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
+from magic_filter import MagicFilter
 
-Fails = Callable[[TelegramObject, "str | None"], bool]
-"""(event, raw state) -> True when the filter is sure to fail."""
-_QUICK = "_gridbot_quick"
+QUICK_CHECKS = "_gridbot_quick"
+"""The router's attribute holding its check per kind of update (None: it cannot tell)."""
 
 
 def quick_routing(router: Router) -> Router:
     """Puts the quick checks on `router`, its sub-routers and their handlers (once: a second
     call changes nothing); returns `router`. Call it once its handlers are all registered."""
-    if getattr(router, _QUICK, False):
+    if getattr(router, QUICK_CHECKS, None) is not None:
         return router
     for sub in router.sub_routers:
         quick_routing(sub)
@@ -59,56 +64,155 @@ def quick_routing(router: Router) -> Router:
 
     async def propagate_event(update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
         over = passes.get(update_type)
-        if over is not None and over(event, kwargs.get("raw_state")):
+        if over is not None and over.passes(event, kwargs.get("raw_state")):
             return UNHANDLED
         return await original(update_type=update_type, event=event, **kwargs)
 
     router.propagate_event = propagate_event  # type: ignore[method-assign]
-    setattr(router, _QUICK, True)
+    setattr(router, QUICK_CHECKS, passes)
     return router
 
 
+EventFails = Callable[[TelegramObject], bool]
+"""event -> True when the filter is sure to fail (whatever the state)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    """What one handler's (or one router's own) filters say at a glance.
+
+    `states` and `keyed` depend on the state and on the event's address alone (its
+    button's prefix, its command), so a router works them out once per state and address;
+    `magic` reads the rest of the event."""
+
+    states: frozenset[str | None] | None  # None: any state passes
+    keyed: tuple[EventFails, ...]
+    magic: tuple[EventFails, ...]
+
+    def fails(self, event: TelegramObject, raw_state: str | None) -> bool:
+        if self.states is not None and raw_state not in self.states:
+            return True
+        return any(check(event) for check in self.keyed) or any(
+            check(event) for check in self.magic
+        )
+
+
 def _quick_check(handler: HandlerObject) -> None:
-    fails = _any_fails(handler.filters or ())
-    if fails is None:
+    judge = _judge(handler.filters or ())
+    if judge is None:
         return
     check = handler.check
 
     async def quick(*args: Any, **kwargs: Any) -> tuple[bool, dict[str, Any]]:
-        if fails(args[0], kwargs.get("raw_state")):
+        if judge.fails(args[0], kwargs.get("raw_state")):
             return False, kwargs  # what aiogram's check answers for a failed filter
         return await check(*args, **kwargs)
 
     handler.check = quick  # type: ignore[method-assign]
 
 
-def _passes_over(router: Router, update_type: str) -> Fails | None:
-    """The router's check for one kind of update: True when nothing under it can take the
-    event; None when that can never be known in advance."""
+class _Known:
+    """Every command, command prefix, button prefix and separator a judge was made of, in
+    this process: an event's address names only these, so it is one of few values."""
+
+    commands: ClassVar[set[str]] = set()
+    command_prefixes: ClassVar[set[str]] = set()
+    separators: ClassVar[set[str]] = set()
+    button_prefixes: ClassVar[set[str]] = set()
+    last: ClassVar[tuple[TelegramObject | None, Hashable]] = (None, None)
+
+
+def _address(event: TelegramObject) -> Hashable:
+    """What the keyed checks read of the event: two events with one address pass or fail
+    every keyed check alike."""
+    last_event, last_address = _Known.last
+    if last_event is event:
+        return last_address
+    address: Hashable = None
+    if isinstance(event, CallbackQuery):
+        data = event.data or ""
+        parts = (data.split(sep, 1)[0] for sep in sorted(_Known.separators))
+        address = (
+            "button",
+            bool(data),
+            *(p if p in _Known.button_prefixes else None for p in parts),
+        )
+    elif isinstance(event, Message):
+        text = event.text or event.caption
+        words = text.split(maxsplit=1) if text else []
+        first = words[0] if words else ""
+        name = first[1:].partition("@")[0]
+        address = (
+            "message",
+            first[:1] if first[:1] in _Known.command_prefixes else None,
+            name if name in _Known.commands else None,
+        )
+    _Known.last = (event, address)
+    return address
+
+
+class _Router:
+    """A router's check for one kind of update: passes when nothing under it can take the
+    event. Which handlers a state and an address leave in play is worked out once."""
+
+    def __init__(self, root: _Judge | None, own: list[_Judge], below: list[_Router]) -> None:
+        self.root, self.own, self.below = root, own, below
+        # A state no handler names leaves the same handlers in play as any other such state.
+        self.named: frozenset[str | None] = frozenset().union(
+            *(j.states for j in own if j.states is not None)
+        )
+        self.in_play: dict[tuple[Hashable, Hashable], tuple[tuple[EventFails, ...], ...]] = {}
+
+    def passes(self, event: TelegramObject, raw_state: str | None) -> bool:
+        if self.root is not None and self.root.fails(event, raw_state):
+            return True
+        for magic in self._in_play(event, raw_state):
+            if not any(check(event) for check in magic):
+                return False
+        return all(router.passes(event, raw_state) for router in self.below)
+
+    def _in_play(
+        self, event: TelegramObject, raw_state: str | None
+    ) -> tuple[tuple[EventFails, ...], ...]:
+        """The magic checks of each handler the state and the address leave in play."""
+        key = (raw_state if raw_state in self.named else _OTHER_STATE, _address(event))
+        found = self.in_play.get(key)
+        if found is None:
+            found = self.in_play[key] = tuple(
+                j.magic
+                for j in self.own
+                if (j.states is None or raw_state in j.states)
+                and not any(check(event) for check in j.keyed)
+            )
+        return found
+
+
+class _Unjudged(_Router):
+    """A router with a handler that no quick check can rule out: only its own filters can
+    turn an event away."""
+
+    def __init__(self, root: _Judge) -> None:
+        super().__init__(root, [], [])
+
+    def passes(self, event: TelegramObject, raw_state: str | None) -> bool:
+        assert self.root is not None
+        return self.root.fails(event, raw_state)
+
+
+_OTHER_STATE = "\x00gridbot: a state no handler of the router names"
+
+
+def _passes_over(router: Router, update_type: str) -> _Router | None:
+    """The router's check for one kind of update; None when it can never tell in advance."""
     if _has_outer_middleware(router, update_type):
         return None
     observer = router.observers[update_type]
-    root = _any_fails(_root_filters(observer))
-    own = [_any_fails(h.filters or ()) for h in observer.handlers]
-    if root is None and any(f is None for f in own):
-        return None  # a handler may take anything its filters cannot judge
-    subs = [_passes_over(sub, update_type) for sub in router.sub_routers]
-    if root is None and any(s is None for s in subs):
-        return None
-    handlers = [f for f in own if f is not None]
-    below = [s for s in subs if s is not None]
-    unknown = any(f is None for f in own) or any(s is None for s in subs)
-
-    def over(event: TelegramObject, raw_state: str | None) -> bool:
-        if root is not None and root(event, raw_state):
-            return True
-        if unknown:
-            return False
-        return all(f(event, raw_state) for f in handlers) and all(
-            s(event, raw_state) for s in below
-        )
-
-    return over
+    root = _judge(_root_filters(observer))
+    own = [_judge(h.filters or ()) for h in observer.handlers]
+    below = [_passes_over(sub, update_type) for sub in router.sub_routers]
+    if any(j is None for j in own) or any(r is None for r in below):
+        return None if root is None else _Unjudged(root)
+    return _Router(root, [j for j in own if j is not None], [r for r in below if r is not None])
 
 
 def _has_outer_middleware(router: Router, update_type: str) -> bool:
@@ -124,28 +228,34 @@ def _root_filters(observer: TelegramEventObserver) -> list[FilterObject]:
     return list(whole.filters or ()) if whole is not None else []
 
 
-def _any_fails(filters: Iterable[FilterObject]) -> Fails | None:
-    """Fails when any of the filters is sure to fail; None: none of them can be judged."""
-    checks = [f for f in (_fails(event_filter) for event_filter in filters) if f is not None]
-    if not checks:
+def _judge(filters: Iterable[FilterObject]) -> _Judge | None:
+    """What the filters say at a glance; None: none of them can be judged."""
+    states: frozenset[str | None] | None = None
+    keyed: list[EventFails] = []
+    magic: list[EventFails] = []
+    judged = False
+    for event_filter in filters:
+        if event_filter.magic is not None:
+            magic.append(_magic_fails(event_filter.magic))
+            judged = True
+            continue
+        target = inspect.unwrap(event_filter.callback)
+        if isinstance(target, (State, StateFilter)):
+            allowed = _allowed_states((target,) if isinstance(target, State) else target.states)
+            if allowed is not None:
+                states = allowed if states is None else states & allowed
+                judged = True
+            continue
+        check = _keyed_check(target)
+        if check is not None:
+            keyed.append(check)
+            judged = True
+    if not judged:
         return None
-    if len(checks) == 1:
-        return checks[0]
-
-    def any_fails(event: TelegramObject, raw_state: str | None) -> bool:
-        return any(check(event, raw_state) for check in checks)
-
-    return any_fails
+    return _Judge(states, tuple(keyed), tuple(magic))
 
 
-def _fails(event_filter: FilterObject) -> Fails | None:
-    if event_filter.magic is not None:
-        return _magic_fails(event_filter)
-    target = inspect.unwrap(event_filter.callback)
-    if isinstance(target, State):
-        return _state_fails((target,))
-    if isinstance(target, StateFilter):
-        return _state_fails(target.states)
+def _keyed_check(target: Any) -> EventFails | None:
     if isinstance(target, CallbackQueryFilter):
         return _prefix_fails(target)
     if type(target) in (Command, CommandStart):
@@ -153,9 +263,9 @@ def _fails(event_filter: FilterObject) -> Fails | None:
     return None
 
 
-def _state_fails(states: Iterable[Any]) -> Fails | None:
+def _allowed_states(states: Iterable[Any]) -> frozenset[str | None] | None:
     """As aiogram's State and StateFilter: passes for "*", for a state named, or for any state
-    of a StatesGroup named."""
+    of a StatesGroup named. None: any state passes (or one it cannot read)."""
     allowed: set[str | None] = set()
     for state in states:
         if isinstance(state, State):
@@ -170,19 +280,16 @@ def _state_fails(states: Iterable[Any]) -> Fails | None:
             allowed.update(state.__all_states_names__)
         else:
             return None
-    frozen = frozenset(allowed)
-
-    def fails(event: TelegramObject, raw_state: str | None) -> bool:
-        return raw_state not in frozen
-
-    return fails
+    return frozenset(allowed)
 
 
-def _prefix_fails(target: CallbackQueryFilter) -> Fails:
+def _prefix_fails(target: CallbackQueryFilter) -> EventFails:
     """As CallbackData.unpack, which refuses data whose first part is another prefix."""
     prefix, separator = target.callback_data.__prefix__, target.callback_data.__separator__
+    _Known.button_prefixes.add(prefix)
+    _Known.separators.add(separator)
 
-    def fails(event: TelegramObject, raw_state: str | None) -> bool:
+    def fails(event: TelegramObject) -> bool:
         if not isinstance(event, CallbackQuery) or not event.data:
             return True
         return event.data.split(separator, 1)[0] != prefix
@@ -190,14 +297,16 @@ def _prefix_fails(target: CallbackQueryFilter) -> Fails:
     return fails
 
 
-def _command_fails(target: Command) -> Fails | None:
+def _command_fails(target: Command) -> EventFails | None:
     """As Command.parse_command: the first word must be a prefix and one of the commands."""
     if target.ignore_case or not all(isinstance(c, str) for c in target.commands):
         return None
     commands = frozenset(target.commands)
     prefixes = target.prefix
+    _Known.commands.update(c for c in commands if isinstance(c, str))
+    _Known.command_prefixes.update(prefixes)
 
-    def fails(event: TelegramObject, raw_state: str | None) -> bool:
+    def fails(event: TelegramObject) -> bool:
         if not isinstance(event, Message):
             return True
         text = event.text or event.caption
@@ -210,12 +319,8 @@ def _command_fails(target: Command) -> Fails | None:
     return fails
 
 
-def _magic_fails(event_filter: FilterObject) -> Fails | None:
-    magic = event_filter.magic
-    if magic is None:
-        return None
-
-    def fails(event: TelegramObject, raw_state: str | None) -> bool:
+def _magic_fails(magic: MagicFilter) -> EventFails:
+    def fails(event: TelegramObject) -> bool:
         try:
             return not magic.resolve(event)
         except Exception:  # aiogram meets it, if it gets that far, and says so

@@ -30,10 +30,11 @@ from handlers import (
 )
 
 
-def routers(*, extra: Sequence[Router] = ()) -> list[Router]:
+def routers(*, extra: Sequence[Router] = (), quick: bool = True) -> list[Router]:
     """`extra` (test-only routers) claim updates after the features, before the fallback.
     Each feature router passes over, without running their filters, the handlers that cannot
-    take an update (bot/quick_routing.py)."""
+    take an update (bot/quick_routing.py); `quick=False` (a test comparing the two) leaves
+    them as aiogram has them."""
     features = [
         errors.router(),
         common.router(),
@@ -53,4 +54,5 @@ def routers(*, extra: Sequence[Router] = ()) -> list[Router]:
         export.router(),
         start.router(),
     ]
-    return [*(quick_routing(r) for r in features), *extra, quick_routing(fallback.router())]
+    built = [*features, *extra, fallback.router()]
+    return [quick_routing(r) if quick and r not in extra else r for r in built]
