@@ -68,10 +68,10 @@ from bench.digest_bench import build, ts  # noqa: E402
 from bench.stub_bot import StubSession  # noqa: E402
 from bot.app import create_app, create_dispatcher  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.startup_heap import freeze_startup_heap  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from scheduler import jobs  # noqa: E402
 from services.chasing import load_rules  # noqa: E402
-from services.chasing.job import freeze_startup_heap  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 
@@ -327,7 +327,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         async with app.db.reading() as session:  # as the scheduler does when it starts
             await load_rules(session, calendar=app.calendar)
-        freeze_startup_heap()  # as it does where jobs fire (scheduler.runner.start)
+        freeze_startup_heap()  # as the bot does before its first update (bot.runners.build)
         await warm(chats)
         clock.advance(timedelta(hours=2))  # no check-in is "too frequent"
         before = await capacity(busy, args.calibrate)

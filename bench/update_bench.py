@@ -49,6 +49,7 @@ from sqlalchemy import text  # noqa: E402
 from bench.stub_bot import StubSession  # noqa: E402
 from bot.app import create_app, create_dispatcher  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.startup_heap import freeze_startup_heap  # noqa: E402
 from bot.sync_filters import inline_sync_filters  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from domain.scenario import parse_scenario  # noqa: E402
@@ -257,6 +258,7 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
     inlined = inline_sync_filters(dispatcher)
     real = Driver(dispatcher, bot, stub)
     one_insert_dp, nothing_dp = bare_dispatchers(app.db)
+    freeze_startup_heap()  # as the bot does before its first update (bot.runners.build)
     one = Driver(one_insert_dp, bot, stub)
     bare = Driver(nothing_dp, bot, stub)
     done_rounds = itertools.count()

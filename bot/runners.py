@@ -16,6 +16,7 @@ from bot.context import AppContext
 from bot.inbox_worker import InboxWorker, let_outages_through
 from bot.intake import Intake, IntakeRequestHandler
 from bot.lifecycle import wire
+from bot.startup_heap import freeze_startup_heap
 from bot.state_backend import close_isolation, open_isolation
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def build(
 ) -> Dispatcher:
     dp = create_dispatcher(app, extra_routers=extra_routers, events_isolation=events_isolation)
     wire(dp, app)
+    freeze_startup_heap()  # everything the bot needs is built: before the first update
     return dp
 
 

@@ -16,7 +16,7 @@ passed less than the grace ago
 (running them twice sends nothing twice).
 
 A process whose jobs fire freezes its start-up heap before the first update
-(`services.chasing.job.freeze_startup_heap`): a full garbage collection no longer walks it.
+(`bot.startup_heap.freeze_startup_heap`): a full garbage collection no longer walks it.
 
 Only the holder of the `scheduler` lock (scheduler/lock.py) runs jobs; another process tries
 to take over every `SCHEDULER_LOCK_RETRY_S` seconds (15 by default) and, once it holds the
@@ -50,11 +50,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.startup_heap import freeze_startup_heap
 from domain.schedule_times import parse_hhmm
 from scheduler import jobs, monthly
 from scheduler.lock import SingletonLock, lock_for
 from services.chasing import Rules, load_rules
-from services.chasing.job import freeze_startup_heap
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -11,8 +11,8 @@ on their own as they are decided (`escalation.climb`).
 The job runs in the handlers' event loop, so it keeps out of their way: it reads the tree a
 slice at a time, computes in slices of `SLICE_S`, and before each slice lets the updates in
 flight commit (`give_way`, `breathe`); no full garbage collection runs while it holds the
-city (`collector_held`), and where jobs fire the start-up heap is frozen
-(`freeze_startup_heap`) so the one after it is short.
+city (`collector_held`), and the start-up heap is frozen (bot/startup_heap.py) so the one
+after it is short.
 """
 
 from __future__ import annotations
@@ -52,24 +52,6 @@ CHECK_EVERY = 16
 AfterChunk = Callable[[int], Awaitable[None]]
 """Called after each committed chunk with the number of pushes written so far (the
 scheduler can wake the notifier; a test can cut the run off there)."""
-
-
-_frozen = False
-
-
-def freeze_startup_heap() -> None:
-    """Once per process, at start-up before any update: one full collection, then everything
-    alive goes to the collector's permanent generation (`gc.freeze`). The start-up heap
-    (aiogram's hundreds of pydantic models, SQLAlchemy's mappers: ~370,000 objects) is never
-    garbage, yet every full collection walked it, ~0.5 s with the event loop (and every
-    handler) stopped on a loaded 2-core machine, and a job that held the city sets one off
-    when it ends. Frozen, a full collection walks only what was made since: ~10 ms after the
-    nag job at city scale."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
 
 
 _held = 0

@@ -1,5 +1,5 @@
-"""Where jobs fire, the process freezes its start-up heap once (services.chasing.job
-`freeze_startup_heap`, called by scheduler.runner.start): a full collection, then gc.freeze,
+"""The process freezes its start-up heap once (bot/startup_heap.py, called where updates are
+served and where jobs fire): a full collection, then gc.freeze,
 so later full collections no longer walk the ~370,000 objects of aiogram's models and
 SQLAlchemy's mappers with the event loop stopped. Here the collector itself is replaced by a
 recorder: freezing the test process's heap would keep its garbage for the rest of the run."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.chasing import job as chasing_job
+from bot import startup_heap
 
 
 def test_the_start_up_heap_is_collected_then_frozen_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -18,11 +18,11 @@ def test_the_start_up_heap_is_collected_then_frozen_once(monkeypatch: pytest.Mon
         calls.append("collect")
         return 0
 
-    monkeypatch.setattr(chasing_job, "_frozen", False)
-    monkeypatch.setattr(chasing_job.gc, "collect", collect)
-    monkeypatch.setattr(chasing_job.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(startup_heap, "_frozen", False)
+    monkeypatch.setattr(startup_heap.gc, "collect", collect)
+    monkeypatch.setattr(startup_heap.gc, "freeze", lambda: calls.append("freeze"))
 
-    chasing_job.freeze_startup_heap()
-    chasing_job.freeze_startup_heap()  # a second start (a scheduler taking over) does nothing
+    startup_heap.freeze_startup_heap()
+    startup_heap.freeze_startup_heap()  # a second start (a scheduler taking over) does nothing
 
     assert calls == ["collect", "freeze"]
