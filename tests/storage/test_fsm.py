@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func
+from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
 from storage.db import Database
@@ -99,3 +101,33 @@ async def test_a_finished_flow_leaves_no_row_and_an_untouched_one_writes_nothing
     assert finished.statements == 2 and finished.sql[-1].startswith("DELETE"), finished.sql
     async with db.reading() as session:
         assert (await session.exec(select(func.count()).select_from(FsmRecord))).one() == 0
+
+
+async def test_the_handlers_dicts_never_share_with_the_stored_data(db: Database) -> None:
+    storage = DatabaseStorage(db)
+    given = {"draft": {"photos": ["AgAD1"], "where": [23.1, 113.2]}, "n": 1}
+    async with db.unit_of_work():
+        await storage.set_data(KEY, given)
+        given["draft"]["photos"].append("changed after set_data")  # type: ignore[index]
+        read = await storage.get_data(KEY)
+        read["draft"]["photos"].append("changed after get_data")
+        assert await storage.get_data(KEY) == {
+            "draft": {"photos": ["AgAD1"], "where": [23.1, 113.2]},
+            "n": 1,
+        }
+    assert await storage.get_data(KEY) == {
+        "draft": {"photos": ["AgAD1"], "where": [23.1, 113.2]},
+        "n": 1,
+    }
+
+
+async def test_data_json_cannot_hold_is_copied_and_fails_when_written(db: Database) -> None:
+    storage = DatabaseStorage(db)
+    marker = object()
+    with pytest.raises(StatementError) as failed:
+        async with db.unit_of_work():
+            await storage.set_data(KEY, {"thing": marker})
+            kept = await storage.get_data(KEY)
+            assert kept["thing"] is not marker  # a deep copy, as before
+    assert isinstance(failed.value.orig, TypeError)  # JSON cannot hold it: the write fails
+    assert await storage.get_data(KEY) == {}
