@@ -37,7 +37,7 @@ async def test_people_held_are_not_read_again(fire: Database) -> None:
             assert statements == []
             s.expire(every[ids[1]])
             again = await q.people_by_id(s, ids)
-            assert len(statements) >= 1 and list(again) == ids
+            assert len(statements) >= 1 and sorted(again) == ids  # the database's own order
             statements.clear()
             assert await q.people_by_id(s, [-5]) == {} and len(statements) == 1
         finally:
