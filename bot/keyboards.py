@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final, Self
 
 from aiogram.filters.callback_data import CallbackData
@@ -34,8 +35,11 @@ class Callback(CallbackData, prefix="_"):
 MENU_KEYS = ("menu.report", "menu.patrol", "menu.my")
 
 
+@lru_cache(maxsize=16)
 def main_menu(t: Translator, language: str) -> ReplyKeyboardMarkup:
-    """The private chat's standing buttons; their texts are matched by the features."""
+    """The private chat's standing buttons; their texts are matched by the features. Made
+    once per translator and language (a reply sends it, nothing changes it): making it was
+    a twentieth of a /start."""
     report, patrol, my = (t.t(k, language) for k in MENU_KEYS)
     return ReplyKeyboardMarkup(
         keyboard=[
