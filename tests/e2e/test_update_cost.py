@@ -33,7 +33,9 @@ from tests.e2e.conftest import DEFAULT_NOW, _roster_on_telegram
 from tests.e2e.harness import World
 
 PG_URL = os.environ.get("GRIDBOT_TEST_PG_URL")
-MAX_STATEMENTS_PER_UPDATE = 5.0
+# The issue asks for at most 5; the conversation costs 3.15 today (SQLite and PostgreSQL):
+# the bound keeps what was won.
+MAX_STATEMENTS_PER_UPDATE = 3.5
 CONVERSATION_UPDATES = 13
 
 
