@@ -144,17 +144,23 @@ def _counted_statement(dialect: str, *, by_people: bool, by_path: bool) -> Any:
     key = (dialect, by_people, by_path)
     query = _COUNTED.get(key)
     if query is None:
-        started = PATROL.c.started_at.type
-        credit = credits(
-            start=bindparam("start", type_=started),
-            end=bindparam("end", type_=started),
-            dialect=dialect,
-            paths=bindparam("path_like") if by_path else None,
-            person_ids=bindparam("person_ids", expanding=True) if by_people else None,
-        )
+        credit = _bound_credits(dialect, by_people=by_people, by_path=by_path)
         cols = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
         query = _COUNTED[key] = sa_select(*cols, func.count()).group_by(*cols)
     return query
+
+
+def _bound_credits(dialect: str, *, by_people: bool, by_path: bool = False) -> Any:
+    """`credits` of ``[:start, :end)``, narrowed by ``:person_ids`` and ``:path_like`` when
+    asked: bound values, so the statement is built once."""
+    started = PATROL.c.started_at.type
+    return credits(
+        start=bindparam("start", type_=started),
+        end=bindparam("end", type_=started),
+        dialect=dialect,
+        paths=bindparam("path_like") if by_path else None,
+        person_ids=bindparam("person_ids", expanding=True) if by_people else None,
+    )
 
 
 async def counted_per_membership(
@@ -192,12 +198,7 @@ def _in_windows_statement(dialect: str, windows: int) -> Any:
     query = _IN_WINDOWS.get(key)
     if query is None:
         started = PATROL.c.started_at.type
-        credit = credits(
-            start=bindparam("start", type_=started),
-            end=bindparam("end", type_=started),
-            dialect=dialect,
-            person_ids=bindparam("person_ids", expanding=True),
-        )
+        credit = _bound_credits(dialect, by_people=True)
         at = credit.c.started_at
         sums = [
             func.sum(
