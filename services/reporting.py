@@ -208,8 +208,7 @@ async def submit(
         created_at=now,
         updated_at=now,
     )
-    session.add(case)
-    await session.flush()
+    await q.add_case(session, case)
     reported = await q.append_event(
         session,
         case=case,

@@ -12,15 +12,16 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, inspect, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, func, insert, inspect, or_
+from sqlalchemy.orm import aliased, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import UNDER_DEADLINE, CaseStatus, EventKind
+from domain.cases import UNDER_DEADLINE, EventKind
 
 # The codes and the duplicates have modules of their own; their callers read them here.
+from storage.case_candidates import candidate_cases_for as candidate_cases_for
 from storage.case_codes import next_case_code as next_case_code
 from storage.case_duplicates import DuplicateLine as DuplicateLine
 from storage.case_duplicates import grid_name_and_duplicates as grid_name_and_duplicates
@@ -62,6 +63,22 @@ async def case_version(session: AsyncSession, case_id: int) -> int:
     return int((await session.exec(query)).first() or 0)
 
 
+async def add_case(session: AsyncSession, case: Case) -> None:
+    """Write a new case by a plain insert and hold it in the unit of work as a flush would
+    have left it (persistent, its id set, nothing pending): the ORM's flush of a new row
+    cost more than the rest of a report's submit. What the unit of work held goes first."""
+    await session.flush()
+    values = {name: getattr(case, name) for name in _CASE_COLUMNS}
+    case.id = (await session.execute(_INSERT_CASE, values)).scalar_one()
+    make_transient_to_detached(case)
+    session.add(case)
+
+
+_CASE_TABLE: Any = Case.__table__  # type: ignore[attr-defined]
+_CASE_COLUMNS = tuple(c.name for c in _CASE_TABLE.columns if c.name != "id")
+_INSERT_CASE = insert(_CASE_TABLE).returning(_CASE_TABLE.c.id)
+
+
 async def append_event(
     session: AsyncSession,
     *,
@@ -86,9 +103,19 @@ async def append_event(
         note=note,
         data=data or {},
     )
-    session.add(event)
+    # What the unit of work holds goes first (the case's own changes, as one flush wrote
+    # them before the event), then the event by a plain insert: the ORM's flush of a new
+    # row cost more than the rest of the step. The event is handed back as built, with its
+    # id, as a flush would leave it; nothing changes an event once written.
     await session.flush()
+    values = {name: getattr(event, name) for name in _EVENT_COLUMNS}
+    event.id = (await session.execute(_INSERT_EVENT, values)).scalar_one()
     return event
+
+
+_EVENT_TABLE: Any = CaseEvent.__table__  # type: ignore[attr-defined]
+_EVENT_COLUMNS = tuple(c.name for c in _EVENT_TABLE.columns if c.name != "id")
+_INSERT_EVENT = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
 
 
 async def grids_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Grid]:
@@ -294,40 +321,6 @@ async def cases_in_subtrees(
         query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).offset(offset).limit(limit)
     )
     return list(rows), total
-
-
-async def candidate_cases_for(
-    session: AsyncSession,
-    *,
-    person_id: int,
-    led_grid_ids: Iterable[int],
-    department_ids: Iterable[int] = (),
-) -> list[Case]:
-    """Cases that may wait for a person: in a grid they lead or its parent (verification
-    falls to the parent when the handler leads the grid), assigned to them, to one of their
-    departments, or verified by them and not yet rated. The caller asks the domain which of
-    these really wait (`domain.cases.waiting_for`)."""
-    led = set(led_grid_ids)
-    child_ids: set[int] = set()
-    if led:
-        rows = await session.exec(select(Grid.id).where(col(Grid.parent_id).in_(led)))
-        child_ids = {int(i) for i in rows if i is not None}
-    live = [s.value for s in CaseStatus if s not in (CaseStatus.REJECTED, CaseStatus.RATED)]
-    conditions: list[ColumnElement[bool]] = [
-        col(Case.assignee_person_id) == person_id,
-        and_(col(Case.verifier_id) == person_id, col(Case.status) == CaseStatus.CLOSED.value),
-    ]
-    if led:
-        conditions.append(col(Case.grid_id).in_(led))
-    if child_ids:
-        conditions.append(
-            and_(col(Case.grid_id).in_(child_ids), col(Case.status) == CaseStatus.FEEDBACK.value)
-        )
-    depts = set(department_ids)
-    if depts:
-        conditions.append(col(Case.assignee_department_id).in_(depts))
-    query = select(Case).where(col(Case.status).in_(live), or_(*conditions))
-    return list(await session.exec(query))
 
 
 async def cases_of_grids(
