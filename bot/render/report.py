@@ -20,6 +20,7 @@ from aiogram.types import (
 )
 
 from bot.context import AppContext
+from bot.i18n import Translator
 from bot.keyboards import Callback
 from bot.render.cases import rows_of
 from domain.cases import Severity
@@ -147,13 +148,20 @@ def summary(app: AppContext, language: str, draft: Draft, review: Review) -> Que
         )
         add_to = app.t("report.add_to", language, code=case.code)
         rows.append([_btn(add_to, ReportPress.ADD_TO, case.id or 0)])
-    edit_buttons = [
-        _btn(app.t(f"report.edit.{f}", language), ReportPress.EDIT, i)
-        for i, f in enumerate(EDITABLE)
-    ]
-    rows += rows_of(edit_buttons, 3)
-    rows.append([_btn(app.t("report.submit", language), ReportPress.SUBMIT)])
+    tail = _summary_tail(app.translator, language or app.settings.default_language)
+    rows += [list(row) for row in tail]
     return text, _kb(rows)
+
+
+@lru_cache(maxsize=16)
+def _summary_tail(t: Translator, language: str) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
+    """The summary's edit and submit buttons, made once per translator and language: every
+    summary shows them again, and nothing changes a button once it is sent."""
+    edit_buttons = [
+        _btn(t.t(f"report.edit.{f}", language), ReportPress.EDIT, i) for i, f in enumerate(EDITABLE)
+    ]
+    submit = [_btn(t.t("report.submit", language), ReportPress.SUBMIT)]
+    return tuple(tuple(row) for row in [*rows_of(edit_buttons, 3), submit])
 
 
 def _category(draft: Draft, review: Review, language: str) -> str:
