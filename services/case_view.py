@@ -7,6 +7,7 @@ the held transfers read the same view without importing the pushes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -221,7 +222,23 @@ async def deployment_categories(session: AsyncSession) -> tuple[Category, ...]:
     d = await session.get(Deployment, 1)
     if d is None:
         return default_categories(())
-    return from_stored(d.categories) or default_categories(d.checklist)
+    return _categories_of(d.categories, d.checklist)
+
+
+_CATEGORIES: dict[tuple[str, str], tuple[Category, ...]] = {}
+
+
+def _categories_of(stored: Any, checklist: Any) -> tuple[Category, ...]:
+    """`from_stored`, else the checklist's, worked out once per content (the JSON as text,
+    which tells apart what `==` would not): a report's steps each read them, and the row,
+    read again by each update, hands out new objects every time."""
+    key = (json.dumps(stored), json.dumps(checklist))
+    found = _CATEGORIES.get(key)
+    if found is None:
+        if len(_CATEGORIES) >= 8:  # a deployment changes them rarely; old ones are dropped
+            _CATEGORIES.clear()
+        found = _CATEGORIES[key] = from_stored(stored) or default_categories(checklist)
+    return found
 
 
 def language_of(person: Person | None, texts: CaseTexts) -> str:

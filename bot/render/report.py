@@ -135,6 +135,7 @@ def summary(app: AppContext, language: str, draft: Draft, review: Review) -> Que
         place=_place(draft),
         severity=app.t(f"cases.severity.{draft.severity}", language) if draft.severity else "",
     )
+    lang = language or app.settings.default_language  # the cached buttons' key
     rows: list[list[InlineKeyboardButton]] = []
     if review.duplicates:
         text += "\n\n" + app.t("report.duplicate_intro", language)
@@ -146,11 +147,16 @@ def summary(app: AppContext, language: str, draft: Draft, review: Review) -> Que
             text=html.quote(case.description[:60]),
             status=app.t(f"cases.status.{case.status}", language),
         )
-        add_to = app.t("report.add_to", language, code=case.code)
-        rows.append([_btn(add_to, ReportPress.ADD_TO, case.id or 0)])
-    tail = _summary_tail(app.translator, language or app.settings.default_language)
-    rows += [list(row) for row in tail]
+        rows.append([_add_to_button(app.translator, lang, case.code, case.id or 0)])
+    rows += [list(row) for row in _summary_tail(app.translator, lang)]
     return text, _kb(rows)
+
+
+@lru_cache(maxsize=256)
+def _add_to_button(t: Translator, language: str, code: str, case_id: int) -> InlineKeyboardButton:
+    """The button adding the report to a possible duplicate: the same few cases are offered
+    at every summary of reports nearby."""
+    return _btn(t.t("report.add_to", language, code=code), ReportPress.ADD_TO, case_id)
 
 
 @lru_cache(maxsize=16)
