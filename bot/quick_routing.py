@@ -93,9 +93,15 @@ class _Judge:
     def fails(self, event: TelegramObject, raw_state: str | None) -> bool:
         if self.states is not None and raw_state not in self.states:
             return True
-        return any(check(event) for check in self.keyed) or any(
-            check(event) for check in self.magic
-        )
+        # Plain loops: asked for every handler of every update, a generator per check
+        # cost more than the checks.
+        for check in self.keyed:
+            if check(event):
+                return True
+        for check in self.magic:  # noqa: SIM110 (a loop, as above)
+            if check(event):
+                return True
+        return False
 
 
 def _quick_check(handler: HandlerObject) -> None:
@@ -168,9 +174,15 @@ class _Router:
         if self.root is not None and self.root.fails(event, raw_state):
             return True
         for magic in self._in_play(event, raw_state):
-            if not any(check(event) for check in magic):
+            for check in magic:
+                if check(event):
+                    break
+            else:
+                return False  # this handler may take it
+        for router in self.below:  # noqa: SIM110 (a loop: see _Judge.fails)
+            if not router.passes(event, raw_state):
                 return False
-        return all(router.passes(event, raw_state) for router in self.below)
+        return True
 
     def _in_play(
         self, event: TelegramObject, raw_state: str | None
