@@ -79,8 +79,10 @@ then the actor (`not_allowed`, `not_assignee`, `not_department`, `handler_cannot
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
 
@@ -459,14 +461,30 @@ def _refusal_reason(case: CaseFacts, actor: Actor, action: CaseAction) -> Refusa
     )
 
 
+@lru_cache(maxsize=512)
 def allowed_actions(case: CaseFacts, actor: Actor) -> frozenset[CaseAction]:
     """The actions `actor` may take now (the buttons to draw).
 
     Parameter checks (a target in the subtree, a different assignee, a reason or rating
     chosen) are left to `decide`: with sensible parameters every action listed here
     succeeds, and every action not listed is refused.
+
+    What `_refusal_reason` finds, asked only of the actions the status admits (the others
+    all fail `_check_state`; a system actor is refused all but ESCALATE by `_check_actor`
+    too), and kept per facts and actor (both frozen): a step draws a card for each person
+    and chat, mostly the same leaders on the same facts.
     """
-    return frozenset(a for a in _ALL_ACTIONS if _refusal_reason(case, actor, a) is None)
+    return frozenset(
+        a
+        for a in _ACTIONS_IN[case.status]
+        if _check_actor(case, actor, a) is None and _check_conditions(case, a) is None
+    )
+
+
+_ACTIONS_IN: Final[Mapping[CaseStatus, tuple[CaseAction, ...]]] = {
+    status: tuple(a for a in _ALL_ACTIONS if status in _STATES[a]) for status in CaseStatus
+}
+"""The actions each status admits at all (`_STATES` read the other way)."""
 
 
 def step_taken(action: CaseAction, *, department_id: int | None) -> CaseAction:
