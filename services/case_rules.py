@@ -6,7 +6,9 @@ Kept below both, so that neither imports the other.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,24 +50,59 @@ async def load_config(
 
     `calendar`: the application's (`AppContext.calendar`); China's official one if none."""
     d = await session.get(Deployment, 1) or Deployment(id=1)
+    parsed = _parsed(d.severities, d.case_rules, d.timezone)
+    return Config(
+        reopen_days=parsed.rules.reopen_days,
+        rules=parsed.rules,
+        tz=parsed.tz,
+        severity_hours=parsed.hours,
+        notify_to_root=parsed.root,
+        default_language=default_language,
+        calendar=calendar or ChinaWorkCalendar(),
+    )
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What `load_config` reads out of the deployment row."""
+
+    hours: dict[str, int]
+    root: frozenset[str]
+    rules: CaseRules
+    tz: ZoneInfo
+
+
+_PARSED: dict[tuple[str, str, str | None], _Parsed] = {}
+
+
+def _parsed(severities: Any, case_rules: Any, timezone: str | None) -> _Parsed:
+    """The row's rules, worked out once per content (the JSON as text, which tells apart what
+    `==` would not; a changed deployment is new text, so it is read at once): every case
+    step loads them, and the row, read again by each update, hands out new objects."""
+    key = (json.dumps(severities), json.dumps(case_rules), timezone)
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= 8:  # a deployment changes them rarely; old ones are dropped
+            _PARSED.clear()
+        found = _PARSED[key] = _parse(severities, case_rules, timezone)
+    return found
+
+
+def _parse(severities: Any, case_rules: Any, timezone: str | None) -> _Parsed:
     hours: dict[str, int] = {s.value: h for s, h in DEFAULT_DEADLINE_HOURS.items()}
-    root: set[str] = {Severity.CRITICAL.value} if not d.severities else set()
-    for name, spec in (d.severities or {}).items():
+    root: set[str] = {Severity.CRITICAL.value} if not severities else set()
+    for name, spec in (severities or {}).items():
         sev = SEVERITY_BY_ZH.get(name) or (name if name in Severity.__members__.values() else None)
         if sev is None:
             continue
         hours[str(sev)] = int(spec.get("deadline_hours", hours[str(sev)]))
         if spec.get("notify_to_root"):
             root.add(str(sev))
-    rules = from_stored(d.case_rules)
-    return Config(
-        reopen_days=rules.reopen_days,
-        rules=rules,
-        tz=ZoneInfo(d.timezone or "Asia/Shanghai"),
-        severity_hours=hours,
-        notify_to_root=frozenset(root),
-        default_language=default_language,
-        calendar=calendar or ChinaWorkCalendar(),
+    return _Parsed(
+        hours=hours,
+        root=frozenset(root),
+        rules=from_stored(case_rules),
+        tz=ZoneInfo(timezone or "Asia/Shanghai"),
     )
 
 
