@@ -44,7 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import Database
+from storage.db import Database, UnitSession
 
 if TYPE_CHECKING:  # the redis package is an extra: only a REDIS_URL deployment has it
     from redis.asyncio import Redis
@@ -82,13 +82,28 @@ class _Update:
         if session is None or self.in_transaction:
             return
         self.in_transaction = True
-        event.listen(session.sync_session, "after_commit", self._on_commit)
+        sync = session.sync_session
+        if isinstance(sync, UnitSession):  # told by `_committed`, one listener for the class
+            sync.info.setdefault(_WATCHING, []).append(self)
+        else:
+            event.listen(sync, "after_commit", self._on_commit)
 
     def _on_commit(self, _session: Session) -> None:
         self.committed = True
 
     def to_write(self, *, block_failed: bool) -> bool:
         return self.committed if self.in_transaction else not block_failed
+
+
+_WATCHING = "gridbot_redis_state"
+
+
+@event.listens_for(UnitSession, "after_commit")
+def _committed(session: Session) -> None:
+    """A unit of work committed: the updates watching it may write their state. Once for
+    the class, not on each session: putting a listener on each cost more than the rest."""
+    for update in session.info.pop(_WATCHING, ()):
+        update.committed = True
 
 
 _current: ContextVar[_Update | None] = ContextVar("gridbot_redis_state", default=None)
