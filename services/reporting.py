@@ -25,6 +25,7 @@ from services.case_view import deployment_categories
 from services.cases import initial_deadline
 from storage import cases as q
 from storage.case_duplicates import DuplicateLine
+from storage.case_inserts import add_new_case
 from storage.models import Case, Deployment, Grid
 
 MAX_DESCRIPTION = 1000
@@ -190,7 +191,8 @@ async def submit(
     assert draft.severity is not None and draft.description is not None
     severity = Severity(draft.severity)
     code = await q.next_case_code(session, day=now.astimezone(cfg.tz).strftime("%y%m%d"))
-    case = Case(
+    case = await add_new_case(
+        session,
         code=code,
         grid_id=grid.id or 0,
         origin_grid_id=grid.id or 0,
@@ -208,7 +210,6 @@ async def submit(
         created_at=now,
         updated_at=now,
     )
-    await q.add_case(session, case)
     reported = await q.append_event(
         session,
         case=case,

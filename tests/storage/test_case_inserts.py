@@ -3,10 +3,12 @@ append_event): the case is then held by the unit of work as a flush would leave 
 
 from __future__ import annotations
 
+from sqlalchemy import inspect
 from sqlmodel import select
 
 from domain.cases import EventKind
 from storage import cases as q
+from storage.case_inserts import add_new_case
 from storage.db import Database
 from storage.models import Case, CaseEvent
 from tests.storage.case_world import NOW, fire
@@ -38,3 +40,49 @@ async def test_a_case_written_by_insert_is_held_and_its_changes_are_flushed(
         stored = (await s.exec(select(CaseEvent).where(CaseEvent.id == event.id))).one()
         assert stored.model_dump() == event.model_dump()
         assert stored.status_after == "accepted" and stored.data == {"a": [1]}
+
+
+def _looks(obj: Case) -> dict[str, object]:
+    """Everything a case object carries, the id and the code left out (they differ)."""
+    state = inspect(obj)
+    values = {
+        k: v for k, v in obj.__dict__.items() if k not in ("_sa_instance_state", "id", "code")
+    }
+    return {
+        "dict": values,
+        "repr": repr(obj).replace("H999999-002", "H999999-001").split(" id=")[0],
+        "order": list(obj.__dict__),
+        "fields_set": obj.__pydantic_fields_set__,
+        "extra": obj.__pydantic_extra__,
+        "private": obj.__pydantic_private__,
+        "committed": dict(state.committed_state),
+        "modified": state.modified,
+        "expired": state.expired_attributes,
+        "persistent": state.persistent,
+        "unloaded": state.unloaded,
+    }
+
+
+async def test_a_case_built_by_add_new_case_is_as_the_constructor_leaves_it(
+    fire: Database,
+) -> None:
+    case = await open_case(fire)
+    async with fire.session() as s:
+        held = await s.get(Case, case.id)
+        assert held is not None
+        # Some columns left to their defaults, the rest given.
+        left = ("id", "code", "rating", "closed_at", "rework_count", "extension_hours")
+        values = {k: v for k, v in held.model_dump().items() if k not in left}
+        by_constructor = Case(**values, code="H999999-001")
+        await q.add_case(s, by_constructor)
+        built = await add_new_case(s, **values, code="H999999-002")
+        assert built.id == (by_constructor.id or 0) + 1 and built in s and built not in s.new
+        assert await s.get(Case, built.id) is built
+        assert _looks(built) == _looks(by_constructor)
+        built.status = by_constructor.status = "accepted"
+        await s.commit()
+    async with fire.session() as s:
+        rows = {c.code: c.model_dump() for c in (await s.exec(select(Case))).all()}
+    a, b = rows["H999999-001"], rows["H999999-002"]
+    assert a.pop("id") + 1 == b.pop("id") and a.pop("code") and b.pop("code")
+    assert a == b and a["status"] == "accepted"
