@@ -26,6 +26,7 @@ from storage.case_codes import next_case_code as next_case_code
 from storage.case_duplicates import DuplicateLine as DuplicateLine
 from storage.case_duplicates import grid_name_and_duplicates as grid_name_and_duplicates
 from storage.case_duplicates import possible_duplicates as possible_duplicates
+from storage.case_inserts import built
 from storage.models import (
     Case,
     CaseEvent,
@@ -92,23 +93,27 @@ async def append_event(
 ) -> CaseEvent:
     """Add one step to the ledger (the only way events are written; they are never changed)."""
     assert case.id is not None
-    event = CaseEvent(
-        case_id=case.id,
-        at=at,
-        actor_id=actor_id,
-        actor_department_id=actor_department_id,
-        kind=kind,
-        status_after=case.status,
-        grid_id=case.grid_id,
-        note=note,
-        data=data or {},
+    # As the constructor builds it, without its per-column hooks: it is never added to a session.
+    event = built(
+        CaseEvent,
+        {
+            "case_id": case.id,
+            "at": at,
+            "actor_id": actor_id,
+            "actor_department_id": actor_department_id,
+            "kind": kind,
+            "status_after": case.status,
+            "grid_id": case.grid_id,
+            "note": note,
+            "data": data or {},
+        },
     )
     # What the unit of work holds goes first (the case's own changes, as one flush wrote
     # them before the event), then the event by a plain insert: the ORM's flush of a new
     # row cost more than the rest of the step. The event is handed back as built, with its
     # id, as a flush would leave it; nothing changes an event once written.
     await session.flush()
-    values = {name: getattr(event, name) for name in _EVENT_COLUMNS}
+    values = {name: event.__dict__[name] for name in _EVENT_COLUMNS}
     event.id = (await session.execute(_INSERT_EVENT, values)).scalar_one()
     return event
 

@@ -86,3 +86,34 @@ async def test_a_case_built_by_add_new_case_is_as_the_constructor_leaves_it(
     a, b = rows["H999999-001"], rows["H999999-002"]
     assert a.pop("id") + 1 == b.pop("id") and a.pop("code") and b.pop("code")
     assert a == b and a["status"] == "accepted"
+
+
+async def test_an_appended_event_is_as_the_constructor_leaves_it(fire: Database) -> None:
+    case = await open_case(fire)
+    async with fire.session() as s:
+        held = await s.get(Case, case.id)
+        assert held is not None
+        event = await q.append_event(
+            s, case=held, kind=EventKind.ACCEPTED.value, at=NOW, actor_id=None, note="n"
+        )
+        by_constructor = CaseEvent(
+            case_id=held.id or 0,
+            at=NOW,
+            actor_id=None,
+            actor_department_id=None,
+            kind=EventKind.ACCEPTED.value,
+            status_after=held.status,
+            grid_id=held.grid_id,
+            note="n",
+            data={},
+        )
+        by_constructor.id = event.id
+        assert event not in s and inspect(event).transient
+        skip = "_sa_instance_state"
+        assert [k for k in event.__dict__ if k != skip] == [
+            k for k in by_constructor.__dict__ if k != skip
+        ]
+        assert event.model_dump() == by_constructor.model_dump()
+        assert repr(event) == repr(by_constructor)
+        assert event.__pydantic_fields_set__ == by_constructor.__pydantic_fields_set__
+        assert event.__pydantic_extra__ is None and event.__pydantic_private__ is None
