@@ -4,6 +4,7 @@ and pydantic's attribute hooks, which cost more than the rest of a report's subm
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import insert
@@ -24,18 +25,36 @@ def built(cls: type[M], values: dict[str, Any]) -> M:
     (`make_transient_to_detached`), which forgets the changes the hooks would have noted."""
     obj = manager_of_class(cls).new_instance()
     into = obj.__dict__
-    fields = cls.model_fields
+    names, defaults = _plan(cls)
     # In the constructor's order: the given columns, then the defaults.
-    for name in fields:
+    for name in names:
         if name in values:
             into[name] = values[name]
-    for name, field in fields.items():
-        if name not in values and not field.is_required():
-            into[name] = field.get_default(call_default_factory=True)
-    object.__setattr__(obj, "__pydantic_fields_set__", {n for n in fields if n in values})
+    for name, field, plain in defaults:
+        if name not in values:
+            into[name] = field.get_default(call_default_factory=True) if field else plain
+    object.__setattr__(obj, "__pydantic_fields_set__", {n for n in names if n in values})
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+_PLAIN = (type(None), bool, int, float, str)
+
+
+@cache
+def _plan(cls: type[SQLModel]) -> tuple[tuple[str, ...], tuple[tuple[str, Any, Any], ...]]:
+    """The fields in order, and those with a default: (name, the field when its default must
+    be made anew, else None and the default). A plain constant is what `get_default` hands
+    back as it is; a factory's or a container's default is made for each object."""
+    fields = cls.model_fields
+    defaults = []
+    for name, field in fields.items():
+        if field.is_required():
+            continue
+        plain = field.default_factory is None and type(field.default) in _PLAIN
+        defaults.append((name, None if plain else field, field.default if plain else None))
+    return tuple(fields), tuple(defaults)
 
 
 async def add_new_case(session: AsyncSession, **values: Any) -> Case:
@@ -44,8 +63,11 @@ async def add_new_case(session: AsyncSession, **values: Any) -> Case:
     case already built. What the unit of work held goes first."""
     await session.flush()
     case = built(Case, values)
-    row = {name: getattr(case, name) for name in _CASE_COLUMNS}
-    case.id = (await session.execute(_INSERT_CASE, row)).scalar_one()
+    into = case.__dict__
+    row = {name: into[name] for name in _CASE_COLUMNS}
+    # Set as `case.id = ...` would (the hooks' notes are forgotten by the next line anyway).
+    into["id"] = (await session.execute(_INSERT_CASE, row)).scalar_one()
+    case.__pydantic_fields_set__.add("id")
     make_transient_to_detached(case)
     session.add(case)
     return case
