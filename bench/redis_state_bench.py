@@ -20,12 +20,9 @@ The last line is the ratio of (3)'s updates/s to (2)'s.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import itertools
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,17 +35,19 @@ from aiogram.enums import ParseMode  # noqa: E402
 from bench.stub_bot import StubSession  # noqa: E402
 from bench.update_bench import (  # noqa: E402
     ADMIN,
-    GUARDS,
     START,
     TOKEN,
-    UPDATES_PER_CONVERSATION,
     Driver,
     Phase,
-    conversation,
+    cli,
+    conversing,
     prepare,
+    report,
+    run_phases,
 )
 from bot.app import create_app, create_dispatcher  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.startup_heap import freeze_startup_heap  # noqa: E402
 from bot.state_backend import close_isolation, open_isolation  # noqa: E402
 from domain.clock import ManualClock  # noqa: E402
 from storage.fsm import DatabaseStorage  # noqa: E402
@@ -83,36 +82,21 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
     db_state.fsm.events_isolation = lock_only
     redis_state = create_dispatcher(app, events_isolation=lock_and_state)
     assert isinstance(redis_state.fsm.storage, RedisStateStorage)
-    done_rounds = itertools.count()
+    rounds_done = itertools.count()  # one processed_update table for all three:
 
     def converse(dp: Dispatcher, first_id: int) -> Callable[[int], Awaitable[int]]:
         driver = Driver(dp, bot, stub)
-        driver.ids = itertools.count(first_id)  # one processed_update table for all three
-
-        async def run(size: int) -> int:
-            before = driver.fed
-            for _ in range(size):
-                n = next(done_rounds)
-                clock.advance(timedelta(hours=2))  # no check-in is "too frequent"
-                await conversation(driver, GUARDS[n % len(GUARDS)], n)
-            return driver.fed - before
-
-        return run
+        driver.ids = itertools.count(first_id)  # update ids apart
+        return conversing(driver, clock, rounds_done)
 
     phases = [
         Phase("state in db, lock in process", converse(default, 1)),
         Phase("state in db, lock in Redis", converse(db_state, 10_000_000)),
         Phase("state and lock in Redis", converse(redis_state, 20_000_000)),
     ]
+    freeze_startup_heap()  # as the bot does before its first update (bot.runners.build)
     try:
-        for phase in phases:  # warm up: connections, caches, first-time imports
-            await phase.run(1)
-        for phase in phases:
-            phase.rates.clear()
-            phase.cpu_ms.clear()
-        for _ in range(repeat):
-            for phase in phases:
-                await phase.once(rounds)
+        await run_phases(phases, rounds, repeat)
     finally:
         tally.remove()
         await bot.session.close()
@@ -121,21 +105,9 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
         await app.db.dispose()
         await drop()
         redis.stop()
-    backend = "PostgreSQL" if url else "SQLite"
-    print(f"{backend}, {rounds} conversations of {UPDATES_PER_CONVERSATION} updates per run")
-    for phase in phases:
-        print(phase.line())
+    report(url, rounds, phases)
     print(f"RATIO {phases[2].best / phases[1].best:.2f} redis-state/db-state (both Redis locks)")
 
 
-def cli() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--db", help="a PostgreSQL URL (the server's postgres database)")
-    parser.add_argument("--rounds", type=int, default=20, help="conversations per run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each phase")
-    args = parser.parse_args()
-    asyncio.run(main(args.db, args.rounds, args.repeat))
-
-
 if __name__ == "__main__":
-    cli()
+    cli(main, rounds=20, doc=__doc__)

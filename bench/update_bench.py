@@ -31,7 +31,7 @@ import itertools
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -261,15 +261,6 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
     freeze_startup_heap()  # as the bot does before its first update (bot.runners.build)
     one = Driver(one_insert_dp, bot, stub)
     bare = Driver(nothing_dp, bot, stub)
-    done_rounds = itertools.count()
-
-    async def converse(size: int) -> int:
-        before = real.fed
-        for _ in range(size):
-            n = next(done_rounds)
-            clock.advance(timedelta(hours=2))  # no check-in is "too frequent"
-            await conversation(real, GUARDS[n % len(GUARDS)], n)
-        return real.fed - before
 
     def plain(driver: Driver) -> Callable[[int], Awaitable[int]]:
         async def run(size: int) -> int:
@@ -280,41 +271,71 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
         return run
 
     phases = [
-        Phase("conversation", converse),
+        Phase("conversation", conversing(real, clock, itertools.count())),
         Phase("one-insert handler", plain(one)),
         Phase("bare dispatch (ceiling)", plain(bare)),
     ]
     try:
-        for phase in phases:  # warm up: connections, caches, first-time imports
-            await phase.run(1)
-        for phase in phases:
-            phase.rates.clear()
-            phase.cpu_ms.clear()
-        for _ in range(repeat):
-            for phase in phases:
-                await phase.once(rounds)
+        await run_phases(phases, rounds, repeat)
     finally:
         tally.remove()
         await bot.session.close()
         await app.db.dispose()
         await drop()
-    backend = "PostgreSQL" if url else "SQLite"
-    print(f"{backend}, {rounds} conversations of {UPDATES_PER_CONVERSATION} updates per run")
+    report(url, rounds, phases)
     print(f"plain filters made to run in place by the bench: {inlined}")
-    for phase in phases:
-        print(phase.line())
     conversation_rate, insert_rate = phases[0].best, phases[1].best
     print(f"RATIO {conversation_rate / insert_rate:.2f} conversation/one-insert")
 
 
-def cli() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+def conversing(
+    driver: Driver, clock: ManualClock, rounds: Iterator[int]
+) -> Callable[[int], Awaitable[int]]:
+    """A phase's run: `size` whole conversations, the guards taking turns; `rounds` numbers
+    them across every phase that shares it (each round reports from another spot)."""
+
+    async def run(size: int) -> int:
+        before = driver.fed
+        for _ in range(size):
+            n = next(rounds)
+            clock.advance(timedelta(hours=2))  # no check-in is "too frequent"
+            await conversation(driver, GUARDS[n % len(GUARDS)], n)
+        return driver.fed - before
+
+    return run
+
+
+async def run_phases(phases: Sequence[Phase], rounds: int, repeat: int) -> None:
+    """One warm-up run of each (connections, caches, first-time imports), then `repeat`
+    runs of each, interleaved, so a noisy moment falls on all of them alike."""
+    for phase in phases:
+        await phase.run(1)
+    for phase in phases:
+        phase.rates.clear()
+        phase.cpu_ms.clear()
+    for _ in range(repeat):
+        for phase in phases:
+            await phase.once(rounds)
+
+
+def report(url: str | None, rounds: int, phases: Sequence[Phase]) -> None:
+    backend = "PostgreSQL" if url else "SQLite"
+    print(f"{backend}, {rounds} conversations of {UPDATES_PER_CONVERSATION} updates per run")
+    for phase in phases:
+        print(phase.line())
+
+
+def cli(
+    main: Callable[[str | None, int, int], Awaitable[None]], *, rounds: int, doc: str | None
+) -> None:
+    """The command line of this bench and of those built on it (`doc`: the bench's own)."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
     parser.add_argument("--db", help="a PostgreSQL URL (the server's postgres database)")
-    parser.add_argument("--rounds", type=int, default=30, help="conversations per run")
+    parser.add_argument("--rounds", type=int, default=rounds, help="conversations per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each phase")
     args = parser.parse_args()
     asyncio.run(main(args.db, args.rounds, args.repeat))
 
 
 if __name__ == "__main__":
-    cli()
+    cli(main, rounds=30, doc=__doc__)
