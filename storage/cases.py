@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, inspect, or_
-from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -62,22 +62,6 @@ async def case_version(session: AsyncSession, case_id: int) -> int:
         CaseEvent.case_id == case_id, CaseEvent.kind != EventKind.COMMENTED.value
     )
     return int((await session.exec(query)).first() or 0)
-
-
-async def add_case(session: AsyncSession, case: Case) -> None:
-    """Write a new case by a plain insert and hold it in the unit of work as a flush would
-    have left it (persistent, its id set, nothing pending): the ORM's flush of a new row
-    cost more than the rest of a report's submit. What the unit of work held goes first."""
-    await session.flush()
-    values = {name: getattr(case, name) for name in _CASE_COLUMNS}
-    case.id = (await session.execute(_INSERT_CASE, values)).scalar_one()
-    make_transient_to_detached(case)
-    session.add(case)
-
-
-_CASE_TABLE: Any = Case.__table__  # type: ignore[attr-defined]
-_CASE_COLUMNS = tuple(c.name for c in _CASE_TABLE.columns if c.name != "id")
-_INSERT_CASE = insert(_CASE_TABLE).returning(_CASE_TABLE.c.id)
 
 
 async def append_event(

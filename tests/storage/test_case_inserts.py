@@ -1,10 +1,15 @@
-"""A new case and its ledger steps are written by plain inserts (storage.cases.add_case,
-append_event): the case is then held by the unit of work as a flush would leave it."""
+"""A new case and its ledger steps are written by plain inserts (storage.case_inserts
+add_new_case, storage.cases.append_event): the case is then held by the unit of work as a
+flush would leave it."""
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from typing import Any
+
+from sqlalchemy import insert, inspect
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import EventKind
 from storage import cases as q
@@ -24,9 +29,8 @@ async def test_a_case_written_by_insert_is_held_and_its_changes_are_flushed(
     async with fire.session() as s:
         held = await s.get(Case, case.id)
         assert held is not None
-        fresh = Case(**{k: v for k, v in held.model_dump().items() if k not in ("id", "code")})
-        fresh.code = "H999999-001"
-        await q.add_case(s, fresh)
+        values = {k: v for k, v in held.model_dump().items() if k not in ("id", "code")}
+        fresh = await add_new_case(s, **values, code="H999999-001")
         assert fresh.id is not None and fresh in s and fresh not in s.new
         assert await s.get(Case, fresh.id) is fresh  # the unit of work's own, no new object
         fresh.status = "accepted"  # a change after the insert is tracked and written
@@ -40,6 +44,16 @@ async def test_a_case_written_by_insert_is_held_and_its_changes_are_flushed(
         stored = (await s.exec(select(CaseEvent).where(CaseEvent.id == event.id))).one()
         assert stored.model_dump() == event.model_dump()
         assert stored.status_after == "accepted" and stored.data == {"a": [1]}
+
+
+async def _insert_constructed(session: AsyncSession, case: Case) -> None:
+    """The reference: the constructor's case written by the same plain insert and made
+    persistent, as add_new_case does with the case it builds itself."""
+    table: Any = Case.__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(case, c.name) for c in table.columns if c.name != "id"}
+    case.id = (await session.execute(insert(table).returning(table.c.id), values)).scalar_one()
+    make_transient_to_detached(case)
+    session.add(case)
 
 
 def _looks(obj: Case) -> dict[str, object]:
@@ -74,7 +88,7 @@ async def test_a_case_built_by_add_new_case_is_as_the_constructor_leaves_it(
         left = ("id", "code", "rating", "closed_at", "rework_count", "extension_hours")
         values = {k: v for k, v in held.model_dump().items() if k not in left}
         by_constructor = Case(**values, code="H999999-001")
-        await q.add_case(s, by_constructor)
+        await _insert_constructed(s, by_constructor)
         built = await add_new_case(s, **values, code="H999999-002")
         assert built.id == (by_constructor.id or 0) + 1 and built in s and built not in s.new
         assert await s.get(Case, built.id) is built
