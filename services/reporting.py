@@ -142,28 +142,23 @@ class Review:
 
 async def review(session: AsyncSession, draft: Draft, now: datetime) -> Review:
     """The grid's name and the possible duplicates (`duplicates`), read together."""
-    assert draft.grid_id is not None and draft.category is not None
-    name, found = await q.grid_name_and_duplicates(
-        session,
-        grid_id=draft.grid_id,
-        category=draft.category,
-        lat=draft.lat,
-        lon=draft.lon,
-        now=now,
-    )
+    name, found = await q.grid_name_and_duplicates(session, **_near(draft), now=now)
     return Review(grid_name=name or "", duplicates=found, categories=await categories(session))
 
 
 async def duplicates(session: AsyncSession, draft: Draft, now: datetime) -> list[Case]:
+    return await q.possible_duplicates(session, **_near(draft), now=now)
+
+
+def _near(draft: Draft) -> dict[str, Any]:
+    """Where and what a draft reports, as the duplicate queries ask it."""
     assert draft.grid_id is not None and draft.category is not None
-    return await q.possible_duplicates(
-        session,
-        grid_id=draft.grid_id,
-        category=draft.category,
-        lat=draft.lat,
-        lon=draft.lon,
-        now=now,
-    )
+    return {
+        "grid_id": draft.grid_id,
+        "category": draft.category,
+        "lat": draft.lat,
+        "lon": draft.lon,
+    }
 
 
 async def submit(
