@@ -6,7 +6,6 @@ Kept below both, so that neither imports the other.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from domain.case_rules import CaseRules, from_stored
 from domain.cases import SEVERITY_BY_ZH, CaseFacts, CaseStatus, Severity
 from domain.deadlines import DEFAULT_DEADLINE_HOURS
 from domain.reopen import DEFAULT_REOPEN_DAYS
+from services.by_content import ByContent
 from storage.models import Case, Deployment, Grid
 
 
@@ -50,6 +50,7 @@ async def load_config(
 
     `calendar`: the application's (`AppContext.calendar`); China's official one if none."""
     d = await session.get(Deployment, 1) or Deployment(id=1)
+    # Worked out once per content of the row: every case step loads them.
     parsed = _parsed(d.severities, d.case_rules, d.timezone)
     return Config(
         reopen_days=parsed.rules.reopen_days,
@@ -70,22 +71,6 @@ class _Parsed:
     root: frozenset[str]
     rules: CaseRules
     tz: ZoneInfo
-
-
-_PARSED: dict[tuple[str, str, str | None], _Parsed] = {}
-
-
-def _parsed(severities: Any, case_rules: Any, timezone: str | None) -> _Parsed:
-    """The row's rules, worked out once per content (the JSON as text, which tells apart what
-    `==` would not; a changed deployment is new text, so it is read at once): every case
-    step loads them, and the row, read again by each update, hands out new objects."""
-    key = (json.dumps(severities), json.dumps(case_rules), timezone)
-    found = _PARSED.get(key)
-    if found is None:
-        if len(_PARSED) >= 8:  # a deployment changes them rarely; old ones are dropped
-            _PARSED.clear()
-        found = _PARSED[key] = _parse(severities, case_rules, timezone)
-    return found
 
 
 def _parse(severities: Any, case_rules: Any, timezone: str | None) -> _Parsed:
@@ -120,3 +105,6 @@ def facts_of(case: Case, grid: Grid) -> CaseFacts:
         rework_count=case.rework_count,
         escalation_count=case.escalation_count,
     )
+
+
+_parsed: ByContent[_Parsed] = ByContent(_parse)

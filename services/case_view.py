@@ -7,7 +7,6 @@ the held transfers read the same view without importing the pushes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.case_rules import CaseRules, Supervision, supervision
 from domain.cases import Actor, CaseAction, CaseFacts, EventKind, allowed_actions
 from domain.categories import Category, by_label, default_categories, from_stored
+from services.by_content import ByContent
 from storage import cases as q
 from storage.case_rules import case_rules, clock_of, open_clocks
 from storage.models import Case, CaseEvent, Department, Deployment, Grid, Person
@@ -222,23 +222,15 @@ async def deployment_categories(session: AsyncSession) -> tuple[Category, ...]:
     d = await session.get(Deployment, 1)
     if d is None:
         return default_categories(())
-    return _categories_of(d.categories, d.checklist)
-
-
-_CATEGORIES: dict[tuple[str, str], tuple[Category, ...]] = {}
+    return _CATEGORIES(d.categories, d.checklist)
 
 
 def _categories_of(stored: Any, checklist: Any) -> tuple[Category, ...]:
-    """`from_stored`, else the checklist's, worked out once per content (the JSON as text,
-    which tells apart what `==` would not): a report's steps each read them, and the row,
-    read again by each update, hands out new objects every time."""
-    key = (json.dumps(stored), json.dumps(checklist))
-    found = _CATEGORIES.get(key)
-    if found is None:
-        if len(_CATEGORIES) >= 8:  # a deployment changes them rarely; old ones are dropped
-            _CATEGORIES.clear()
-        found = _CATEGORIES[key] = from_stored(stored) or default_categories(checklist)
-    return found
+    return from_stored(stored) or default_categories(checklist)
+
+
+# A report's steps each read them, and the row, read again by each update, is new objects.
+_CATEGORIES: ByContent[tuple[Category, ...]] = ByContent(_categories_of)
 
 
 def language_of(person: Person | None, texts: CaseTexts) -> str:
