@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from typing import Final, Self
 
@@ -30,6 +31,26 @@ class Callback(CallbackData, prefix="_"):
             if isinstance(value, int) and not BIGINT_MIN <= value <= BIGINT_MAX:
                 raise ValueError(f"{name} does not fit in 64 bits")
         return self
+
+    @classmethod
+    def packed(cls, **fields: int | StrEnum) -> str:
+        """What ``cls(**fields).pack()`` gives, spelt out when every field is given as a
+        number or a StrEnum: building and checking the model cost more than the button it
+        is for (a card draws a dozen). Anything else, and anything the model would refuse
+        (a number past 64 bits, the separator in a value, data past 64 bytes), goes to it."""
+        parts = [cls.__prefix__]
+        for name in cls.model_fields:
+            value = fields.get(name)
+            if isinstance(value, StrEnum) and cls.__separator__ not in value.value:
+                parts.append(value.value)
+            elif type(value) is int and BIGINT_MIN <= value <= BIGINT_MAX:
+                parts.append(str(value))
+            else:
+                return cls(**fields).pack()  # type: ignore[arg-type]
+        data = cls.__separator__.join(parts)
+        if len(data) > 64 or len(fields) != len(cls.model_fields):
+            return cls(**fields).pack()  # type: ignore[arg-type]
+        return data
 
 
 MENU_KEYS = ("menu.report", "menu.patrol", "menu.my")

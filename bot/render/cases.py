@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
 from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.keyboards import BIGINT_MAX, BIGINT_MIN
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
 from bot.render.case_records import CAPTION_LIMIT, CaseRecords, _shown_length
 from domain.case_rules import Level, Stage
@@ -63,23 +61,12 @@ def markup_dict(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
 @lru_cache(maxsize=1024)
 def _step_data(case_id: int, action: CaseAction, version: int) -> str:
     """A step button's packed data: every recipient of a step gets the same few buttons."""
-    return _packed(CaseBtn, case_id, action, version)
+    return CaseBtn.packed(id=case_id, a=action, v=version)
 
 
 @lru_cache(maxsize=1024)
 def _tool_data(case_id: int, tool: CardTool, version: int) -> str:
-    return _packed(CaseTool, case_id, tool, version)
-
-
-def _packed(model: type[CaseBtn] | type[CaseTool], case_id: int, a: StrEnum, v: int) -> str:
-    """What ``model(id=case_id, a=a, v=v).pack()`` gives, spelt out: a new case's card
-    misses the caches, and building and checking the model cost more than the card's text.
-    Anything the model would refuse (a number past 64 bits, data too long) goes to it."""
-    data = f"{model.__prefix__}:{case_id}:{a.value}:{v}"
-    fits = BIGINT_MIN <= case_id <= BIGINT_MAX and BIGINT_MIN <= v <= BIGINT_MAX
-    if len(data) > 64 or not fits:
-        return model(id=case_id, a=a, v=v).pack()  # type: ignore[arg-type]
-    return data
+    return CaseTool.packed(id=case_id, a=tool, v=version)
 
 
 def rows_of(

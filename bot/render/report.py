@@ -21,7 +21,7 @@ from aiogram.types import (
 
 from bot.context import AppContext
 from bot.i18n import Translator
-from bot.keyboards import BIGINT_MAX, BIGINT_MIN, Callback
+from bot.keyboards import Callback
 from bot.render.cases import rows_of
 from domain.cases import Severity
 from domain.categories import by_label
@@ -56,18 +56,7 @@ def _kb(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
 
 
 def _btn(text: str, k: ReportPress, x: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=_packed(k, x))
-
-
-def _packed(k: ReportPress, x: int) -> str:
-    """What ``ReportCb(k=k, x=x).pack()`` gives, spelt out: packing (a model built and
-    checked) cost more than the button, and the add-to buttons of a summary name cases that
-    are new each time. Anything the model would refuse (a number past 64 bits, data too
-    long) goes to it."""
-    data = f"{ReportCb.__prefix__}:{k.value}:{x}"
-    if len(data) > 64 or not BIGINT_MIN <= x <= BIGINT_MAX:
-        return ReportCb(k=k, x=x).pack()
-    return data
+    return InlineKeyboardButton(text=text, callback_data=ReportCb.packed(k=k, x=x))
 
 
 def _back(app: AppContext, language: str) -> list[InlineKeyboardButton]:

@@ -1,4 +1,4 @@
-"""A card's buttons' data, spelt out by bot.render.cases, is what the models' pack() gives."""
+"""A card's buttons' data, spelt out by Callback.packed, is what the models' pack() gives."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 
 from bot.keyboards import BIGINT_MAX
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
-from bot.render.cases import _packed
 from domain.cases import CaseAction
 
 NUMBERS = [(0, 0), (1, 0), (7, 123), (10**12, 10**15), (BIGINT_MAX, BIGINT_MAX), (-3, -1)]
@@ -16,14 +15,14 @@ NUMBERS = [(0, 0), (1, 0), (7, 123), (10**12, 10**15), (BIGINT_MAX, BIGINT_MAX),
 def test_step_and_tool_data_are_what_pack_gives(case_id: int, version: int) -> None:
     for action in CaseAction:
         expected = CaseBtn(id=case_id, a=action, v=version).pack()
-        assert _packed(CaseBtn, case_id, action, version) == expected
+        assert CaseBtn.packed(id=case_id, a=action, v=version) == expected
     for tool in CardTool:
         expected = CaseTool(id=case_id, a=tool, v=version).pack()
-        assert _packed(CaseTool, case_id, tool, version) == expected
+        assert CaseTool.packed(id=case_id, a=tool, v=version) == expected
 
 
 def test_what_the_model_refuses_is_still_refused() -> None:
     with pytest.raises(ValueError):
-        _packed(CaseBtn, BIGINT_MAX + 1, CaseAction.ACCEPT, 0)
+        CaseBtn.packed(id=BIGINT_MAX + 1, a=CaseAction.ACCEPT, v=0)
     with pytest.raises(ValueError):
-        _packed(CaseTool, 1, CardTool.HISTORY, BIGINT_MAX + 1)
+        CaseTool.packed(id=1, a=CardTool.HISTORY, v=BIGINT_MAX + 1)
