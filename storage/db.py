@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.orm.session import Session
 
 import storage.models  # noqa: F401  (registers the tables)
+from storage.loaded import keep
 from storage.models import Deployment
 from storage.sqlite_driver import OneTripConnection, use_one_trip
 from storage.turns import Turns
@@ -83,9 +84,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
 
 
-_KEPT = "gridbot_kept"
-
-
 class UnitSession(Session):
     """The sessions of units of work: the deployment's row, once loaded, stays loaded until
     the session ends. The session's identity map holds rows only while something else does,
@@ -96,7 +94,7 @@ class UnitSession(Session):
 @event.listens_for(UnitSession, "loaded_as_persistent")
 def _keep_deployment(session: Session, instance: object) -> None:
     if isinstance(instance, Deployment):
-        session.info.setdefault(_KEPT, []).append(instance)
+        keep(session, instance)
 
 
 class Database:

@@ -1,4 +1,5 @@
-"""An update's first statement: replay protection, its conversation state and its speaker.
+"""An update's first statement: replay protection, its conversation state, its speaker and the
+deployment's row (storage/deployment_row.py).
 
 Every update used to open with five round trips before a handler ran: a get and an insert
 for replay protection, the FSM state (in a transaction of its own), the person, their roles.
@@ -19,20 +20,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, TextualSelect, bindparam, column, text
+from sqlalchemy import Table, Text, TextualSelect, bindparam, column, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import configure_mappers, make_transient_to_detached
-from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.identity import Holding
+from storage.deployment_row import attach_deployment, row_sql
+from storage.loaded import attach_loaded
 from storage.models import FsmRecord, Person, ProcessedUpdate
 from storage.types import utcnow
 
 PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
 FSM: Table = FsmRecord.__table__  # type: ignore[attr-defined]
 PERSON: Table = Person.__table__  # type: ignore[attr-defined]
-PERSON_MANAGER = manager_of_class(Person)
 # A holding as the JSON array carries it, in this order.
 _HOLDING_COLUMNS = (
     "m.id",
@@ -82,8 +82,8 @@ def _build(dialect: Dialect, *, fsm: bool, person: bool) -> TextualSelect:
     clause without their tables ("ambiguous column name: id"), so it is spelt out here, in
     SQL that SQLite and PostgreSQL read alike but for the JSON functions."""
     quote = dialect.identifier_preparer.quote
-    returned = ["update_id"]
-    typed = [column("update_id", PROCESSED.c.update_id.type)]
+    returned = ["update_id", f"{row_sql(dialect)} AS deployment"]
+    typed = [column("update_id", PROCESSED.c.update_id.type), column("deployment", Text())]
     if fsm:
         for name in ("state", "data"):
             returned.append(f"(SELECT f.{quote(name)} FROM fsm_state AS f"
@@ -158,6 +158,7 @@ async def open_update(
     row = (await session.execute(statement, params)).mappings().first()
     if row is None:
         return None
+    attach_deployment(session, row["deployment"])
     person: dict[str, Any] | None = None
     holdings: tuple[Holding, ...] = ()
     if tg_id is not None and row["person_id"] is not None:
@@ -179,14 +180,4 @@ async def open_update(
 def attach_person(session: AsyncSession, values: dict[str, Any]) -> Person:
     """The person as read by `open_update`, in the session as if loaded by a query: a change
     to it is written when the unit of work flushes, with no select first."""
-    # Made as the ORM makes a loaded row (a bare instance, its columns put in place), not
-    # through the model's constructor: the values are already the columns' own, and the
-    # constructor's validation was most of what identifying the speaker cost.
-    # A process whose first use of the ORM is this (an instance without the scheduler) has
-    # not configured the mappers yet; a query would have, a bare instance does not.
-    configure_mappers()
-    person: Person = PERSON_MANAGER.new_instance()
-    person.__dict__.update(values)
-    make_transient_to_detached(person)
-    session.add(person)
-    return person
+    return attach_loaded(session, Person, values)

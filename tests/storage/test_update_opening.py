@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -20,8 +21,9 @@ from sqlmodel import select
 from storage.db import Database
 from storage.fsm import DatabaseStorage
 from storage.migrate import upgrade
-from storage.models import Grid, Membership, Person
+from storage.models import Deployment, Grid, Membership, Person
 from storage.people import speaker
+from storage.sql_tally import SqlTally
 from storage.types import utcnow
 from storage.update_opening import attach_person, open_update
 from tests.storage.patrol_db import import_fire_safety
@@ -161,6 +163,69 @@ async def test_the_state_comes_with_the_claim(any_db: Database) -> None:
     assert opening.fsm_state == "Report:photos"
     assert opening.fsm_data == {"photos": ["AgAD1"], "category": "用电隐患"}
     assert missing.fsm_state is None and missing.fsm_data is None
+
+
+async def _loaded_deployment(db: Database) -> dict[str, Any]:
+    """The deployment's row as an ORM load gives it, in a session of its own."""
+    async with db.reading() as s:
+        deployment = await s.get(Deployment, 1)
+        assert deployment is not None
+        return deployment.model_dump()
+
+
+async def test_the_deployment_comes_with_the_claim(any_db: Database) -> None:
+    loaded = await _loaded_deployment(any_db)
+    assert loaded["categories"] and loaded["levels"], "the import filled the JSON columns"
+    tally = SqlTally.install(any_db.engine)
+    try:
+        async with any_db.session() as s:
+            assert await open_update(s, bot_id=BOT, update_id=47, fsm_key=None, tg_id=None)
+            with SqlTally.counting() as cost:
+                deployment = await s.get(Deployment, 1)
+                again = await s.get(Deployment, 1)
+    finally:
+        tally.remove()
+    assert cost.statements == 0, cost.sql
+    assert deployment is not None and again is deployment
+    assert deployment.model_dump() == loaded
+    dumped = deployment.model_dump()
+    # The same types as a load gives: a boolean is a bool, not SQLite's 0 or 1.
+    assert [type(dumped[k]) for k in loaded] == [type(v) for v in loaded.values()]
+
+
+async def test_a_changed_deployment_is_the_next_updates(any_db: Database) -> None:
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=48, fsm_key=None, tg_id=None)
+        deployment = await s.get(Deployment, 1)
+        assert deployment is not None
+        # Changed in place, as no writer should: the next update's row is still the stored one.
+        deployment.levels.append("楼栋")
+        deployment.nag_time = "10:15"  # a change is written by the flush, as a loaded row's
+        deployment.patrol_companions_count = True
+    loaded = await _loaded_deployment(any_db)
+    assert loaded["nag_time"] == "10:15" and loaded["patrol_companions_count"] is True
+    assert "楼栋" not in loaded["levels"], "in-place changes of JSON are not tracked"
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=49, fsm_key=None, tg_id=None)
+        deployment = await s.get(Deployment, 1)
+        assert deployment is not None and deployment.model_dump() == loaded
+        deployment.nag_time = "09:30"
+        deployment.patrol_companions_count = False
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=50, fsm_key=None, tg_id=None)
+        deployment = await s.get(Deployment, 1)
+        assert deployment is not None
+        assert deployment.nag_time == "09:30" and deployment.patrol_companions_count is False
+
+
+async def test_no_deployment_row_no_deployment(any_db: Database) -> None:
+    async with any_db.session() as s:
+        deployment = await s.get(Deployment, 1)
+        assert deployment is not None
+        await s.delete(deployment)
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=51, fsm_key=None, tg_id=None)
+        assert await s.get(Deployment, 1) is None
 
 
 FIRST_ORM_USE = """

@@ -1,0 +1,100 @@
+"""The deployment's row, carried by the update's first statement (storage/update_opening.py).
+
+Nearly every update reads the deployment's rules: the case rules, the categories, the
+severities, the patrol rules, each with `session.get(Deployment, 1)`, and the first of those
+loaded the row: one statement more and a whole ORM load per update. The first statement now
+carries the row as one JSON text, and the row is put in the session as if loaded, so those
+gets find it there. The text is the row itself, read in the update's own transaction: a row
+changed by an import or an admin (in any process) is new text, seen by the next update as
+before. What is worked out of a text (which column is which, each value as its type reads
+it) is kept for the next update with the same text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm.util import identity_key
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.loaded import attach_loaded, keep
+from storage.models import Deployment
+
+DEPLOYMENT: Table = Deployment.__table__  # type: ignore[attr-defined]
+_KEPT_TEXTS = 8
+"""Row texts whose reading is kept: a deployment changes seldom; more is an old version."""
+
+
+def row_sql(dialect: Dialect) -> str:
+    """A scalar subquery: the row (id 1) as a JSON array of its columns in table order, each
+    JSON column as its stored text; NULL when there is no row (before the first import)."""
+    quote = dialect.identifier_preparer.quote
+    postgresql = dialect.name == "postgresql"
+    # PostgreSQL would nest a JSON column as JSON; its stored text is what is wanted.
+    parts = ", ".join(
+        f"d.{quote(c.name)}::text" if postgresql and _is_json(c.type) else f"d.{quote(c.name)}"
+        for c in DEPLOYMENT.c
+    )
+    row = f"json_build_array({parts})::text" if postgresql else f"json_array({parts})"
+    return f"(SELECT {row} FROM deployment AS d WHERE d.id = 1)"
+
+
+def _is_json(type_: Any) -> bool:
+    return isinstance(type_, JSON)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """A row text, read: the plain columns' values, and each JSON column's stored text (its
+    value is made anew for each session, which may change it)."""
+
+    plain: dict[str, Any]
+    stored_json: tuple[tuple[str, str | None], ...]
+
+    def values(self) -> dict[str, Any]:
+        values = dict(self.plain)
+        for name, stored in self.stored_json:
+            values[name] = None if stored is None else json.loads(stored)
+        return values
+
+
+_READINGS: dict[tuple[str, str], _Reading] = {}
+
+
+def _reading(dialect: Dialect, text: str) -> _Reading:
+    key = (dialect.name, text)
+    found = _READINGS.get(key)
+    if found is not None:
+        return found
+    plain: dict[str, Any] = {}
+    stored_json: list[tuple[str, str | None]] = []
+    for column, value in zip(DEPLOYMENT.c, json.loads(text), strict=True):
+        if _is_json(column.type):
+            stored_json.append((column.name, value))
+            continue
+        # As the ORM would read the column (SQLite's 0/1 for a boolean, say).
+        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        plain[column.name] = process(value) if process is not None else value
+    if len(_READINGS) >= _KEPT_TEXTS:
+        _READINGS.clear()
+    found = _READINGS[key] = _Reading(plain, tuple(stored_json))
+    return found
+
+
+def attach_deployment(session: AsyncSession, text: str | None) -> Deployment | None:
+    """The row of `text` (from `row_sql`), in the session as if loaded by `session.get`,
+    unless the session has the row already; None for no row."""
+    if text is None:
+        return None
+    held = session.identity_map.get(identity_key(Deployment, 1))
+    if held is not None:
+        assert isinstance(held, Deployment)
+        return held
+    dialect = session.get_bind().dialect
+    deployment = attach_loaded(session, Deployment, _reading(dialect, text).values())
+    keep(session.sync_session, deployment)
+    return deployment

@@ -1,0 +1,40 @@
+"""Rows read by a plain statement, put in a session as if the ORM had loaded them.
+
+The update's first statement (storage/update_opening.py) reads the speaker and the
+deployment's row along with everything else; here they become the session's own instances,
+so a later `session.get` finds them without a query and a change to them is written when the
+unit of work flushes, with no select first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+T = TypeVar("T")
+_KEPT = "gridbot_kept"
+
+
+def attach_loaded(session: AsyncSession, model: type[T], values: dict[str, Any]) -> T:
+    """An instance of `model` holding `values` (its columns' own values, as a query would
+    give them), in `session` as a loaded row."""
+    # Made as the ORM makes a loaded row (a bare instance, its columns put in place), not
+    # through the model's constructor: the values are already the columns' own, and the
+    # constructor's validation was most of what reading the row this way saves.
+    # A process whose first use of the ORM is this (an instance without the scheduler) has
+    # not configured the mappers yet; a query would have, a bare instance does not.
+    configure_mappers()
+    instance: T = manager_of_class(model).new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
+
+
+def keep(session: Session, instance: object) -> None:
+    """Held by `session` until it ends: its identity map holds rows only while something
+    else does, and a row a unit of work reads several times is read once."""
+    session.info.setdefault(_KEPT, []).append(instance)
