@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.orm.session import Session
 
 import storage.models  # noqa: F401  (registers the tables)
+from storage.deployment_row import attach_held_deployment
 from storage.loaded import keep
 from storage.models import Deployment
 from storage.sqlite_driver import OneTripConnection, use_one_trip
@@ -88,7 +89,13 @@ class UnitSession(Session):
     """The sessions of units of work: the deployment's row, once loaded, stays loaded until
     the session ends. The session's identity map holds rows only while something else does,
     so each `session.get(Deployment, 1)` of a service (the case rules, the patrol rules, the
-    categories: several in one update) used to read the row again."""
+    categories: several in one update) used to read the row again. An update's session has
+    the row from its first statement (storage/deployment_row.py): no get loads it."""
+
+    def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if entity is Deployment:
+            attach_held_deployment(self)
+        return super().get(entity, ident, **kwargs)
 
 
 @event.listens_for(UnitSession, "loaded_as_persistent")

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -85,16 +86,22 @@ def _reading(dialect: Dialect, text: str) -> _Reading:
     return found
 
 
-def attach_deployment(session: AsyncSession, text: str | None) -> Deployment | None:
-    """The row of `text` (from `row_sql`), in the session as if loaded by `session.get`,
-    unless the session has the row already; None for no row."""
-    if text is None:
-        return None
-    held = session.identity_map.get(identity_key(Deployment, 1))
-    if held is not None:
-        assert isinstance(held, Deployment)
-        return held
-    dialect = session.get_bind().dialect
-    deployment = attach_loaded(session, Deployment, _reading(dialect, text).values())
-    keep(session.sync_session, deployment)
-    return deployment
+_HELD = "gridbot_deployment_row"
+
+
+def hold_deployment(session: AsyncSession, text: str | None) -> None:
+    """Keeps `text` (from `row_sql`) for the session's first `get` of the row: many updates
+    never read the row, and putting it in the session costs more than holding its text."""
+    session.sync_session.info[_HELD] = text
+
+
+def attach_held_deployment(session: Session) -> None:
+    """Before `session.get(Deployment, …)` (storage.db.UnitSession): the row held by
+    `hold_deployment`, put in the session as if loaded, unless the session has the row already
+    or holds no text (no row, or none read)."""
+    text = session.info.pop(_HELD, None)
+    if text is None or identity_key(Deployment, 1) in session.identity_map:
+        return
+    values = _reading(session.get_bind().dialect, text).values()
+    deployment = attach_loaded(session, Deployment, values)
+    keep(session, deployment)

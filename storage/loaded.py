@@ -18,7 +18,7 @@ T = TypeVar("T")
 _KEPT = "gridbot_kept"
 
 
-def attach_loaded(session: AsyncSession, model: type[T], values: dict[str, Any]) -> T:
+def attach_loaded(session: AsyncSession | Session, model: type[T], values: dict[str, Any]) -> T:
     """An instance of `model` holding `values` (its columns' own values, as a query would
     give them), in `session` as a loaded row."""
     # Made as the ORM makes a loaded row (a bare instance, its columns put in place), not

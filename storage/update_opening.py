@@ -25,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.identity import Holding
-from storage.deployment_row import attach_deployment, row_sql
+from storage.deployment_row import hold_deployment, row_sql
 from storage.loaded import attach_loaded
 from storage.models import FsmRecord, Person, ProcessedUpdate
 from storage.types import utcnow
@@ -158,7 +158,7 @@ async def open_update(
     row = (await session.execute(statement, params)).mappings().first()
     if row is None:
         return None
-    attach_deployment(session, row["deployment"])
+    hold_deployment(session, row["deployment"])
     person: dict[str, Any] | None = None
     holdings: tuple[Holding, ...] = ()
     if tg_id is not None and row["person_id"] is not None:
