@@ -16,8 +16,9 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event, make_url, text
@@ -31,7 +32,7 @@ from storage.deployment_row import attach_held_deployment
 from storage.loaded import keep
 from storage.models import Deployment
 from storage.sqlite_driver import OneTripConnection, use_one_trip
-from storage.turns import Turns
+from storage.turns import Turn, Turns
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "gridbot_read_only"
@@ -130,43 +131,27 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    @asynccontextmanager
-    async def taking_turns(self, *, background: bool = False) -> AsyncIterator[AsyncSession]:
+    def taking_turns(self, *, background: bool = False) -> Writing:
         """A write unit of work that waits for its turn among this process's (on SQLite;
         PostgreSQL writers do not exclude one another); `background`: after the updates
         (storage/turns.py). Never nest one in another."""
-        if not self.is_sqlite:
-            async with self.session() as session:
-                yield session
-            return
+        return Writing(self, turn=self._turn(background) if self.is_sqlite else None)
+
+    def session(self) -> Writing:
+        """A write unit of work: commits at the end, rolls back on error."""
+        return Writing(self)
+
+    def unit_of_work(self) -> Writing:
+        """A write session that code further down the same task can join (`current()`),
+        taking its turn among the process's writers (`taking_turns`)."""
+        return Writing(self, turn=self._turn(False) if self.is_sqlite else None, joinable=True)
+
+    def _turn(self, background: bool) -> Turn:
         loop = asyncio.get_running_loop()
         turns = self._turns.get(loop)
         if turns is None:
             turns = self._turns[loop] = Turns()
-        async with turns.turn(background=background), self.session() as session:
-            yield session
-
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A write unit of work: commits at the end, rolls back on error."""
-        async with self._writer() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-
-    @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A write session that code further down the same task can join (`current()`),
-        taking its turn among the process's writers (`taking_turns`)."""
-        async with self.taking_turns() as session:
-            token = _current_unit.set(session)
-            try:
-                yield session
-            finally:
-                _current_unit.reset(token)
+        return turns.turn(background=background)
 
     @staticmethod
     def current() -> AsyncSession | None:
@@ -199,3 +184,61 @@ async def check_reachable(db: Database) -> None:
         raise DatabaseUnreachable(
             f"setting DATABASE_URL: cannot reach the database at {where}: {reason}"
         ) from None
+
+
+Traceback = TracebackType | None
+
+
+class Writing:
+    """`Database.session()`, `taking_turns()` and `unit_of_work()`: a session that commits at
+    the end and rolls back on error, after its turn (`turn`) if it takes one, and joinable
+    (`Database.current()`) if asked. One object rather than nested generators: every update
+    opens one, and the generators' context managers cost more than the rest of opening it."""
+
+    __slots__ = ("_db", "_joinable", "_session", "_token", "_turn")
+
+    def __init__(self, db: Database, *, turn: Turn | None = None, joinable: bool = False) -> None:
+        self._db = db
+        self._turn = turn
+        self._joinable = joinable
+        self._session: AsyncSession | None = None
+        self._token: Token[AsyncSession | None] | None = None
+
+    async def __aenter__(self) -> AsyncSession:
+        if self._turn is not None:
+            await self._turn.__aenter__()
+        try:
+            session = self._session = self._db._writer()
+        except BaseException:
+            if self._turn is not None:
+                await self._turn.__aexit__(None, None, None)
+            raise
+        if self._joinable:
+            self._token = _current_unit.set(session)
+        return session
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._session
+        assert session is not None, "entered"
+        try:
+            if self._token is not None:
+                _current_unit.reset(self._token)
+            try:
+                if kind is not None:
+                    await session.rollback()
+                else:
+                    try:
+                        await session.commit()
+                    except BaseException:
+                        await session.rollback()
+                        raise
+            finally:
+                await session.__aexit__(kind, error, tb)  # closes it, even when cancelled
+        finally:
+            if self._turn is not None:
+                await self._turn.__aexit__(kind, error, tb)

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 
 BACKGROUND_PATIENCE_S = 0.5
 
@@ -92,32 +91,10 @@ class Turns:
         self._no_update = asyncio.Event()
         self._no_update.set()
 
-    @asynccontextmanager
-    async def turn(self, *, background: bool = False) -> AsyncIterator[None]:
-        traffic = _loop_traffic()
-        cohort: _Cohort | None = None
-        if background:
-            await self._background_turn()
-        else:
-            cohort = traffic.current
-            cohort.enter()
-            self._updates += 1
-            self._no_update.clear()
-            try:
-                await self._lock.acquire()
-            except BaseException:
-                self._update_done(cohort)
-                raise
-        task = asyncio.current_task()
-        if task is not None:
-            traffic.writing.add(task)
-        try:
-            yield
-        finally:
-            traffic.writing.discard(task)  # type: ignore[arg-type]
-            self._lock.release()
-            if cohort is not None:
-                self._update_done(cohort)
+    def turn(self, *, background: bool = False) -> Turn:
+        """This writer's turn, as `async with`: updates in arrival order; `background`: after
+        them (or once it has waited `BACKGROUND_PATIENCE_S`)."""
+        return Turn(self, background=background)
 
     def _update_done(self, cohort: _Cohort) -> None:
         cohort.leave()
@@ -137,3 +114,43 @@ class Turns:
             if self._updates == 0 or loop.time() >= give_up_at:
                 return
             self._lock.release()  # an update came in meanwhile: it goes first
+
+
+class Turn:
+    """`Turns.turn()`. An object rather than a generator: every update takes one, and a
+    generator's context manager costs several times the work it wraps."""
+
+    __slots__ = ("_background", "_cohort", "_task", "_traffic", "_turns")
+
+    def __init__(self, turns: Turns, *, background: bool) -> None:
+        self._turns = turns
+        self._background = background
+        self._cohort: _Cohort | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._traffic: _Traffic | None = None
+
+    async def __aenter__(self) -> None:
+        turns = self._turns
+        traffic = self._traffic = _loop_traffic()
+        if self._background:
+            await turns._background_turn()
+        else:
+            cohort = self._cohort = traffic.current
+            cohort.enter()
+            turns._updates += 1
+            turns._no_update.clear()
+            try:
+                await turns._lock.acquire()
+            except BaseException:
+                turns._update_done(cohort)
+                raise
+        task = self._task = asyncio.current_task()
+        if task is not None:
+            traffic.writing.add(task)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        assert self._traffic is not None, "entered"
+        self._traffic.writing.discard(self._task)  # type: ignore[arg-type]
+        self._turns._lock.release()
+        if self._cohort is not None:
+            self._turns._update_done(self._cohort)
