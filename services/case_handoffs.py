@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import Actor, EventKind, allowed_actions
+from domain.cases import Actor, CaseFacts, EventKind, allowed_actions
 from domain.handoffs import NextActor, Party, next_actors
 from services.case_rules import facts_of
 from storage import cases as q
@@ -40,12 +40,31 @@ class Lookups:
     def __init__(self) -> None:
         self._leaders: dict[frozenset[int], list[tuple[int, Person]]] = {}
         self._led: dict[int, frozenset[int]] = {}
+        self._whole: list[frozenset[int]] = []
+        """Grid sets read whole: the leaders of any part of one are among theirs."""
+
+    def hold(
+        self,
+        grid_ids: Iterable[int],
+        leaders: list[tuple[int, Person]],
+        led: dict[int, frozenset[int]],
+    ) -> None:
+        """What `q.leaders_with_led_grids(grid_ids)` answered, read by the caller."""
+        key = frozenset(grid_ids)
+        self._leaders[key] = leaders
+        self._led.update(led)
+        self._whole.append(key)
 
     async def leaders_of(
         self, session: AsyncSession, grid_ids: Iterable[int]
     ) -> list[tuple[int, Person]]:
         key = frozenset(grid_ids)
         if key not in self._leaders:
+            whole = next((w for w in self._whole if key <= w), None)
+            if whole is not None:
+                # The query's answer for fewer grids: its rows for those, in its order.
+                self._leaders[key] = [(g, p) for g, p in self._leaders[whole] if g in key]
+                return self._leaders[key]
             # Whoever needs a grid's leaders needs the grids they lead next.
             self._leaders[key], led = await q.leaders_with_led_grids(session, key)
             self._led.update(led)
@@ -68,12 +87,14 @@ async def handoff_of(
     grid: Grid,
     event: CaseEvent,
     lookups: Lookups | None = None,
+    facts: CaseFacts | None = None,
 ) -> Handoff:
-    """The chats the step `event` hands `case` to (`grid`: the case's grid now)."""
+    """The chats the step `event` hands `case` to (`grid`: the case's grid now; `facts`:
+    `facts_of(case, grid)` when the caller has them)."""
     if event.kind not in EventKind.__members__.values():
         return Handoff()
     lookups = lookups or Lookups()
-    facts = facts_of(case, grid)
+    facts = facts or facts_of(case, grid)
     mover = event.actor_id
     kind = EventKind(event.kind)
     wanted = next_actors(kind, facts, mover_leads_grid=False)
@@ -89,7 +110,7 @@ async def handoff_of(
     chats: set[int] = set()
     evidence: set[int] = set()
     for party in wanted:
-        found = await _chats_of(session, party, case=case, grid=grid, mover=mover, lookups=lookups)
+        found = await _chats_of(session, party, facts=facts, mover=mover, lookups=lookups)
         people.update({c: p for c, p in found.items() if p is not None})
         chats |= found.keys()
         if party.evidence:
@@ -101,8 +122,7 @@ async def _chats_of(
     session: AsyncSession,
     party: NextActor,
     *,
-    case: Case,
-    grid: Grid,
+    facts: CaseFacts,
     mover: int | None,
     lookups: Lookups,
 ) -> dict[int, Person | None]:
@@ -117,7 +137,6 @@ async def _chats_of(
     else:
         persons = [p for _g, p in await lookups.leaders_of(session, [party.id])]
     led = await lookups.led_grids_of(session, [p.id for p in persons if p.id is not None])
-    facts = facts_of(case, grid)
     out: dict[int, Person | None] = {}
     for p in persons:
         if p.id is None or p.id == mover or p.tg_id is None or not p.reachable:

@@ -25,7 +25,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import Actor, CaseAction, CaseStatus, EventKind
+from domain.cases import Actor, CaseAction, CaseFacts, CaseStatus, EventKind
 from services.case_handoffs import Handoff, Lookups, handoff_of
 from services.case_rules import Config, facts_of
 from services.case_view import (
@@ -66,25 +66,30 @@ async def announce(
     texts: CaseTexts,
     cfg: Config,
     ledger: Sequence[CaseEvent] | None = None,
+    grid: Grid | None = None,
+    lookups: Lookups | None = None,
 ) -> None:
     """Queue every push the step `event` calls for. `ledger`: the whole ledger of a case
-    opened in this unit of work (no chat shows its card yet; nothing is read back)."""
+    opened in this unit of work (no chat shows its card yet; nothing is read back). `grid`:
+    the case's grid and `lookups` what is known of its leaders, when the caller holds them."""
     assert case.id is not None and event.id is not None
-    view = await build_view(session, case, now=now, rules=cfg.rules, ledger=ledger)
+    view = await build_view(session, case, now=now, rules=cfg.rules, ledger=ledger, grid=grid)
     actor_name = await name_of_actor(session, event)
     if event.kind == EventKind.COMMENTED.value:
         await _pass_on_comment(
             session, view=view, event=event, now=now, texts=texts, actor_name=actor_name
         )
         return
-    urgent_root = case.severity in cfg.notify_to_root and case.status not in (
-        CaseStatus.REJECTED.value,
+    urgent_root = _urgent_root(case, cfg)
+    lookups = lookups or Lookups()
+    facts = facts_of(case, view.grid)
+    handoff = await handoff_of(
+        session, case=case, grid=view.grid, event=event, lookups=lookups, facts=facts
     )
-    lookups = Lookups()
-    handoff = await handoff_of(session, case=case, grid=view.grid, event=event, lookups=lookups)
     to = await _recipients(
         session,
         view=view,
+        facts=facts,
         urgent_root=urgent_root,
         texts=texts,
         handed=handoff.people,
@@ -124,6 +129,20 @@ async def announce(
         )
 
 
+def _urgent_root(case: Case, cfg: Config) -> bool:
+    """A severity marked `notify_to_root`: every leader up to the root gets the card."""
+    return case.severity in cfg.notify_to_root and case.status != CaseStatus.REJECTED.value
+
+
+def card_leader_grids(case: Case, grid: Grid, cfg: Config) -> list[int]:
+    """The grids whose leaders `announce` shows the card of `case` (in `grid`, its grid)."""
+    return _leader_grids(grid, _urgent_root(case, cfg))
+
+
+def _leader_grids(grid: Grid, urgent_root: bool) -> list[int]:
+    return list(grid.ancestor_ids()) if urgent_root else [grid.id or 0]
+
+
 @dataclass(frozen=True)
 class _Recipients:
     """Who sees the card after a step."""
@@ -141,6 +160,7 @@ async def _recipients(
     session: AsyncSession,
     *,
     view: CaseView,
+    facts: CaseFacts,
     urgent_root: bool,
     texts: CaseTexts,
     handed: dict[int, Person],
@@ -149,7 +169,6 @@ async def _recipients(
 ) -> _Recipients:
     case, grid = view.case, view.grid
     assert case.id is not None
-    facts = facts_of(case, grid)
     shown = {} if new else await q.card_chats(session, case.id)
     people = await _people_to_show(
         session, case=case, grid=grid, urgent_root=urgent_root, shown=shown, lookups=lookups
@@ -191,8 +210,7 @@ async def _people_to_show(
 ) -> dict[int, Person]:
     """private chat id → person: the grid's leaders (every leader up to the root for an
     urgent severity), the assignee, and whoever already has a card, while reachable."""
-    leader_grids = list(grid.ancestor_ids()) if urgent_root else [grid.id or 0]
-    leaders = await lookups.leaders_of(session, leader_grids)
+    leaders = await lookups.leaders_of(session, _leader_grids(grid, urgent_root))
     persons: dict[int, Person] = {p.id or 0: p for _g, p in leaders}
     if case.assignee_person_id is not None:
         persons.update(await q.people_by_id(session, [case.assignee_person_id]))

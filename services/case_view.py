@@ -157,11 +157,14 @@ async def build_view(
     now: datetime | None = None,
     rules: CaseRules | None = None,
     ledger: Sequence[CaseEvent] | None = None,
+    grid: Grid | None = None,
 ) -> CaseView:
     """The case with its names; with `now`, its 督办 standing too (`rules`: the deployment's,
     read when not given). `ledger`: the case's whole ledger in order, when the caller holds
-    it (a case opened in this unit of work), so that it is not read back."""
-    grid = await session.get(Grid, case.grid_id)
+    it (a case opened in this unit of work), so that it is not read back. `grid`: the case's
+    grid, when the caller holds it."""
+    if grid is None or grid.id != case.grid_id:
+        grid = await session.get(Grid, case.grid_id)
     assert grid is not None and case.id is not None
     people = await q.people_by_id(
         session, [case.reporter_id, case.assignee_person_id, case.handler_id]

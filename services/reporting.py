@@ -18,15 +18,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.cases import SEVERITY_BY_ZH, CaseStatus, EventKind, Severity
 from domain.categories import Category
 from domain.identity import Identity
-from services.case_notify import CaseTexts, announce
+from services.case_handoffs import Lookups
+from services.case_notify import CaseTexts, announce, card_leader_grids
 from services.case_routing import route_new_case, send_copies
 from services.case_rules import Config
 from services.case_view import deployment_categories
 from services.cases import initial_deadline
 from storage import cases as q
+from storage.case_codes import next_case_code_in
 from storage.case_duplicates import DuplicateLine
 from storage.case_inserts import add_new_case
-from storage.models import Case, Deployment, Grid
+from storage.event_leaders import append_event_with_leaders
+from storage.models import Case, Deployment
 
 MAX_DESCRIPTION = 1000
 MAX_ADDRESS = 300
@@ -180,12 +183,15 @@ async def submit(
     problem = check_description(draft.description)
     if problem is not None:
         return problem
-    grid = await session.get(Grid, draft.grid_id)
-    if grid is None or grid.archived_at is not None:
+    assert draft.grid_id is not None
+    day = now.astimezone(cfg.tz).strftime("%y%m%d")
+    # The grid is read with the code: none is drawn for a grid archived since the draft began.
+    drawn = await next_case_code_in(session, day=day, grid_id=draft.grid_id)
+    if drawn is None:
         return DraftProblem.NOT_A_GRID
+    code, grid = drawn
     assert draft.severity is not None and draft.description is not None
     severity = Severity(draft.severity)
-    code = await q.next_case_code(session, day=now.astimezone(cfg.tz).strftime("%y%m%d"))
     case = await add_new_case(
         session,
         code=code,
@@ -205,20 +211,38 @@ async def submit(
         created_at=now,
         updated_at=now,
     )
-    reported = await q.append_event(
-        session,
-        case=case,
-        kind=EventKind.REPORTED.value,
-        at=now,
-        actor_id=reporter.person_id,
-        note=None,
-        data={"photos": list(draft.photos)} if draft.photos else {},
-    )
+    step: dict[str, Any] = {
+        "case": case,
+        "kind": EventKind.REPORTED.value,
+        "at": now,
+        "actor_id": reporter.person_id,
+        "note": None,
+        "data": {"photos": list(draft.photos)} if draft.photos else {},
+    }
+    lookups = Lookups()
+    if cfg.rules.route_for(case.category, case.severity) is None:
+        # It stays where it was reported: the step's insert reads the leaders its card goes to.
+        leader_grids = card_leader_grids(case, grid, cfg)
+        reported, leaders = await append_event_with_leaders(session, grid_ids=leader_grids, **step)
+        if leaders is not None:
+            lookups.hold(leader_grids, *leaders)
+    else:
+        reported = await q.append_event(session, **step)
     # The scenario's routing rules may hand it on at once (services/case_routing.py).
     routed = await route_new_case(session, case=case, grid=grid, now=now, cfg=cfg)
     event = routed or reported
     ledger = [reported] if routed is None else [reported, routed]
-    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg, ledger=ledger)
+    await announce(
+        session,
+        case=case,
+        event=event,
+        now=now,
+        texts=texts,
+        cfg=cfg,
+        ledger=ledger,
+        grid=grid,
+        lookups=lookups,
+    )
     await send_copies(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
     return case
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, inspect, or_
+from sqlalchemy import bindparam, func, insert, or_
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -76,9 +76,38 @@ async def append_event(
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Add one step to the ledger (the only way events are written; they are never changed)."""
+    event = new_event(
+        case=case,
+        kind=kind,
+        at=at,
+        actor_id=actor_id,
+        actor_department_id=actor_department_id,
+        note=note,
+        data=data,
+    )
+    # What the unit of work holds goes first (the case's own changes, as one flush wrote
+    # them before the event), then the event by a plain insert: the ORM's flush of a new
+    # row cost more than the rest of the step. The event is handed back as built, with its
+    # id, as a flush would leave it; nothing changes an event once written.
+    await session.flush()
+    event.id = (await session.execute(_INSERT_EVENT, event_row(event))).scalar_one()
+    return event
+
+
+def new_event(
+    *,
+    case: Case,
+    kind: str,
+    at: datetime,
+    actor_id: int | None,
+    actor_department_id: int | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """The step `append_event` writes, not yet written (no id)."""
     assert case.id is not None
     # As the constructor builds it, without its per-column hooks: it is never added to a session.
-    event = built(
+    return built(
         CaseEvent,
         {
             "case_id": case.id,
@@ -92,18 +121,16 @@ async def append_event(
             "data": data or {},
         },
     )
-    # What the unit of work holds goes first (the case's own changes, as one flush wrote
-    # them before the event), then the event by a plain insert: the ORM's flush of a new
-    # row cost more than the rest of the step. The event is handed back as built, with its
-    # id, as a flush would leave it; nothing changes an event once written.
-    await session.flush()
-    values = {name: event.__dict__[name] for name in _EVENT_COLUMNS}
-    event.id = (await session.execute(_INSERT_EVENT, values)).scalar_one()
-    return event
+
+
+def event_row(event: CaseEvent) -> dict[str, Any]:
+    """The values an insert of `event` writes (all its columns but the id)."""
+    into = event.__dict__
+    return {name: into[name] for name in EVENT_COLUMNS}
 
 
 _EVENT_TABLE: Any = CaseEvent.__table__  # type: ignore[attr-defined]
-_EVENT_COLUMNS = tuple(c.name for c in _EVENT_TABLE.columns if c.name != "id")
+EVENT_COLUMNS = tuple(c.name for c in _EVENT_TABLE.columns if c.name != "id")
 _INSERT_EVENT = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
 
 
@@ -132,11 +159,13 @@ def _held_people(session: AsyncSession, ids: set[int]) -> dict[int, Person] | No
     its order (the primary key's). None when any is missing."""
     held: dict[int, Person] = {}
     marked = session.deleted  # deleted, not yet flushed: the query's flush would drop them
+    identity = session.identity_map
     for i in sorted(ids):
-        p = session.identity_map.get(identity_key(Person, i))
+        # `identity_key(Person, i)` as it spells it, without asking the mapper each time.
+        p = identity.get((Person, (i,), None))
         if not isinstance(p, Person):
             return None
-        state = inspect(p)
+        state = instance_state(p)
         if state.expired_attributes or state.deleted or state.was_deleted or p in marked:
             return None
         held[i] = p

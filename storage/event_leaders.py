@@ -1,0 +1,142 @@
+"""A ledger step written with the leaders its card goes to, read by the same statement.
+
+A new report's first step is followed at once by the read of its grid's leaders and the
+grids they lead (`storage.cases.leaders_with_led_grids`), for its card and its hand-off:
+here the insert's RETURNING clause carries them as one JSON array, one statement and a whole
+ORM load fewer. The people become the unit of work's own as a query would leave them: one
+already held is handed back as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, Table, bindparam, column, inspect, text
+from sqlalchemy.orm.util import identity_key
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.cases import EVENT_COLUMNS, event_row, new_event
+from storage.loaded import attach_loaded
+from storage.models import Case, CaseEvent, Person
+
+PERSON: Table = Person.__table__  # type: ignore[attr-defined]
+EVENT: Table = CaseEvent.__table__  # type: ignore[attr-defined]
+
+Leaders = tuple[list[tuple[int, Person]], dict[int, frozenset[int]]]
+"""As `storage.cases.leaders_with_led_grids` answers: (grid id, leader) in its order, and
+each leader's led grids."""
+
+
+async def append_event_with_leaders(
+    session: AsyncSession,
+    *,
+    grid_ids: Iterable[int],
+    case: Case,
+    kind: str,
+    at: datetime,
+    actor_id: int | None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> tuple[CaseEvent, Leaders | None]:
+    """`storage.cases.append_event`, and `leaders_with_led_grids(grid_ids)` as read right
+    after it. None for the leaders when one of them is held with its values expired (a query
+    would reload it: the caller asks the query)."""
+    event = new_event(case=case, kind=kind, at=at, actor_id=actor_id, note=note, data=data)
+    await session.flush()  # as append_event: what the unit of work holds goes first
+    dialect = session.get_bind().dialect
+    params = {**event_row(event), "grid_ids": sorted(set(grid_ids))}
+    row = (await session.execute(_statement(dialect.name), params)).one()
+    event.id = row.id
+    return event, _leaders(session, dialect, row.leaders)
+
+
+def _leaders(session: AsyncSession, dialect: Dialect, raw: Any) -> Leaders | None:
+    rows: list[list[Any]] = (json.loads(raw) if isinstance(raw, str) else raw) or []
+    # The query's order: grid, person, membership.
+    rows.sort(key=lambda r: (r[1], r[3], r[0]))
+    people: dict[int, Person] = {}
+    leaders: dict[int, tuple[int, Person]] = {}
+    led: dict[int, set[int]] = {}
+    for membership_id, grid_id, led_grid_id, *values in rows:
+        person_id = int(values[0])
+        person = people.get(person_id)
+        if person is None:
+            person = _person(session, dialect, person_id, values)
+            if person is None:
+                return None
+            people[person_id] = person
+        leaders.setdefault(int(membership_id), (int(grid_id), person))
+        led.setdefault(person_id, set()).add(int(led_grid_id))
+    return list(leaders.values()), {p: frozenset(g) for p, g in led.items()}
+
+
+def _person(session: AsyncSession, dialect: Dialect, person_id: int, values: list[Any]) -> Any:
+    held = session.identity_map.get(identity_key(Person, person_id))
+    if held is not None:
+        return None if inspect(held).expired_attributes else held
+    read = {
+        c.name: read_value(v) for (c, read_value), v in zip(_readers(dialect), values, strict=True)
+    }
+    return attach_loaded(session, Person, read)
+
+
+_READERS: dict[str, tuple[tuple[Any, Any], ...]] = {}
+
+
+def _readers(dialect: Dialect) -> tuple[tuple[Any, Any], ...]:
+    """Per person column: the column and what turns its JSON value into what a query reads
+    (made once per dialect)."""
+    found = _READERS.get(dialect.name)
+    if found is None:
+        found = _READERS[dialect.name] = tuple((c, _reader(dialect, c)) for c in PERSON.c)
+    return found
+
+
+def _reader(dialect: Dialect, col: Any) -> Any:
+    process = col.type.dialect_impl(dialect).result_processor(dialect, None)
+    # PostgreSQL writes a timestamp into JSON as ISO text, where its driver hands a datetime.
+    from_text = dialect.name == "postgresql" and isinstance(
+        getattr(col.type, "impl", col.type), DateTime
+    )
+
+    def read(value: Any) -> Any:
+        if from_text and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return process(value) if process is not None else value
+
+    return read
+
+
+@cache
+def _statement(dialect: str) -> Any:
+    """Built once per dialect, spelt out: SQLAlchemy renders a subquery in a RETURNING
+    clause without correlating it to the row returned."""
+    pg = dialect == "postgresql"
+    row, agg = ("json_build_array", "json_agg") if pg else ("json_array", "json_group_array")
+    fields = ", ".join(["m.id", "m.grid_id", "o.grid_id", *(f'p."{c.name}"' for c in PERSON.c)])
+    leaders = (
+        f"(SELECT {agg}({row}({fields})){'::text' if pg else ''}"
+        " FROM membership AS m JOIN person AS p ON p.id = m.person_id"
+        " JOIN role AS r ON r.id = m.role_id"
+        " JOIN membership AS o ON o.person_id = m.person_id"
+        " JOIN role AS orl ON orl.id = o.role_id"
+        " WHERE m.grid_id IN :grid_ids AND r.is_leader = TRUE AND orl.is_leader = TRUE)"
+    )
+    names = ", ".join(f'"{name}"' for name in EVENT_COLUMNS)
+    values = ", ".join(f":{name}" for name in EVENT_COLUMNS)
+    sql = (
+        f"INSERT INTO case_event ({names}) VALUES ({values})"
+        f" RETURNING case_event.id AS id, {leaders} AS leaders"
+    )
+    return (
+        text(sql)
+        .bindparams(
+            *(bindparam(name, type_=EVENT.c[name].type) for name in EVENT_COLUMNS),
+            bindparam("grid_ids", expanding=True),
+        )
+        .columns(column("id", EVENT.c.id.type), column("leaders"))
+    )
