@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Table, bindparam, column, inspect, text
+from sqlalchemy import DateTime, Dialect, String, Table, bindparam, column, inspect, text
 from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,7 +48,9 @@ async def append_event_with_leaders(
     event = new_event(case=case, kind=kind, at=at, actor_id=actor_id, note=note, data=data)
     await session.flush()  # as append_event: what the unit of work holds goes first
     dialect = session.get_bind().dialect
-    params = {**event_row(event), "grid_ids": sorted(set(grid_ids))}
+    # The grids as a JSON array of their ids: a list bound to an IN clause is spelt out anew
+    # at each execution.
+    params = {**event_row(event), "grid_ids": f"[{','.join(map(str, sorted(set(grid_ids))))}]"}
     row = (await session.execute(_statement(dialect.name), params)).one()
     event.id = row.id
     return event, _leaders(session, dialect, row.leaders)
@@ -117,6 +119,11 @@ def _statement(dialect: str) -> Any:
     clause without correlating it to the row returned."""
     pg = dialect == "postgresql"
     row, agg = ("json_build_array", "json_agg") if pg else ("json_array", "json_group_array")
+    grids = (
+        "SELECT CAST(value AS INTEGER) FROM json_array_elements_text(CAST(:grid_ids AS json))"
+        if pg
+        else "SELECT value FROM json_each(:grid_ids)"
+    )
     fields = ", ".join(["m.id", "m.grid_id", "o.grid_id", *(f'p."{c.name}"' for c in PERSON.c)])
     leaders = (
         f"(SELECT {agg}({row}({fields})){'::text' if pg else ''}"
@@ -124,7 +131,7 @@ def _statement(dialect: str) -> Any:
         " JOIN role AS r ON r.id = m.role_id"
         " JOIN membership AS o ON o.person_id = m.person_id"
         " JOIN role AS orl ON orl.id = o.role_id"
-        " WHERE m.grid_id IN :grid_ids AND r.is_leader = TRUE AND orl.is_leader = TRUE)"
+        f" WHERE m.grid_id IN ({grids}) AND r.is_leader = TRUE AND orl.is_leader = TRUE)"
     )
     names = ", ".join(f'"{name}"' for name in EVENT_COLUMNS)
     values = ", ".join(f":{name}" for name in EVENT_COLUMNS)
@@ -136,7 +143,7 @@ def _statement(dialect: str) -> Any:
         text(sql)
         .bindparams(
             *(bindparam(name, type_=EVENT.c[name].type) for name in EVENT_COLUMNS),
-            bindparam("grid_ids", expanding=True),
+            bindparam("grid_ids", type_=String),
         )
         .columns(column("id", EVENT.c.id.type), column("leaders"))
     )
