@@ -45,6 +45,11 @@ from storage.models import Case, CaseEvent, Department, Grid, Person
 from storage.outbox import enqueue, enqueue_albums
 from storage.topic_cards import card_place
 
+# The kinds `announce` tells apart, spelt out once (each `.value` is a call).
+_COMMENTED, _REPORTED = EventKind.COMMENTED.value, EventKind.REPORTED.value
+_ESCALATED, _TRANSFERRED = EventKind.ESCALATED.value, EventKind.TRANSFERRED.value
+_REJECTED = CaseStatus.REJECTED.value
+
 __all__ = [
     "CaseTexts",
     "CaseView",
@@ -75,7 +80,7 @@ async def announce(
     assert case.id is not None and event.id is not None
     view = await build_view(session, case, now=now, rules=cfg.rules, ledger=ledger, grid=grid)
     actor_name = await name_of_actor(session, event)
-    if event.kind == EventKind.COMMENTED.value:
+    if event.kind == _COMMENTED:
         await _pass_on_comment(
             session, view=view, event=event, now=now, texts=texts, actor_name=actor_name
         )
@@ -96,8 +101,8 @@ async def announce(
         lookups=lookups,
         new=ledger is not None,
     )
-    first = event.kind == EventKind.REPORTED.value
-    urgent = urgent_root and (first or event.kind == EventKind.ESCALATED.value)
+    first = event.kind == _REPORTED
+    urgent = urgent_root and (first or event.kind == _ESCALATED)
     await _queue_cards(
         session,
         view=view,
@@ -114,7 +119,7 @@ async def announce(
         await _tell_reporter(
             session, view=view, event=event, now=now, texts=texts, actor_name=actor_name
         )
-    if event.kind == EventKind.TRANSFERRED.value and to.department_chat is not None:
+    if event.kind == _TRANSFERRED and to.department_chat is not None:
         caption, name, body = texts.transfer_record(view, event, actor_name, texts.default_language)
         await enqueue(
             session,
@@ -131,7 +136,7 @@ async def announce(
 
 def _urgent_root(case: Case, cfg: Config) -> bool:
     """A severity marked `notify_to_root`: every leader up to the root gets the card."""
-    return case.severity in cfg.notify_to_root and case.status != CaseStatus.REJECTED.value
+    return case.severity in cfg.notify_to_root and case.status != _REJECTED
 
 
 def card_leader_grids(case: Case, grid: Grid, cfg: Config) -> list[int]:

@@ -42,6 +42,9 @@ BUTTON_ORDER: tuple[CaseAction, ...] = (
     CaseAction.DEPT_FEEDBACK,
     CaseAction.DEPT_RETURN,
 )
+# The kinds a view looks for, spelt out once (each `.value` is a call).
+_ESCALATED, _SENT_BACK = EventKind.ESCALATED.value, EventKind.SENT_BACK.value
+_COMMENTED = EventKind.COMMENTED.value
 _DEPT_ACTIONS = frozenset(
     {CaseAction.DEPT_ACKNOWLEDGE, CaseAction.DEPT_FEEDBACK, CaseAction.DEPT_RETURN}
 )
@@ -174,19 +177,19 @@ async def build_view(
         if case.assignee_department_id
         else None
     )
-    kinds = (EventKind.ESCALATED.value, EventKind.SENT_BACK.value)
+    kinds = (_ESCALATED, _SENT_BACK)
     if ledger is None:
         last = await q.latest_events(session, case.id, kinds)
     else:
         last = {e.kind: e for e in ledger if e.kind in kinds}
         version = _version(ledger) if version is None else version
-    escalated = last.get(EventKind.ESCALATED.value)
+    escalated = last.get(_ESCALATED)
     from_grid = (
         await session.get(Grid, int(escalated.data["from_grid"]))
         if escalated is not None and escalated.data.get("from_grid")
         else None
     )
-    sent_back = last.get(EventKind.SENT_BACK.value)
+    sent_back = last.get(_SENT_BACK)
     standing = None
     if now is not None:
         rules = rules if rules is not None else await case_rules(session)
@@ -216,7 +219,7 @@ async def build_view(
 
 def _version(ledger: Sequence[CaseEvent]) -> int:
     """`q.case_version` of a ledger in hand."""
-    return max((e.id or 0 for e in ledger if e.kind != EventKind.COMMENTED.value), default=0)
+    return max((e.id or 0 for e in ledger if e.kind != _COMMENTED), default=0)
 
 
 async def deployment_categories(session: AsyncSession) -> tuple[Category, ...]:

@@ -37,6 +37,10 @@ MAX_PHOTOS = 10
 SEVERITIES: tuple[Severity, ...] = (Severity.GENERAL, Severity.MAJOR, Severity.CRITICAL)
 
 
+_NEW_STATUS, _NEW_KIND = CaseStatus.REPORTED.value, EventKind.REPORTED.value
+"""A new case's status and its first step's kind, spelt out once (each `.value` is a call)."""
+
+
 class DraftProblem(StrEnum):
     EMPTY = "empty"
     TOO_LONG = "too_long"
@@ -191,7 +195,7 @@ async def submit(
         return DraftProblem.NOT_A_GRID
     code, grid = drawn
     assert draft.severity is not None and draft.description is not None
-    severity = Severity(draft.severity)
+    severity = Severity(draft.severity).value
     case = await add_new_case(
         session,
         code=code,
@@ -204,16 +208,16 @@ async def submit(
         lat=draft.lat,
         lon=draft.lon,
         address=draft.address,
-        severity=severity.value,
-        status=CaseStatus.REPORTED.value,
+        severity=severity,
+        status=_NEW_STATUS,
         patrol_id=draft.patrol_id,
-        deadline_at=initial_deadline(now, severity.value, cfg),
+        deadline_at=initial_deadline(now, severity, cfg),
         created_at=now,
         updated_at=now,
     )
     step: dict[str, Any] = {
         "case": case,
-        "kind": EventKind.REPORTED.value,
+        "kind": _NEW_KIND,
         "at": now,
         "actor_id": reporter.person_id,
         "note": None,

@@ -32,6 +32,10 @@ CARD_REASON_CHARS = 120
 
 
 UNDER_DEADLINE_VALUES = frozenset(s.value for s in UNDER_DEADLINE)
+_ENDED = frozenset(s.value for s in (CaseStatus.REJECTED, CaseStatus.CLOSED, CaseStatus.RATED))
+"""A case whose card shows no deadline."""
+_BUTTON_KEYS = {a: f"cases.btn.{a.value}" for a in CaseAction}
+"""Each step button's text key, spelt out once (a card draws several)."""
 HEADLINED = frozenset(
     k.value
     for k in (
@@ -142,11 +146,7 @@ class CaseRender(CaseRecords):
             lines.append(
                 self.t("cases.card.department", language, name=html.quote(view.department_name))
             )
-        if case.deadline_at and case.status not in (
-            CaseStatus.REJECTED.value,
-            CaseStatus.CLOSED.value,
-            CaseStatus.RATED.value,
-        ):
+        if case.deadline_at and case.status not in _ENDED:
             lines.append(self.t("cases.card.deadline", language, when=self.when(case.deadline_at)))
         standing = view.supervision
         if standing is not None and (
@@ -202,8 +202,7 @@ class CaseRender(CaseRecords):
         """The card's buttons as (text, callback data), in rows."""
         case_id, version = view.case.id or 0, view.version
         buttons = [
-            (self.t(f"cases.btn.{a.value}", language), _step_data(case_id, a, version))
-            for a in actions
+            (self.t(_BUTTON_KEYS[a], language), _step_data(case_id, a, version)) for a in actions
         ]
         if CaseAction.ASSIGN in actions and view.case.status in UNDER_DEADLINE_VALUES:
             # Whoever may (re)assign may also move the deadline; re-checked on the press.
