@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Dialect, String, Table, TextClause, bindparam, column, inspect, text
-from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.loaded import attach_loaded
@@ -50,7 +49,8 @@ async def next_case_code_in(
         if row.taken is None:
             break
     code = f"{prefix}{int(row.issued):03d}"
-    held = session.identity_map.get(identity_key(Grid, grid_id))
+    # `identity_key(Grid, grid_id)` as it spells it, without asking the mapper.
+    held = session.identity_map.get((Grid, (grid_id,), None))
     if held is None:
         values: dict[str, Any] = {c.name: row[i] for i, c in enumerate(GRID.c, start=2)}
         return code, attach_loaded(session, Grid, values)

@@ -16,7 +16,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, String, Table, bindparam, column, inspect, text
-from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.cases import EVENT_COLUMNS, event_row, new_event
@@ -77,24 +76,26 @@ def _leaders(session: AsyncSession, dialect: Dialect, raw: Any) -> Leaders | Non
 
 
 def _person(session: AsyncSession, dialect: Dialect, person_id: int, values: list[Any]) -> Any:
-    held = session.identity_map.get(identity_key(Person, person_id))
+    # `identity_key(Person, person_id)` as it spells it, without asking the mapper.
+    held = session.identity_map.get((Person, (person_id,), None))
     if held is not None:
         return None if inspect(held).expired_attributes else held
     read = {
-        c.name: read_value(v) for (c, read_value), v in zip(_readers(dialect), values, strict=True)
+        name: value if read_value is None else read_value(value)
+        for (name, read_value), value in zip(_readers(dialect), values, strict=True)
     }
     return attach_loaded(session, Person, read)
 
 
-_READERS: dict[str, tuple[tuple[Any, Any], ...]] = {}
+_READERS: dict[str, tuple[tuple[str, Any], ...]] = {}
 
 
-def _readers(dialect: Dialect) -> tuple[tuple[Any, Any], ...]:
-    """Per person column: the column and what turns its JSON value into what a query reads
-    (made once per dialect)."""
+def _readers(dialect: Dialect) -> tuple[tuple[str, Any], ...]:
+    """Per person column: its name and what turns its JSON value into what a query reads
+    (None: the value as it is), made once per dialect."""
     found = _READERS.get(dialect.name)
     if found is None:
-        found = _READERS[dialect.name] = tuple((c, _reader(dialect, c)) for c in PERSON.c)
+        found = _READERS[dialect.name] = tuple((c.name, _reader(dialect, c)) for c in PERSON.c)
     return found
 
 
@@ -104,9 +105,11 @@ def _reader(dialect: Dialect, col: Any) -> Any:
     from_text = dialect.name == "postgresql" and isinstance(
         getattr(col.type, "impl", col.type), DateTime
     )
+    if not from_text:
+        return process
 
     def read(value: Any) -> Any:
-        if from_text and isinstance(value, str):
+        if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return process(value) if process is not None else value
 

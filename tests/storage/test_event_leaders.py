@@ -116,6 +116,8 @@ async def test_lookups_answer_for_part_of_the_grids_held_as_the_query_does(
             assert await lookups.led_grids_of(s, ids) == await q.led_grids_of(s, ids)
 
 
-def test_a_persons_identity_key_is_as_the_held_lookups_spell_it() -> None:
-    # storage.cases._held_people looks people up by this key without asking the mapper.
+def test_the_identity_keys_are_as_the_held_lookups_spell_them() -> None:
+    # storage.cases, storage.case_codes and storage.event_leaders look the unit of work's
+    # people and grids up by these keys without asking the mapper.
     assert identity_key(Person, 7) == (Person, (7,), None)
+    assert identity_key(Grid, 7) == (Grid, (7,), None)
