@@ -28,6 +28,7 @@ from domain.patrols import (
 from domain.periods import PeriodWindow
 from services.patrol_quotas import quota_window
 from storage.models import Deployment, Grid, Patrol
+from storage.new_rows import add_new_row
 from storage.patrol_checkin import CheckinScene, DeploymentRules, checkin_scene
 from storage.patrols import DONE, OPEN, REFUSED, last_counted
 
@@ -260,29 +261,30 @@ async def _check_in(
         status, finished_at = REFUSED, now
     elif kind == QUICK:
         status, finished_at, counted = DONE, now, not flags
-    patrol = Patrol(
-        person_id=person_id,
-        grid_id=grid_id,
-        role_id=role_id,
-        kind=kind,
-        status=status,
-        started_at=now,
-        finished_at=finished_at,
-        lat=lat,
-        lon=lon,
-        forwarded=forwarded,
-        route=with_summary([route_point(now, lat, lon)]) if live and not forwarded else None,
-        checklist=ChecklistResult.start(rules.checklist).to_dict() if kind == FULL else {},
-        flags=[str(f) for f in flags],
-        counted=counted,
-        # Given, not defaulted: pydantic inspects a default factory's signature on every
-        # construction (~0.13 ms for `list`).
-        photos=[],
-        notes=None,
-        measures=None,
+    # Written by a plain insert, not the ORM's flush (~450 Python calls of a check-in).
+    patrol = await add_new_row(
+        session,
+        Patrol,
+        {
+            "person_id": person_id,
+            "grid_id": grid_id,
+            "role_id": role_id,
+            "kind": kind,
+            "status": status,
+            "started_at": now,
+            "finished_at": finished_at,
+            "lat": lat,
+            "lon": lon,
+            "forwarded": forwarded,
+            "route": with_summary([route_point(now, lat, lon)]) if live and not forwarded else None,
+            "checklist": ChecklistResult.start(rules.checklist).to_dict() if kind == FULL else {},
+            "flags": [str(f) for f in flags],
+            "counted": counted,
+            "photos": [],
+            "notes": None,
+            "measures": None,
+        },
     )
-    session.add(patrol)
-    await session.flush()
     credited = None
     if count_window is not None and scene.credited is not None and now in count_window:
         # Its only credit is its walker's, this membership's (no companions at check-in).
