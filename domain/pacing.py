@@ -38,7 +38,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from domain.periods import PeriodWindow, completed_local_days, days_left, local_day_count
+from domain.periods import PeriodWindow, completed_local_days, day_progress, local_day_count
 
 __all__ = [
     "Pace",
@@ -125,11 +125,14 @@ class Pace:
 def pace(count: int, done: int, window: PeriodWindow, now: datetime, tz: tzinfo) -> Pace:
     """The pace of someone who has ``done`` counted patrols of a ``count``-per-window quota."""
     _check_counts(count, done)
+    # `expected_by_now` and `days_left` from one look at the window's local days.
+    completed, total = day_progress(window, now, tz)
+    closed = now >= window.end
     return Pace(
         quota=count,
         done=done,
-        expected=expected_by_now(count, window, now, tz),
-        days_left=days_left(window, now, tz),
+        expected=count if closed else count * completed // total,
+        days_left=total - completed,
     )
 
 

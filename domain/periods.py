@@ -21,11 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = [
     "PeriodWindow",
     "QuotaPeriod",
     "completed_local_days",
+    "day_progress",
     "days_left",
     "local_day_count",
     "next_window",
@@ -97,8 +99,19 @@ def _bounds(period: QuotaPeriod, local_day: date) -> tuple[date, date, str]:
 def window_at(period: QuotaPeriod | str, now: datetime, tz: tzinfo) -> PeriodWindow:
     """The window of ``period`` that contains the instant ``now``, counted in ``tz``."""
     _require_aware(now)
-    period = QuotaPeriod(period)
-    first, stop, key = _bounds(period, _local_date(now, tz))
+    # A known period's member by lookup, not the Enum's call (several Python calls); any
+    # other value goes to it and is refused as before.
+    return _window_of(_PERIOD_OF.get(period) or QuotaPeriod(period), _local_date(now, tz), tz)
+
+
+_PERIOD_OF: dict[str, QuotaPeriod] = {p.value: p for p in QuotaPeriod}
+
+
+@lru_cache(maxsize=256)
+def _window_of(period: QuotaPeriod, local_day: date, tz: tzinfo) -> PeriodWindow:
+    """The window of ``period`` holding the local day: the same for every instant of the day
+    (a step asks it several times, a scheduler's pass once per person)."""
+    first, stop, key = _bounds(period, local_day)
     return PeriodWindow(
         period=period,
         start=_local_midnight_utc(first, tz),
@@ -119,7 +132,12 @@ def next_window(window: PeriodWindow, tz: tzinfo) -> PeriodWindow:
 
 
 def _local_first_and_stop(window: PeriodWindow, tz: tzinfo) -> tuple[date, date]:
-    return _local_date(window.start, tz), _local_date(window.end, tz)
+    return _local_span(window.start, window.end, tz)
+
+
+@lru_cache(maxsize=256)
+def _local_span(start: datetime, end: datetime, tz: tzinfo) -> tuple[date, date]:
+    return _local_date(start, tz), _local_date(end, tz)
 
 
 def local_day_count(window: PeriodWindow, tz: tzinfo) -> int:
@@ -146,3 +164,16 @@ def completed_local_days(window: PeriodWindow, now: datetime, tz: tzinfo) -> int
 def days_left(window: PeriodWindow, now: datetime, tz: tzinfo) -> int:
     """Local days left in the window, today included; 0 once the window has ended."""
     return local_day_count(window, tz) - completed_local_days(window, now, tz)
+
+
+def day_progress(window: PeriodWindow, now: datetime, tz: tzinfo) -> tuple[int, int]:
+    """(`completed_local_days`, `local_day_count`) of the window at ``now``, worked out
+    together (a pace asks both, and each asked the window's local days again)."""
+    _require_aware(now)
+    first, stop = _local_span(window.start, window.end, tz)
+    total = (stop - first).days
+    if now >= window.end:
+        return total, total
+    if now < window.start:
+        return 0, total
+    return min(max((_local_date(now, tz) - first).days, 0), total), total

@@ -44,11 +44,14 @@ class QuotaStatus:
         return self.pace.left
 
 
+_PERIODS = frozenset(QuotaPeriod)
+
+
 def _quota_holdings(identity: Identity) -> list[Holding]:
     return [
         h
         for h in identity.holdings
-        if h.quota_period in set(QuotaPeriod) and h.quota_count is not None and h.quota_count > 0
+        if h.quota_period in _PERIODS and h.quota_count is not None and h.quota_count > 0
     ]
 
 
@@ -107,7 +110,7 @@ def quota_window(
 ) -> PeriodWindow | None:
     """The window of the quota a patrol in this grid and role counts for now, if any."""
     h = _quota_holding(identity, grid_id=grid_id, role_id=role_id)
-    return None if h is None else window_at(QuotaPeriod(str(h.quota_period)), now, tz)
+    return None if h is None else window_at(str(h.quota_period), now, tz)
 
 
 async def quota_for(
@@ -125,7 +128,7 @@ async def quota_for(
     h = _quota_holding(identity, grid_id=grid_id, role_id=role_id)
     if h is None:
         return None
-    window = window_at(QuotaPeriod(str(h.quota_period)), now, tz)
+    window = window_at(str(h.quota_period), now, tz)
     if known is not None and known[0] == window:
         return _status(h, window, known[1], now, tz)
     done = await counted_per_membership(
