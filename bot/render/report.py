@@ -24,7 +24,7 @@ from bot.i18n import Translator
 from bot.keyboards import Callback
 from bot.render.cases import rows_of
 from domain.cases import Severity
-from domain.categories import by_label
+from domain.categories import Category, by_label
 from services import reporting
 from services.reporting import Draft, Review
 
@@ -60,7 +60,17 @@ def _btn(text: str, k: ReportPress, x: int = 0) -> InlineKeyboardButton:
 
 
 def _back(app: AppContext, language: str) -> list[InlineKeyboardButton]:
-    return [_btn(app.t("report.back", language), ReportPress.BACK)]
+    return [_back_button(app.translator, language or app.settings.default_language)]
+
+
+# The questions below are drawn once per translator and language (and what else they show):
+# every report asks them again, and nothing changes a keyboard once it is sent. `language or
+# the default` is what `AppContext.t` translates in, so the key is what the text depends on.
+
+
+@lru_cache(maxsize=16)
+def _back_button(t: Translator, language: str) -> InlineKeyboardButton:
+    return _btn(t.t("report.back", language), ReportPress.BACK)
 
 
 def open_private_button(app: AppContext, language: str, link: str) -> InlineKeyboardMarkup:
@@ -68,7 +78,12 @@ def open_private_button(app: AppContext, language: str, link: str) -> InlineKeyb
 
 
 def photos_done_button(app: AppContext, language: str) -> InlineKeyboardMarkup:
-    return _kb([[_btn(app.t("report.done", language), ReportPress.PHOTOS_DONE)]])
+    return _photos_done_button(app.translator, language or app.settings.default_language)
+
+
+@lru_cache(maxsize=16)
+def _photos_done_button(t: Translator, language: str) -> InlineKeyboardMarkup:
+    return _kb([[_btn(t.t("report.done", language), ReportPress.PHOTOS_DONE)]])
 
 
 def grid_question(app: AppContext, language: str, grids: Sequence[tuple[int, str]]) -> Question:
@@ -77,42 +92,88 @@ def grid_question(app: AppContext, language: str, grids: Sequence[tuple[int, str
 
 
 def grid_again_question(app: AppContext, language: str) -> Question:
-    return app.t("report.ask_grid_again", language), _kb([_back(app, language)])
+    return _grid_again_question(app.translator, language or app.settings.default_language)
 
 
-def category_question(app: AppContext, language: str, categories: Sequence[str]) -> Question:
-    buttons = [_btn(c, ReportPress.CATEGORY, i) for i, c in enumerate(categories)]
+@lru_cache(maxsize=16)
+def _grid_again_question(t: Translator, language: str) -> Question:
+    return t.t("report.ask_grid_again", language), _kb([[_back_button(t, language)]])
+
+
+def category_question(app: AppContext, language: str, categories: tuple[Category, ...]) -> Question:
+    """The deployment's categories as buttons. The same tuple comes back for the same
+    deployment (services.case_view keeps it by content), so the question is kept per tuple,
+    translator and language: drawing its dozen buttons was a third of a /report."""
+    key = (id(categories), id(app.translator), language, app.settings.default_language)
+    kept = _CATEGORY_QUESTIONS.get(key)
+    if kept is not None and kept[0] is categories and kept[1] is app.translator:
+        return kept[2]
+    if len(_CATEGORY_QUESTIONS) >= 16:
+        _CATEGORY_QUESTIONS.clear()
+    question = _category_question(app, language, [c.shown(language) for c in categories])
+    _CATEGORY_QUESTIONS[key] = (categories, app.translator, question)
+    return question
+
+
+_CATEGORY_QUESTIONS: dict[tuple[int, int, str, str], tuple[object, object, Question]] = {}
+"""The kept questions with the tuple and translator they were drawn for (which keeps both
+alive, so that their ids are not reused while kept)."""
+
+
+def _category_question(app: AppContext, language: str, shown: Sequence[str]) -> Question:
+    buttons = [_btn(c, ReportPress.CATEGORY, i) for i, c in enumerate(shown)]
     markup = _kb([*rows_of(buttons, 2), _back(app, language)])
     return app.t("report.ask_category", language), markup
 
 
 def description_question(app: AppContext, language: str) -> Question:
-    text = app.t("report.ask_description", language, limit=reporting.MAX_DESCRIPTION)
-    return text, _kb([_back(app, language)])
+    return _description_question(app.translator, language or app.settings.default_language)
+
+
+@lru_cache(maxsize=16)
+def _description_question(t: Translator, language: str) -> Question:
+    text = t.t("report.ask_description", language, limit=reporting.MAX_DESCRIPTION)
+    return text, _kb([[_back_button(t, language)]])
 
 
 def photos_question(app: AppContext, language: str, photos: int) -> Question:
-    text = app.t("report.ask_photos", language, n=photos, limit=reporting.MAX_PHOTOS)
-    done = _btn(app.t("report.done", language), ReportPress.PHOTOS_DONE)
-    return text, _kb([[done], _back(app, language)])
+    return _photos_question(app.translator, language or app.settings.default_language, photos)
+
+
+@lru_cache(maxsize=64)
+def _photos_question(t: Translator, language: str, photos: int) -> Question:
+    text = t.t("report.ask_photos", language, n=photos, limit=reporting.MAX_PHOTOS)
+    done = _btn(t.t("report.done", language), ReportPress.PHOTOS_DONE)
+    return text, _kb([[done], [_back_button(t, language)]])
 
 
 def location_questions(app: AppContext, language: str) -> list[Question]:
     """The location button (a reply keyboard), then the way back (an inline one)."""
-    share = KeyboardButton(text=app.t("report.send_location", language), request_location=True)
+    return list(_location_questions(app.translator, language or app.settings.default_language))
+
+
+@lru_cache(maxsize=16)
+def _location_questions(t: Translator, language: str) -> tuple[Question, ...]:
+    share = KeyboardButton(text=t.t("report.send_location", language), request_location=True)
     keyboard = ReplyKeyboardMarkup(keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True)
-    return [
-        (app.t("report.ask_location", language), keyboard),
-        (app.t("report.or_back", language), _kb([_back(app, language)])),
-    ]
+    return (
+        (t.t("report.ask_location", language), keyboard),
+        (t.t("report.or_back", language), _kb([[_back_button(t, language)]])),
+    )
 
 
 def severity_question(app: AppContext, language: str, offered: Sequence[Severity]) -> Question:
+    lang = language or app.settings.default_language
+    return _severity_question(app.translator, lang, tuple(offered))
+
+
+@lru_cache(maxsize=64)
+def _severity_question(t: Translator, language: str, offered: tuple[Severity, ...]) -> Question:
     buttons = [
-        _btn(app.t(f"cases.severity.{s.value}", language), ReportPress.SEVERITY, i)
+        _btn(t.t(f"cases.severity.{s.value}", language), ReportPress.SEVERITY, i)
         for i, s in enumerate(offered)
     ]
-    return app.t("report.ask_severity", language), _kb([buttons, _back(app, language)])
+    return t.t("report.ask_severity", language), _kb([buttons, [_back_button(t, language)]])
 
 
 def summary(app: AppContext, language: str, draft: Draft, review: Review) -> Question:

@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.group_replies import reply_in_group
-from bot.keyboards import menu_texts
 from bot.render import report as render
 from bot.render.drafts import DraftChoice
 from bot.render.report import Question
@@ -36,10 +35,6 @@ class Report(StatesGroup):
 
 ORDER: Final = ("grid", "category", "description", "photos", "location", "severity", "confirm")
 PRIVATE: Final = F.chat.type == "private"
-
-
-def is_menu_report(message: Message, app: AppContext) -> bool:
-    return message.text is not None and message.text in menu_texts(app.translator, "menu.report")
 
 
 # --- entry points -----------------------------------------------------------------------
@@ -158,8 +153,7 @@ async def questions(
         case "grid":
             return [r.grid_again_question(app, language)]
         case "category":
-            shown = [c.shown(language) for c in await reporting.categories(session)]
-            return [r.category_question(app, language, shown)]
+            return [r.category_question(app, language, await reporting.categories(session))]
         case "description":
             return [r.description_question(app, language)]
         case "photos":
