@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Final, Self
 
 from aiogram.filters.callback_data import CallbackData
@@ -75,3 +75,12 @@ def main_menu(t: Translator, language: str) -> ReplyKeyboardMarkup:
 def menu_texts(t: Translator, key: str) -> frozenset[str]:
     """A menu button's text in every language, for matching what a person pressed."""
     return frozenset(t.t(key, lang) for lang in LANGUAGES)
+
+
+@cache
+def menu_words(key: str) -> frozenset[str]:
+    """`menu_texts` of the catalogues themselves, for registering a handler before any app
+    exists: as a set in a magic filter (`F.text.in_(...)`), the quick routing can tell at a
+    glance that a text is not the button, where a plain function kept its router in play for
+    every text and command."""
+    return menu_texts(Translator(), key)

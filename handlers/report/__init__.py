@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandStart, StateFilter
 
+from bot.keyboards import menu_words
 from bot.render.drafts import DraftKeep
 from bot.render.report import ReportCb
 from bot.render.report import ReportPress as P
@@ -35,7 +36,6 @@ from handlers.report.answers import (
 from handlers.report.flow import (
     PRIVATE,
     Report,
-    is_menu_report,
     report_command,
     report_from_link,
     report_in_group,
@@ -50,7 +50,8 @@ def router() -> Router:
     r.message.register(
         report_from_link, CommandStart(deep_link=True, magic=F.args.startswith("report")), PRIVATE
     )
-    r.message.register(report_command, is_menu_report, PRIVATE, StateFilter("*"))
+    menu = F.text.in_(menu_words("menu.report"))  # the menu's button, in any language
+    r.message.register(report_command, menu, PRIVATE, StateFilter("*"))
     r.message.register(report_command, Command("report"), PRIVATE, StateFilter("*"))
     r.callback_query.register(chose_grid, ReportCb.filter(F.k == P.GRID), Report.grid)
     r.callback_query.register(chose_category, ReportCb.filter(F.k == P.CATEGORY), Report.category)

@@ -15,6 +15,7 @@ from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 import handlers
+from bot.keyboards import MENU_KEYS, menu_words
 from bot.quick_routing import QUICK_CHECKS, _Known
 from bot.sync_filters import inline_sync_filters
 
@@ -41,6 +42,7 @@ def _events(bot: Bot) -> list[TelegramObject]:
         {"text": "楼道堆放杂物"},
         {"text": "/no_such_command"},
         {"text": "!start"},
+        *({"text": text} for key in MENU_KEYS for text in sorted(menu_words(key))),
         {"photo": PHOTO},
         {"photo": PHOTO, "caption": "/report 用电"},
         {"location": {"latitude": 23.1, "longitude": 113.2}},
