@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import col, select
@@ -26,7 +26,7 @@ from storage.case_codes import next_case_code as next_case_code
 from storage.case_duplicates import DuplicateLine as DuplicateLine
 from storage.case_duplicates import grid_name_and_duplicates as grid_name_and_duplicates
 from storage.case_duplicates import possible_duplicates as possible_duplicates
-from storage.case_inserts import built
+from storage.case_inserts import INSERT_EVENT, event_row, new_event
 from storage.models import (
     Case,
     CaseEvent,
@@ -90,48 +90,8 @@ async def append_event(
     # row cost more than the rest of the step. The event is handed back as built, with its
     # id, as a flush would leave it; nothing changes an event once written.
     await session.flush()
-    event.id = (await session.execute(_INSERT_EVENT, event_row(event))).scalar_one()
+    event.id = (await session.execute(INSERT_EVENT, event_row(event))).scalar_one()
     return event
-
-
-def new_event(
-    *,
-    case: Case,
-    kind: str,
-    at: datetime,
-    actor_id: int | None,
-    actor_department_id: int | None = None,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
-    """The step `append_event` writes, not yet written (no id)."""
-    assert case.id is not None
-    # As the constructor builds it, without its per-column hooks: it is never added to a session.
-    return built(
-        CaseEvent,
-        {
-            "case_id": case.id,
-            "at": at,
-            "actor_id": actor_id,
-            "actor_department_id": actor_department_id,
-            "kind": kind,
-            "status_after": case.status,
-            "grid_id": case.grid_id,
-            "note": note,
-            "data": data or {},
-        },
-    )
-
-
-def event_row(event: CaseEvent) -> dict[str, Any]:
-    """The values an insert of `event` writes (all its columns but the id)."""
-    into = event.__dict__
-    return {name: into[name] for name in EVENT_COLUMNS}
-
-
-_EVENT_TABLE: Any = CaseEvent.__table__  # type: ignore[attr-defined]
-EVENT_COLUMNS = tuple(c.name for c in _EVENT_TABLE.columns if c.name != "id")
-_INSERT_EVENT = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
 
 
 async def grids_by_id(session: AsyncSession, ids: Iterable[int]) -> dict[int, Grid]:

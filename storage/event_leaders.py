@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, String, Table, bindparam, column, inspect, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.cases import EVENT_COLUMNS, event_row, new_event
+from storage.case_inserts import EVENT_COLUMNS, event_row, new_event
 from storage.loaded import attach_loaded
 from storage.models import Case, CaseEvent, Person
 
