@@ -104,13 +104,17 @@ def _flush(session: Session) -> None:
     pending: _Pending | None = session.info.get(_PENDING)
     if pending is None:
         return
-    dialect = session.get_bind().dialect.name
+    connection = None
     for key, slot in pending.slots.items():
         if not slot.dirty:
             continue
-        write = _write(dialect, key, slot)
+        if connection is None:
+            # What session.execute runs a Core statement on (it neither flushes nor adds
+            # options for one), without its ORM dispatch: that cost more than the statement.
+            connection = session.connection()
+        write = _write(connection.dialect.name, key, slot)
         if write is not None:
-            session.execute(*write)
+            connection.execute(*write)
         slot.stored = write is not None and not (slot.state is None and not slot.data)
         slot.dirty = False
 
