@@ -124,9 +124,17 @@ async def save(
 ) -> dict[str, Any]:
     """The draft kept; the state's data as it now is (for `next_step`). `current`: the data as
     `read` gave it in this update, so that it is not read again (what update_data leaves)."""
+    return await save_data(state, current=current, draft=draft.to_data(), **extra)
+
+
+async def save_data(
+    state: FSMContext, *, current: dict[str, Any] | None, **values: Any
+) -> dict[str, Any]:
+    """`state.update_data(**values)`, from `current` (the data as this update last read or
+    wrote it) when given, instead of reading it again."""
     if current is None:
-        return await state.update_data(draft=draft.to_data(), **extra)
-    data = {**current, "draft": draft.to_data(), **extra}
+        return await state.update_data(**values)
+    data = {**current, **values}
     await state.set_data(data)
     return data
 
@@ -138,15 +146,22 @@ async def ask(
     app: AppContext,
     language: str,
     step: str,
+    data: dict[str, Any] | None = None,
 ) -> None:
-    """Move to `step` and ask its question (in `message`'s chat)."""
+    """Move to `step` and ask its question (in `message`'s chat). `data`: the state's data
+    as the caller has just read or written it (see `next_step`)."""
     await state.set_state(getattr(Report, step))
-    for text, markup in await questions(state, session, app, language, step):
+    for text, markup in await questions(state, session, app, language, step, data):
         await message.answer(text, reply_markup=markup)
 
 
 async def questions(
-    state: FSMContext, session: AsyncSession, app: AppContext, language: str, step: str
+    state: FSMContext,
+    session: AsyncSession,
+    app: AppContext,
+    language: str,
+    step: str,
+    data: dict[str, Any] | None = None,
 ) -> list[Question]:
     r = render
     match step:
@@ -163,7 +178,7 @@ async def questions(
         case "severity":
             offered = await reporting.offered_severities(session)
             return [r.severity_question(app, language, offered)]
-    data = await state.update_data(editing=False)
+    data = await save_data(state, current=data, editing=False)
     draft = Draft.from_data(data.get("draft") or {})
     return [
         r.summary(app, language, draft, await reporting.review(session, draft, app.clock.now()))
@@ -183,7 +198,7 @@ async def next_step(
     state's data when the caller has just read or written it (each read copies it)."""
     editing = bool((data if data is not None else await state.get_data()).get("editing"))
     step = "confirm" if editing else ORDER[ORDER.index(current) + 1]
-    await ask(message, state, session, app, language, step)
+    await ask(message, state, session, app, language, step, data)
 
 
 def pressed(query: CallbackQuery) -> Message | None:
