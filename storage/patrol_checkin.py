@@ -95,7 +95,7 @@ def _scene_statement(dialect: str, *, counting: bool, with_rules: bool) -> Any:
             start=bindparam("start", type_=started),
             end=bindparam("end", type_=started),
             dialect=dialect,
-            person_ids=bindparam("person_ids", expanding=True),
+            person_id=person_id,
         )
         credited = (
             sa_select(func.count())
@@ -135,7 +135,7 @@ async def checkin_scene(
     values: dict[str, Any] = {"person_id": person_id, "grid_id": grid_id}
     if counting:
         assert window is not None
-        values.update(start=window[0], end=window[1], person_ids=[person_id], role_id=role_id)
+        values.update(start=window[0], end=window[1], role_id=role_id)
     query = _scene_statement(dialect, counting=counting, with_rules=with_rules)
     row = (await session.execute(query, values)).first()
     if row is None:

@@ -77,6 +77,7 @@ def credits(
     dialect: str,
     paths: Sequence[str] | BindParameter[str] | None = None,
     person_ids: Iterable[int] | BindParameter[list[int]] | None = None,
+    person_id: BindParameter[int] | None = None,
     end_inclusive: bool = False,
 ) -> Any:
     """Patrols as credits, (person_id, grid_id, role_id, started_at, joint): THE rule by which
@@ -87,8 +88,9 @@ def credits(
     read inside the statement, so SQL skips this half when it is off), it also credits each
     companion on the roster of the patrol's grid, in every role they hold there (joint = 1).
     Narrowed to some subtrees (grid path prefixes) and to the credited people if asked.
-    Bound parameters may stand for the bounds, the people (expanding) and one subtree (its
-    LIKE pattern), for a statement built once and run with values (`counted_per_membership`).
+    Bound parameters may stand for the bounds, the people (expanding) or one person (an
+    equality: an expanding list is spelt out anew at each run) and one subtree (its LIKE
+    pattern), for a statement built once and run with values (`counted_per_membership`).
     """
     started = col(Patrol.started_at)
     until = started <= end if end_inclusive else started < end
@@ -105,7 +107,7 @@ def credits(
         .where(col(Deployment.id) == 1)
         .scalar_subquery()
     )
-    companion, person_id = _companion_ids(dialect)
+    companion, companion_id = _companion_ids(dialect)
     companions: Any = (
         sa_select(
             col(Membership.person_id),
@@ -119,7 +121,7 @@ def credits(
         .join(
             Membership,
             and_(
-                col(Membership.person_id) == person_id,
+                col(Membership.person_id) == companion_id,
                 col(Membership.grid_id) == col(Patrol.grid_id),
                 col(Membership.person_id) != col(Patrol.person_id),
             ),
@@ -130,36 +132,42 @@ def credits(
         ids = person_ids if isinstance(person_ids, BindParameter) else list(person_ids)
         walkers = walkers.where(col(Patrol.person_id).in_(ids))
         companions = companions.where(col(Membership.person_id).in_(ids))
+    if person_id is not None:
+        walkers = walkers.where(col(Patrol.person_id) == person_id)
+        companions = companions.where(col(Membership.person_id) == person_id)
     walkers, companions = _in_subtrees(walkers, paths), _in_subtrees(companions, paths)
     return union_all(walkers, companions).subquery("credit")
 
 
-_COUNTED: dict[tuple[str, bool, bool], Any] = {}
+_COUNTED: dict[tuple[str, bool, bool, bool], Any] = {}
 
 
-def _counted_statement(dialect: str, *, by_people: bool, by_path: bool) -> Any:
+def _counted_statement(dialect: str, *, by_people: bool, by_path: bool, one: bool = False) -> Any:
     """`counted_per_membership`'s grouped count, built once per dialect and narrowing with
     bound values: building the credits union and its column proxies cost more than running
     it (/my and every check-in ask)."""
-    key = (dialect, by_people, by_path)
+    key = (dialect, by_people, by_path, one)
     query = _COUNTED.get(key)
     if query is None:
-        credit = _bound_credits(dialect, by_people=by_people, by_path=by_path)
+        credit = _bound_credits(dialect, by_people=by_people, by_path=by_path, one=one)
         cols = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
         query = _COUNTED[key] = sa_select(*cols, func.count()).group_by(*cols)
     return query
 
 
-def _bound_credits(dialect: str, *, by_people: bool, by_path: bool = False) -> Any:
-    """`credits` of ``[:start, :end)``, narrowed by ``:person_ids`` and ``:path_like`` when
-    asked: bound values, so the statement is built once."""
+def _bound_credits(
+    dialect: str, *, by_people: bool, by_path: bool = False, one: bool = False
+) -> Any:
+    """`credits` of ``[:start, :end)``, narrowed by ``:person_ids`` (``:person_id`` when
+    ``one``) and ``:path_like`` when asked: bound values, so the statement is built once."""
     started = PATROL.c.started_at.type
     return credits(
         start=bindparam("start", type_=started),
         end=bindparam("end", type_=started),
         dialect=dialect,
         paths=bindparam("path_like") if by_path else None,
-        person_ids=bindparam("person_ids", expanding=True) if by_people else None,
+        person_ids=bindparam("person_ids", expanding=True) if by_people and not one else None,
+        person_id=bindparam("person_id") if by_people and one else None,
     )
 
 
@@ -177,12 +185,14 @@ async def counted_per_membership(
     """
     dialect = (await session.connection()).dialect.name
     values: dict[str, Any] = {"start": start, "end": end}
-    if person_ids is not None:
-        values["person_ids"] = list(person_ids)
+    ids = None if person_ids is None else list(person_ids)
+    one = ids is not None and len(ids) == 1
+    if ids is not None:
+        values.update({"person_id": ids[0]} if one else {"person_ids": ids})
     if path_prefix is not None:
         values["path_like"] = path_prefix + "%"
     query = _counted_statement(
-        dialect, by_people=person_ids is not None, by_path=path_prefix is not None
+        dialect, by_people=ids is not None, by_path=path_prefix is not None, one=one
     )
     rows = await session.execute(query, values)
     return {(p, g, r): int(n) for p, g, r, n in rows}
@@ -198,7 +208,7 @@ def _in_windows_statement(dialect: str, windows: int) -> Any:
     query = _IN_WINDOWS.get(key)
     if query is None:
         started = PATROL.c.started_at.type
-        credit = _bound_credits(dialect, by_people=True)
+        credit = _bound_credits(dialect, by_people=True, one=True)
         at = credit.c.started_at
         sums = [
             func.sum(
@@ -234,7 +244,7 @@ async def counted_in_windows(
     values: dict[str, Any] = {
         "start": min(w[0] for w in windows),
         "end": max(w[1] for w in windows),
-        "person_ids": [person_id],
+        "person_id": person_id,
     }
     for i, (start, end) in enumerate(windows):
         values[f"start_{i}"], values[f"end_{i}"] = start, end

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+
 from domain.periods import QuotaPeriod, window_at
 from storage.db import Database
-from storage.patrols import counted_in_windows, counted_per_membership
+from storage.patrols import counted_in_windows, counted_per_membership, credits
 from tests.storage.patrol_db import SHANGHAI, ids, import_fire_safety, insert, local, patrol_row
 from tests.storage.test_joint_patrols import _second_guard, set_companions_count, walked_with
 
@@ -58,3 +61,48 @@ async def test_each_window_counts_what_it_would_alone(db: Database) -> None:
         assert await counted_in_windows(s, person_id=me[0], windows=[]) == []
         empty = await counted_in_windows(s, person_id=999_999, windows=windows)
         assert empty == [{}, {}, {}]
+
+
+async def test_one_persons_count_is_the_listed_ones(db: Database) -> None:
+    """One person is asked by an equality, not a one-item expanding list: the same counts as
+    the credits narrowed by the list spelt out (companions too), and a list of several."""
+    await import_fire_safety(db)
+    await set_companions_count(db, True)
+    me = await ids(db, GUARD, "LH-01-1", "guard")
+    staff = await ids(db, STAFF, "LH-01", "community_staff")
+    async with db.reading() as s:
+        mate = await _second_guard(s, "LH-01-1")
+    month = window_at(QuotaPeriod.MONTH, NOW, SHANGHAI)
+    joint = patrol_row(mate, local(3, 12, 9))
+    joint.checklist = walked_with(("甲", me[0]), ("乙", staff[0]))
+    await insert(
+        db,
+        [
+            joint,
+            patrol_row(me, local(3, 11, 9)),
+            patrol_row(me, local(3, 11, 10), counted=False),
+            patrol_row(staff, local(3, 12, 11)),
+            patrol_row(mate, local(3, 10, 11)),
+        ],
+    )
+    async with db.reading() as s:
+        dialect = (await s.connection()).dialect.name
+
+        async def listed(people: list[int]) -> dict[tuple[int, int, int], int]:
+            credit = credits(start=month.start, end=month.end, dialect=dialect, person_ids=people)
+            cols = (credit.c.person_id, credit.c.grid_id, credit.c.role_id)
+            rows = await s.execute(sa_select(*cols, func.count()).group_by(*cols))
+            return {(p, g, r): int(n) for p, g, r, n in rows}
+
+        for people in ([me[0]], [staff[0]], [mate[0]], [999_999], [me[0], staff[0]], []):
+            counted = await counted_per_membership(
+                s, start=month.start, end=month.end, person_ids=iter(people)
+            )
+            assert counted == await listed(people)
+        assert (await listed([me[0]]))[me] == 2
+        for person in (me[0], staff[0], mate[0]):
+            both = await counted_in_windows(
+                s, person_id=person, windows=[(month.start, NOW), (NOW, month.end)]
+            )
+            whole = await listed([person])
+            assert {k: both[0].get(k, 0) + both[1].get(k, 0) for k in whole} == whole
