@@ -25,8 +25,11 @@ from handlers.patrol import quota_section
 
 def router() -> Router:
     r = Router(name=__name__)
-    r.message.register(show_my, _is_menu_my, F.chat.type == "private", StateFilter("*"))
+    # The command first: the quick routing rules it out of a menu press at a glance, while
+    # the menu's check is a plain function aiogram runs on a /my before turning it away.
+    # Either takes an update to show_my alike, so their order changes nothing else.
     r.message.register(show_my, Command("my"), StateFilter("*"))
+    r.message.register(show_my, _is_menu_my, F.chat.type == "private", StateFilter("*"))
     return r
 
 
