@@ -90,6 +90,15 @@ class _Judge:
     keyed: tuple[EventFails, ...]
     magic: tuple[EventFails, ...]
 
+    def fails_by_address(self, event: TelegramObject, raw_state: str | None) -> bool:
+        """Whether the state or the event's address alone make it fail."""
+        if self.states is not None and raw_state not in self.states:
+            return True
+        for check in self.keyed:  # noqa: SIM110 (a loop: see `fails`)
+            if check(event):
+                return True
+        return False
+
     def fails(self, event: TelegramObject, raw_state: str | None) -> bool:
         if self.states is not None and raw_state not in self.states:
             return True
@@ -169,8 +178,16 @@ class _Router:
             *(j.states for j in own if j.states is not None)
         )
         self.in_play: dict[tuple[Hashable, Hashable], tuple[tuple[EventFails, ...], ...]] = {}
+        # Every state a filter under it names: any other state is judged alike all through.
+        self.all_named: frozenset[str | None] = self.named.union(
+            root.states if root is not None and root.states is not None else (),
+            *(r.all_named for r in below),
+        )
+        self.static: dict[tuple[Hashable, Hashable], bool] = {}
 
     def passes(self, event: TelegramObject, raw_state: str | None) -> bool:
+        if self.static_passes(event, raw_state):
+            return True
         if self.root is not None and self.root.fails(event, raw_state):
             return True
         for magic in self._in_play(event, raw_state):
@@ -183,6 +200,23 @@ class _Router:
             if not router.passes(event, raw_state):
                 return False
         return True
+
+    def static_passes(self, event: TelegramObject, raw_state: str | None) -> bool:
+        """Whether the state and the address alone say the event passes: then the router
+        (and all under it) answers with one look-up, worked out once per state and address.
+        When they do not, `passes` asks the magic filters."""
+        key = (raw_state if raw_state in self.all_named else _OTHER_STATE, _address(event))
+        found = self.static.get(key)
+        if found is None:
+            found = self.static[key] = self._passes_by_address(event, raw_state)
+        return found
+
+    def _passes_by_address(self, event: TelegramObject, raw_state: str | None) -> bool:
+        if self.root is not None and self.root.fails_by_address(event, raw_state):
+            return True
+        if self._in_play(event, raw_state):
+            return False
+        return all(r.static_passes(event, raw_state) for r in self.below)
 
     def _in_play(
         self, event: TelegramObject, raw_state: str | None
@@ -210,6 +244,10 @@ class _Unjudged(_Router):
     def passes(self, event: TelegramObject, raw_state: str | None) -> bool:
         assert self.root is not None
         return self.root.fails(event, raw_state)
+
+    def _passes_by_address(self, event: TelegramObject, raw_state: str | None) -> bool:
+        assert self.root is not None
+        return self.root.fails_by_address(event, raw_state)
 
 
 _OTHER_STATE = "\x00gridbot: a state no handler of the router names"

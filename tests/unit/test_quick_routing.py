@@ -9,6 +9,7 @@ import asyncio
 import itertools
 from typing import Any
 
+import pytest
 from aiogram import Bot, Router
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.fsm.state import StatesGroup
@@ -16,7 +17,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 import handlers
 from bot.keyboards import MENU_KEYS, menu_words
-from bot.quick_routing import QUICK_CHECKS, _Known
+from bot.quick_routing import QUICK_CHECKS, _Known, _Router
 from bot.sync_filters import inline_sync_filters
 
 TOKEN = "42:TEST-quick-routing"
@@ -136,3 +137,30 @@ def test_quick_checks_turn_away_only_what_aiogram_would() -> None:
     # away at a glance, and routers passed over whole.
     assert turned_away > 10_000
     assert passed_over > 1_000
+
+
+def test_what_state_and_address_decide_is_what_the_magic_filters_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A router passed over by its state and address alone (kept per both) is one the full
+    check, magic filters and all, passes over too, and the other way round."""
+    routers = handlers.routers()
+    bot = Bot(TOKEN)
+    events = _events(bot)
+    cases = list(itertools.product(events, _all_states(), routers))
+
+    def verdicts() -> list[bool]:
+        found = []
+        for event, raw_state, router in cases:
+            update_type = "message" if isinstance(event, Message) else "callback_query"
+            check = getattr(router, QUICK_CHECKS)[update_type]
+            found.append(check is not None and check.passes(event, raw_state))
+        return found
+
+    kept = verdicts()
+    with monkeypatch.context() as patch:
+        patch.setattr(_Router, "static_passes", lambda *_: False)
+        full = verdicts()
+    assert kept == full
+    assert sum(kept) > 1_000
+    asyncio.run(bot.session.close())
