@@ -95,8 +95,8 @@ async def begin(
         draft.grid_id = grid_id
     elif len(ids) == 1:
         draft.grid_id = ids[0]
-    # What clear() and update_data() would leave, written once.
-    await state.set_state(None)
+    # What clear() and update_data() would leave, written once; the state is set just
+    # below (the question's), so clear()'s None is not set first.
     await state.set_data({"draft": draft.to_data(), "editing": False})
     if draft.grid_id is None:
         await state.set_state(Report.grid)
