@@ -40,6 +40,8 @@ from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import CallbackQuery, TelegramObject
 
+from bot.telegram_calls import on_session
+
 if TYPE_CHECKING:
     from bot.context import AppContext
 
@@ -129,7 +131,7 @@ class EarlyAnswer(BaseMiddleware):
         bot: Bot = data["bot"]
         # Here rather than where the Bot is built, as telegram_calls.AnsweringUpdate does; put
         # on after its UpdateCalls, so this one is inside it and sees a 429 before the wait.
-        if not any(isinstance(m, AnswerOnce) for m in bot.session.middleware):
+        if not on_session(bot, AnswerOnce):
             bot.session.middleware(AnswerOnce())
         press = _Press(event.id)
         token = _press.set(press)

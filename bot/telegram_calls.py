@@ -25,8 +25,7 @@ around each update is simpler: nothing else changes, whoever builds the Bot.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -106,17 +105,37 @@ def answering_update() -> bool:
     return _current() is not None
 
 
-@contextmanager
-def answering(update_id: int) -> Iterator[None]:
-    current = _Answering(update_id)
-    token = _answering.set(current)
-    try:
-        yield
-    finally:
+class answering:  # lower case: it replaced a function of that name
+    """Marks what runs inside as the handling of update `update_id`. A class rather than a
+    generator context manager: every update enters it, and the generator's machinery cost
+    more than the marking."""
+
+    __slots__ = ("current", "token")
+
+    def __init__(self, update_id: int) -> None:
+        self.current = _Answering(update_id)
+
+    def __enter__(self) -> None:
+        self.token = _answering.set(self.current)
+
+    def __exit__(self, *_exc: object) -> None:
         # A task started by a handler copied this context and may outlive the update: its
         # later calls are not the update's answer any more.
-        current.open = False
-        _answering.reset(token)
+        self.current.open = False
+        _answering.reset(self.token)
+
+
+def on_session(bot: Bot, kind: type[BaseRequestMiddleware]) -> bool:
+    """Whether the bot's session has a request middleware of `kind`, asked once per session:
+    every update asks, and walking aiogram's manager (a Sequence, item by item) cost more
+    than the rest of the middleware's work."""
+    found: dict[type, bool] = bot.session.__dict__.setdefault(_FOUND, {})
+    if not found.get(kind):
+        found[kind] = any(isinstance(m, kind) for m in bot.session.middleware)
+    return found[kind]
+
+
+_FOUND = "_gridbot_request_middlewares"
 
 
 class UpdateCalls(BaseRequestMiddleware):
@@ -179,7 +198,7 @@ class AnsweringUpdate(BaseMiddleware):
         bot: Bot = data["bot"]
         # Here rather than where the Bot is built: production, the demo and the tests each
         # build their own Bot, and every one of them hands it to the dispatcher.
-        if not any(isinstance(m, UpdateCalls) for m in bot.session.middleware):
+        if not on_session(bot, UpdateCalls):
             bot.session.middleware(UpdateCalls(self.app))
         with answering(event.update_id):
             return await handler(event, data)

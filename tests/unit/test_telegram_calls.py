@@ -4,6 +4,7 @@ handler waits out flood control, and which calls count as an update's."""
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 import pytest
 from aiogram import Bot
@@ -19,13 +20,17 @@ from aiogram.methods import (
 )
 from aiogram.types import InputChecklist, InputChecklistTask
 
+from bot.callback_answers import AnswerOnce
+from bot.context import AppContext
 from bot.telegram_calls import (
     MAX_TRIES,
     MAX_WAIT_S,
+    UpdateCalls,
     answering,
     answering_update,
     done_result,
     is_harmless,
+    on_session,
     retry_wait,
 )
 
@@ -124,3 +129,15 @@ async def test_only_calls_made_while_an_update_is_handled_are_its_own() -> None:
     release.set()
     await task
     assert seen == [True, False]
+
+
+def test_a_session_is_asked_for_its_request_middlewares_as_it_has_them() -> None:
+    bot = Bot("1:x")
+    assert not on_session(bot, UpdateCalls) and not on_session(bot, AnswerOnce)
+    bot.session.middleware(UpdateCalls(cast(AppContext, None)))
+    for _ in range(2):  # the second time from what was found
+        assert on_session(bot, UpdateCalls) and not on_session(bot, AnswerOnce)
+    bot.session.middleware(AnswerOnce())
+    assert on_session(bot, AnswerOnce) and on_session(bot, UpdateCalls)
+    assert [type(m) for m in bot.session.middleware] == [UpdateCalls, AnswerOnce]
+    assert not on_session(Bot("1:x"), UpdateCalls)  # per session
