@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Deployment
 from storage.patrols import GRID, OPEN, PATROL, credits
+from storage.unit_connection import unit_connection
 
 DEPLOYMENT: Table = Deployment.__table__  # type: ignore[attr-defined]
 
@@ -131,13 +132,15 @@ async def checkin_scene(
     """The check-in's scene in the grid (credits counted only with a role and a window, the
     deployment's settings read too if asked); None without the grid."""
     counting = window is not None and role_id is not None
-    dialect = (await session.connection()).dialect.name
+    # Run on the unit of work's connection, asked anyway for its dialect.
+    connection = await unit_connection(session)
+    dialect = connection.dialect.name
     values: dict[str, Any] = {"person_id": person_id, "grid_id": grid_id}
     if counting:
         assert window is not None
         values.update(start=window[0], end=window[1], role_id=role_id)
     query = _scene_statement(dialect, counting=counting, with_rules=with_rules)
-    row = (await session.execute(query, values)).first()
+    row = (await connection.execute(query, values)).first()
     if row is None:
         return None
     fence, open_id, at, lat, lon = row[:5]

@@ -37,6 +37,7 @@ from storage.models import Deployment, Grid, Membership, Patrol, Person, Role
 from storage.patrol_ledger import case_codes_by_patrol as case_codes_by_patrol
 from storage.patrol_ledger import grid_mates as grid_mates
 from storage.patrol_ledger import patrols_under as patrols_under
+from storage.unit_connection import unit_connection
 
 OPEN = "open"
 DONE = "done"
@@ -183,7 +184,9 @@ async def counted_per_membership(
 
     Narrow by people, or by a subtree (a grid path prefix such as ``"/1/4/"``).
     """
-    dialect = (await session.connection()).dialect.name
+    # Run on the unit of work's connection, asked anyway for its dialect.
+    connection = await unit_connection(session)
+    dialect = connection.dialect.name
     values: dict[str, Any] = {"start": start, "end": end}
     ids = None if person_ids is None else list(person_ids)
     one = ids is not None and len(ids) == 1
@@ -194,7 +197,7 @@ async def counted_per_membership(
     query = _counted_statement(
         dialect, by_people=ids is not None, by_path=path_prefix is not None, one=one
     )
-    rows = await session.execute(query, values)
+    rows = await connection.execute(query, values)
     return {(p, g, r): int(n) for p, g, r, n in rows}
 
 
@@ -240,7 +243,8 @@ async def counted_in_windows(
         return [await counted_per_membership(session, start=start, end=end, person_ids=[person_id])]
     if not windows:
         return []
-    dialect = (await session.connection()).dialect.name
+    connection = await unit_connection(session)  # as in counted_per_membership
+    dialect = connection.dialect.name
     values: dict[str, Any] = {
         "start": min(w[0] for w in windows),
         "end": max(w[1] for w in windows),
@@ -248,7 +252,7 @@ async def counted_in_windows(
     }
     for i, (start, end) in enumerate(windows):
         values[f"start_{i}"], values[f"end_{i}"] = start, end
-    rows = await session.execute(_in_windows_statement(dialect, len(windows)), values)
+    rows = await connection.execute(_in_windows_statement(dialect, len(windows)), values)
     found: list[dict[MembershipKey, int]] = [{} for _ in windows]
     for p, g, r, *counts in rows:
         for i, n in enumerate(counts):

@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 
 from domain.periods import QuotaPeriod, window_at
 from storage.db import Database
+from storage.patrol_checkin import checkin_scene
 from storage.patrols import counted_in_windows, counted_per_membership, credits
 from tests.storage.patrol_db import SHANGHAI, ids, import_fire_safety, insert, local, patrol_row
 from tests.storage.test_joint_patrols import _second_guard, set_companions_count, walked_with
@@ -106,3 +107,25 @@ async def test_one_persons_count_is_the_listed_ones(db: Database) -> None:
             )
             whole = await listed([person])
             assert {k: both[0].get(k, 0) + both[1].get(k, 0) for k in whole} == whole
+
+
+async def test_a_pending_patrol_is_counted_as_the_sessions_execute_counted_it(
+    db: Database,
+) -> None:
+    """The counts run on the unit of work's connection: what the session holds unwritten is
+    written first, as its execute's autoflush wrote it."""
+    await import_fire_safety(db)
+    me = await ids(db, GUARD, "LH-01-1", "guard")
+    month = window_at(QuotaPeriod.MONTH, NOW, SHANGHAI)
+    async with db.session() as s:
+        s.add(patrol_row(me, local(3, 11, 9)))
+        counted = await counted_per_membership(
+            s, start=month.start, end=month.end, person_ids=[me[0]]
+        )
+        assert counted == {me: 1}
+        s.add(patrol_row(me, local(3, 11, 10)))
+        both = await counted_in_windows(s, person_id=me[0], windows=[(month.start, NOW)] * 2)
+        assert both == [{me: 2}, {me: 2}]
+        s.add(patrol_row(me, local(3, 11, 11), status="open", counted=False))
+        scene = await checkin_scene(s, person_id=me[0], grid_id=me[1])
+        assert scene is not None and scene.open_id is not None
