@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -221,7 +222,13 @@ async def check_in_with_rules(
 
 def _kept(session: AsyncSession) -> bool:
     """Whether the unit of work holds the deployment's row (`storage.db.UnitSession`)."""
-    return identity_key(Deployment, 1) in session.identity_map
+    return _deployment_key() in session.identity_map
+
+
+@cache
+def _deployment_key() -> Any:
+    # Worked out once: asking the mapper for it cost more than the rest of the check.
+    return identity_key(Deployment, 1)
 
 
 async def _check_in(
