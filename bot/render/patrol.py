@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, tzinfo
+from functools import lru_cache
 
 from aiogram import html
 from aiogram.types import (
@@ -161,7 +162,10 @@ def companions_view(
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+@lru_cache(maxsize=16)
 def location_keyboard(t: Translator, language: str) -> ReplyKeyboardMarkup:
+    """Made once per translator and language, as `bot.keyboards.main_menu` (a reply sends it,
+    nothing changes it)."""
     return ReplyKeyboardMarkup(
         keyboard=[
             [KeyboardButton(text=t.t("patrol.btn_location", language), request_location=True)]

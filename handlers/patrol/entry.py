@@ -15,6 +15,7 @@ from bot.keyboards import menu_texts
 from bot.render.drafts import DraftChoice
 from bot.render.patrol import location_keyboard
 from bot.render.patrol_buttons import PatrolMode, PatrolPick
+from bot.render.patrol_entry import mode_keyboard
 from domain.identity import Holding, Identity
 from domain.periods import QuotaPeriod
 from handlers.drafts import asked_to_keep
@@ -126,19 +127,9 @@ async def _after_pick(
     )
     if holding.quota_period == QuotaPeriod.DAY.value:
         await state.set_state(PatrolFlow.mode)
-        buttons = [
-            InlineKeyboardButton(
-                text=app.t("patrol.btn_quick", language),
-                callback_data=PatrolMode(m=holding.membership_id, quick=True).pack(),
-            ),
-            InlineKeyboardButton(
-                text=app.t("patrol.btn_full", language),
-                callback_data=PatrolMode(m=holding.membership_id, quick=False).pack(),
-            ),
-        ]
         await message.answer(
             app.t("patrol.pick_mode", language, grid=html.quote(holding.grid_name)),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
+            reply_markup=mode_keyboard(app.translator, language, holding.membership_id),
         )
         return
     await _ask_location(message, state, app, holding, svc.FULL, language)
