@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -52,7 +52,7 @@ async def chose_category(
     cats = await reporting.categories(session)
     args = (query, callback_data.x, state, session, app, language)
     labels = [c.label for c in cats]  # the case keeps the Chinese label; the reader sees theirs
-    await _chosen(*args, labels, "category", shown=[c.shown(language) for c in cats])
+    await _chosen(*args, labels, "category", shown=lambda i: cats[i].shown(language))
 
 
 async def _chosen(
@@ -65,10 +65,10 @@ async def _chosen(
     options: Sequence[str],
     step: str,
     *,
-    shown: Sequence[str] | None,
+    shown: Callable[[int], str] | None,
 ) -> None:
-    """A pick among `options` by index fills the draft's `step` (`shown[index]` is said back,
-    if given)."""
+    """A pick among `options` by index fills the draft's `step` (`shown(index)` is said back,
+    if given: only the one picked is worked out)."""
     message = pressed(query)
     if not 0 <= index < len(options) or message is None:
         await query.answer(app.t("error.stale_button", language), show_alert=True)
@@ -76,7 +76,7 @@ async def _chosen(
     current, draft = await read(state)
     setattr(draft, step, options[index])
     data = await save(state, draft, current=current)
-    await query.answer(shown[index] if shown else None)
+    await query.answer(shown(index) if shown else None)
     await next_step(message, state, session, app, language, step, data)
 
 
