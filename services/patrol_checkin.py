@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,7 +51,7 @@ class PatrolRules:
 
 async def patrol_rules(session: AsyncSession, *, default_tz: tzinfo) -> PatrolRules:
     """The deployment's checklist, minimum interval and time zone (defaults if unset)."""
-    dep = await session.get(Deployment, 1)
+    dep = _held(session) or await session.get(Deployment, 1)
     if dep is None:
         return _rules(None, default_tz)
     return _rules(
@@ -223,6 +224,13 @@ async def check_in_with_rules(
 def _kept(session: AsyncSession) -> bool:
     """Whether the unit of work holds the deployment's row (`storage.db.UnitSession`)."""
     return _deployment_key() in session.identity_map
+
+
+def _held(session: AsyncSession) -> Deployment | None:
+    """The deployment's row when the unit of work holds it loaded: what `session.get` gives
+    then, without its option handling and identity lookup (/my and every check-in ask)."""
+    held = session.identity_map.get(_deployment_key())
+    return held if held is not None and not instance_state(held).expired else None
 
 
 @cache
