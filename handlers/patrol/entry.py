@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.group_replies import reply_in_group
-from bot.keyboards import menu_texts
+from bot.keyboards import menu_words
 from bot.render.drafts import DraftChoice
 from bot.render.patrol import location_keyboard
 from bot.render.patrol_buttons import PatrolMode, PatrolPick
@@ -29,9 +29,10 @@ def router() -> Router:
     r.message.register(
         patrol_in_group, Command("patrol"), F.chat.type != "private", StateFilter("*")
     )
-    r.message.register(
-        patrol_command, F.chat.type == "private", F.text, _is_patrol_button, StateFilter("*")
-    )
+    # The menu's button, in any language: a set in a magic filter, which the quick routing
+    # reads at a glance (a plain function kept this handler in play for every private text).
+    button = F.text.in_(menu_words("menu.patrol"))
+    r.message.register(patrol_command, F.chat.type == "private", button, StateFilter("*"))
     r.message.register(
         patrol_command, F.chat.type == "private", Command("patrol"), StateFilter("*")
     )
@@ -61,10 +62,6 @@ async def patrol_in_group(
             ]
         ),
     )
-
-
-def _is_patrol_button(message: Message, app: AppContext) -> bool:
-    return message.text is not None and message.text in menu_texts(app.translator, "menu.patrol")
 
 
 async def patrol_command(
