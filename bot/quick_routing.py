@@ -162,6 +162,7 @@ def _address(event: TelegramObject) -> Hashable:
             "message",
             first[:1] if first[:1] in _Known.command_prefixes else None,
             name if name in _Known.commands else None,
+            len(words) > 1,  # whether the command has arguments (a deep link's payload)
         )
     _Known.last = (event, address)
     return address
@@ -357,6 +358,10 @@ def _command_fails(target: Command) -> EventFails | None:
     _Known.commands.update(c for c in commands if isinstance(c, str))
     _Known.command_prefixes.update(prefixes)
 
+    # CommandStart(deep_link=True) wants a payload, deep_link=False none (as its
+    # validate_deeplink); None: either.
+    deep_link: bool | None = getattr(target, "deep_link", None)
+
     def fails(event: TelegramObject) -> bool:
         if not isinstance(event, Message):
             return True
@@ -365,7 +370,9 @@ def _command_fails(target: Command) -> EventFails | None:
         if not words:
             return True
         first = words[0]
-        return first[0] not in prefixes or first[1:].partition("@")[0] not in commands
+        if first[0] not in prefixes or first[1:].partition("@")[0] not in commands:
+            return True
+        return deep_link is not None and deep_link is not (len(words) > 1)
 
     return fails
 

@@ -43,6 +43,10 @@ def _events(bot: Bot) -> list[TelegramObject]:
         {"text": "楼道堆放杂物"},
         {"text": "/no_such_command"},
         {"text": "!start"},
+        *(
+            {"text": f"/start {payload}"}
+            for payload in ("report", "report_5", "inv_x", "patrol", "grp_7")
+        ),
         *({"text": text} for key in MENU_KEYS for text in sorted(menu_words(key))),
         {"photo": PHOTO},
         {"photo": PHOTO, "caption": "/report 用电"},
