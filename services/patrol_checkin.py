@@ -216,7 +216,9 @@ async def check_in_with_rules(
     if scene is None:
         raise LookupError(f"no grid {at.grid_id}")
     rules = known if known is not None else _rules(scene.deployment, default_tz)
-    if window is not None and known is None and window_in(rules.tz) != window:
+    # The same zone gives the same window: asked again only for another one.
+    moved = window is not None and known is None and rules.tz != default_tz
+    if moved and window_in(rules.tz) != window:
         window = None
     return await _check_in(session, at, scene, rules=rules, count_window=window), rules
 

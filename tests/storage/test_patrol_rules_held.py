@@ -4,11 +4,14 @@ get reads it: the same rules either way. fire-safety-5-level.yaml on a real data
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services import patrols as svc
 from services.patrol_checkin import _held
 from storage.db import Database
 from storage.models import Deployment
-from tests.storage.patrol_db import SHANGHAI, import_fire_safety
+from tests.storage.patrol_db import SHANGHAI, identity, ids, import_fire_safety
+from tests.storage.test_patrol_checkin_scene import GUARD, T0
 
 
 async def test_held_row_is_the_gets_and_the_rules_alike(db: Database) -> None:
@@ -29,3 +32,28 @@ async def test_held_row_is_the_gets_and_the_rules_alike(db: Database) -> None:
         assert _held(s) is dep
     async with db.session() as s:
         assert await svc.patrol_rules(s, default_tz=SHANGHAI) == changed
+
+
+async def test_a_zone_with_the_same_day_keeps_the_scenes_count(db: Database) -> None:
+    """The scene's count is kept when the deployment's zone is the default one, or another
+    whose day has the same bounds (asked again only then); `outcome` agrees."""
+    await import_fire_safety(db)
+    me = await ids(db, GUARD, "LH-01-1", "guard")
+    who = await identity(db, GUARD)
+    for n, zone in enumerate(("Asia/Shanghai", "Asia/Hong_Kong")):
+        async with db.session() as s:
+            dep = await s.get(Deployment, 1)
+            assert dep is not None
+            dep.timezone = zone
+        at = T0 + timedelta(hours=n)
+        where = svc.CheckInAt(me[0], me[1], me[2], svc.QUICK, 23.1 + n, 113.26, False, False, at)
+        async with db.session() as s:
+            checked, rules = await svc.check_in_with_rules(
+                s, where, identity=who, default_tz=SHANGHAI
+            )
+            assert str(rules.tz) == zone and checked.credited is not None
+            told = await svc.outcome(
+                s, checked.patrol, identity=who, now=at, rules=rules, known=checked.credited
+            )
+            asked = await svc.outcome(s, checked.patrol, identity=who, now=at, rules=rules)
+            assert told == asked and told.quota is not None and told.quota.done == n + 1
