@@ -18,6 +18,7 @@ from domain.cases import SEVERITY_BY_ZH, CaseFacts, CaseStatus, Severity
 from domain.deadlines import DEFAULT_DEADLINE_HOURS
 from domain.reopen import DEFAULT_REOPEN_DAYS
 from services.by_content import ByContent
+from storage.deployment_row import deployment_to_read
 from storage.models import Case, Deployment, Grid
 
 
@@ -49,7 +50,7 @@ async def load_config(
     """Severities are configured by their Chinese names; cases store `Severity` values.
 
     `calendar`: the application's (`AppContext.calendar`); China's official one if none."""
-    d = await session.get(Deployment, 1) or Deployment(id=1)
+    d = await deployment_to_read(session) or Deployment(id=1)
     # Worked out once per content of the row: every case step loads them.
     parsed = _parsed(d.severities, d.case_rules, d.timezone)
     return Config(

@@ -20,7 +20,8 @@ from domain.categories import Category, by_label, default_categories, from_store
 from services.by_content import ByContent
 from storage import cases as q
 from storage.case_rules import case_rules, clock_of, open_clocks
-from storage.models import Case, CaseEvent, Department, Deployment, Grid, Person
+from storage.deployment_row import deployment_to_read
+from storage.models import Case, CaseEvent, Department, Grid, Person
 from storage.outbox import enqueue
 
 BUTTON_ORDER: tuple[CaseAction, ...] = (
@@ -225,7 +226,7 @@ def _version(ledger: Sequence[CaseEvent]) -> int:
 async def deployment_categories(session: AsyncSession) -> tuple[Category, ...]:
     """The deployment's hazard categories (those of its checklist when it names none); a case
     keeps the Chinese label. Here, below `services.reporting`, so that cards can read them."""
-    d = await session.get(Deployment, 1)
+    d = await deployment_to_read(session)
     if d is None:
         return default_categories(())
     return _CATEGORIES(d.categories, d.checklist)

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.orm.attributes import instance_state
-from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.geo import Geofence, parse_geofence, summarize_route
@@ -29,7 +26,8 @@ from domain.patrols import (
 )
 from domain.periods import PeriodWindow
 from services.patrol_quotas import quota_window
-from storage.models import Deployment, Grid, Patrol
+from storage.deployment_row import deployment_at_hand, deployment_to_read
+from storage.models import Grid, Patrol
 from storage.new_rows import add_new_row
 from storage.patrol_checkin import CheckinScene, DeploymentRules, checkin_scene
 from storage.patrols import DONE, OPEN, REFUSED, last_counted
@@ -51,7 +49,7 @@ class PatrolRules:
 
 async def patrol_rules(session: AsyncSession, *, default_tz: tzinfo) -> PatrolRules:
     """The deployment's checklist, minimum interval and time zone (defaults if unset)."""
-    dep = _held(session) or await session.get(Deployment, 1)
+    dep = await deployment_to_read(session)
     if dep is None:
         return _rules(None, default_tz)
     return _rules(
@@ -200,11 +198,12 @@ async def check_in_with_rules(
     session: AsyncSession, at: CheckInAt, *, identity: Identity, default_tz: tzinfo
 ) -> tuple[CheckIn, PatrolRules]:
     """`check_in` as the bot does it, with the deployment's rules (`patrol_rules`) read in
-    the scene's statement unless the unit of work holds the row already; a quick check-in's
-    quota counted there too (`CheckIn.credited`). The count's window is the default zone's
-    guess until the rules are read; a deployment in another zone with another window leaves
-    the count to `outcome`."""
-    known = await patrol_rules(session, default_tz=default_tz) if _kept(session) else None
+    the scene's statement unless the unit of work has the row at hand (an update's has); a
+    quick check-in's quota counted there too (`CheckIn.credited`). The count's window is the
+    default zone's guess until the rules are read; a deployment in another zone with another
+    window leaves the count to `outcome`."""
+    at_hand = deployment_at_hand(session)
+    known = await patrol_rules(session, default_tz=default_tz) if at_hand else None
 
     def window_in(tz: tzinfo) -> PeriodWindow | None:
         if at.kind != QUICK or at.forwarded:
@@ -221,24 +220,6 @@ async def check_in_with_rules(
     if moved and window_in(rules.tz) != window:
         window = None
     return await _check_in(session, at, scene, rules=rules, count_window=window), rules
-
-
-def _kept(session: AsyncSession) -> bool:
-    """Whether the unit of work holds the deployment's row (`storage.db.UnitSession`)."""
-    return _deployment_key() in session.identity_map
-
-
-def _held(session: AsyncSession) -> Deployment | None:
-    """The deployment's row when the unit of work holds it loaded: what `session.get` gives
-    then, without its option handling and identity lookup (/my and every check-in ask)."""
-    held = session.identity_map.get(_deployment_key())
-    return held if held is not None and not instance_state(held).expired else None
-
-
-@cache
-def _deployment_key() -> Any:
-    # Worked out once: asking the mapper for it cost more than the rest of the check.
-    return identity_key(Deployment, 1)
 
 
 async def _check_in(

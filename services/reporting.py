@@ -28,8 +28,9 @@ from storage import cases as q
 from storage.case_codes import next_case_code_in
 from storage.case_duplicates import DuplicateLine
 from storage.case_inserts import add_new_case
+from storage.deployment_row import deployment_to_read
 from storage.event_leaders import append_event_with_leaders
-from storage.models import Case, Deployment
+from storage.models import Case
 
 MAX_DESCRIPTION = 1000
 MAX_ADDRESS = 300
@@ -134,7 +135,7 @@ def severities_offered(d_severities: dict[str, Any] | None) -> list[Severity]:
 
 async def offered_severities(session: AsyncSession) -> list[Severity]:
     """The severities a report or a patrol's finding may take: the deployment's, rising."""
-    dep = await session.get(Deployment, 1)
+    dep = await deployment_to_read(session)
     return severities_offered(dep.severities if dep else None)
 
 

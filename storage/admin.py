@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AuditEntry, Department, Deployment, Grid, Membership, Person, Role
+from storage.deployment_row import deployment_to_read
+from storage.models import AuditEntry, Department, Grid, Membership, Person, Role
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ async def any_department_by_code(session: AsyncSession, code: str) -> Department
 
 async def level_labels(session: AsyncSession) -> list[str]:
     """The deployment's level labels, root first (empty when none were imported)."""
-    deployment = await session.get(Deployment, 1)
+    deployment = await deployment_to_read(session)
     return list(deployment.levels) if deployment is not None else []
 
 

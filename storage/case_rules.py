@@ -31,13 +31,14 @@ from domain.case_rules import (
     to_stored,
 )
 from domain.cases import Severity
+from storage.deployment_row import deployment_to_read
 from storage.models import Case, CaseEvent, Deployment, Grid
 from storage.types import UTCDateTime
 
 
 async def case_rules(session: AsyncSession) -> CaseRules:
     """The rules in force (their defaults before any import)."""
-    d = await session.get(Deployment, 1)
+    d = await deployment_to_read(session)
     return from_stored(d.case_rules if d is not None else None)
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,6 +64,12 @@ class _Reading:
             values[name] = None if stored is None else json.loads(stored)
         return values
 
+    @cached_property
+    def shared(self) -> Deployment:
+        """The row as one instance in no session, for every update that read this text and
+        only reads it (`deployment_to_read`)."""
+        return Deployment(**self.values())
+
 
 _READINGS: dict[tuple[str, str], _Reading] = {}
 
@@ -95,12 +103,48 @@ def hold_deployment(session: AsyncSession, text: str | None) -> None:
     session.sync_session.info[_HELD] = text
 
 
+async def deployment_to_read(session: AsyncSession) -> Deployment | None:
+    """The deployment's row, to read and never to change (a writer takes it with
+    `session.get(Deployment, 1)`): what that get would give, without putting the row in the
+    session when the update's first statement read it. In order: the row the unit of work
+    holds (changed or not), the row of the text the first statement read (one instance in no
+    session, shared by the updates that read the same text), or the get's."""
+    found = _at_hand(session.sync_session)
+    return await session.get(Deployment, 1) if found is _NOT_AT_HAND else found
+
+
+def deployment_at_hand(session: AsyncSession) -> bool:
+    """Whether `deployment_to_read` gives the row (or its absence) without a query."""
+    return _at_hand(session.sync_session) is not _NOT_AT_HAND
+
+
+_NOT_AT_HAND: Any = object()
+
+
+def _at_hand(sync: Session) -> Any:
+    """The row (None: there is none) if the unit of work has it without a query, else
+    `_NOT_AT_HAND`."""
+    held = sync.identity_map.get(_key())
+    if held is not None:
+        return _NOT_AT_HAND if instance_state(held).expired else held
+    if _HELD not in sync.info:
+        return _NOT_AT_HAND
+    text = sync.info[_HELD]
+    return None if text is None else _reading(sync.get_bind().dialect, text).shared
+
+
+@cache
+def _key() -> Any:
+    # Worked out once: asking the mapper for it cost more than the rest of the read.
+    return identity_key(Deployment, 1)
+
+
 def attach_held_deployment(session: Session) -> None:
     """Before `session.get(Deployment, …)` (storage.db.UnitSession): the row held by
     `hold_deployment`, put in the session as if loaded, unless the session has the row already
     or holds no text (no row, or none read)."""
     text = session.info.pop(_HELD, None)
-    if text is None or identity_key(Deployment, 1) in session.identity_map:
+    if text is None or _key() in session.identity_map:
         return
     values = _reading(session.get_bind().dialect, text).values()
     deployment = attach_loaded(session, Deployment, values)

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from storage.db import Database
+from storage.deployment_row import deployment_to_read
 from storage.fsm import DatabaseStorage
 from storage.migrate import upgrade
 from storage.models import Deployment, Grid, Membership, Person
@@ -228,9 +229,49 @@ async def test_no_deployment_row_no_deployment(any_db: Database) -> None:
         assert await s.get(Deployment, 1) is None
 
 
+async def test_the_deployment_to_read_is_the_gets_without_the_session(any_db: Database) -> None:
+    loaded = await _loaded_deployment(any_db)
+    tally = SqlTally.install(any_db.engine)
+    shared: list[Deployment] = []
+    try:
+        for update_id in (52, 53):
+            async with any_db.session() as s:
+                assert await open_update(
+                    s, bot_id=BOT, update_id=update_id, fsm_key=None, tg_id=None
+                )
+                with SqlTally.counting() as cost:
+                    read = await deployment_to_read(s)
+                assert cost.statements == 0, cost.sql
+                assert read is not None and read.model_dump() == loaded
+                assert read not in s, "read, not held: the session has nothing to write"
+                shared.append(read)
+    finally:
+        tally.remove()
+    assert shared[0] is shared[1], "one instance for the updates that read the same row"
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=54, fsm_key=None, tg_id=None)
+        writing = await s.get(Deployment, 1)
+        assert writing is not None
+        writing.nag_time = "08:45"
+        assert await deployment_to_read(s) is writing, "the unit of work's own row, changed"
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=55, fsm_key=None, tg_id=None)
+        read = await deployment_to_read(s)
+        assert read is not None and read.nag_time == "08:45"
+        assert shared[0].nag_time == loaded["nag_time"], "the shared row is never changed"
+    async with any_db.session() as s:  # no first statement: the get's
+        read = await deployment_to_read(s)
+        assert read is not None and read.nag_time == "08:45" and read in s
+        await s.delete(read)
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=56, fsm_key=None, tg_id=None)
+        assert await deployment_to_read(s) is None
+
+
 FIRST_ORM_USE = """
 import asyncio, sys
 from storage.db import Database
+from storage.deployment_row import deployment_to_read
 from storage.update_opening import PERSON, attach_person
 
 async def main() -> None:
