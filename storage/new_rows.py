@@ -9,10 +9,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from storage.case_inserts import built
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -31,6 +30,45 @@ async def add_new_row(session: AsyncSession, model: type[M], values: dict[str, A
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def built(cls: type[M], values: dict[str, Any]) -> M:
+    """What ``cls(**values)`` gives (a table model: not validated), each attribute written
+    once into the instance's dict: the columns not given take their defaults, and pydantic
+    counts as set only those given. Only for an object made persistent at once
+    (`make_transient_to_detached`), which forgets the changes the hooks would have noted."""
+    obj = manager_of_class(cls).new_instance()
+    into = obj.__dict__
+    names, defaults = _plan(cls)
+    # In the constructor's order: the given columns, then the defaults.
+    for name in names:
+        if name in values:
+            into[name] = values[name]
+    for name, field, plain in defaults:
+        if name not in values:
+            into[name] = field.get_default(call_default_factory=True) if field else plain
+    object.__setattr__(obj, "__pydantic_fields_set__", {n for n in names if n in values})
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+_PLAIN = (type(None), bool, int, float, str)
+
+
+@cache
+def _plan(cls: type[SQLModel]) -> tuple[tuple[str, ...], tuple[tuple[str, Any, Any], ...]]:
+    """The fields in order, and those with a default: (name, the field when its default must
+    be made anew, else None and the default). A plain constant is what `get_default` hands
+    back as it is; a factory's or a container's default is made for each object."""
+    fields = cls.model_fields
+    defaults = []
+    for name, field in fields.items():
+        if field.is_required():
+            continue
+        plain = field.default_factory is None and type(field.default) in _PLAIN
+        defaults.append((name, None if plain else field, field.default if plain else None))
+    return tuple(fields), tuple(defaults)
 
 
 @cache
