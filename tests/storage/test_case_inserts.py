@@ -17,6 +17,7 @@ from storage.case_inserts import add_new_case
 from storage.db import Database
 from storage.models import Case, CaseEvent
 from tests.storage.case_world import NOW, fire
+from tests.storage.row_looks import looks
 from tests.storage.test_cases import open_case
 
 __all__ = ["fire"]
@@ -58,23 +59,11 @@ async def _insert_constructed(session: AsyncSession, case: Case) -> None:
 
 def _looks(obj: Case) -> dict[str, object]:
     """Everything a case object carries, the id and the code left out (they differ)."""
-    state = inspect(obj)
-    values = {
-        k: v for k, v in obj.__dict__.items() if k not in ("_sa_instance_state", "id", "code")
-    }
-    return {
-        "dict": values,
-        "repr": repr(obj).replace("H999999-002", "H999999-001").split(" id=")[0],
-        "order": list(obj.__dict__),
-        "fields_set": obj.__pydantic_fields_set__,
-        "extra": obj.__pydantic_extra__,
-        "private": obj.__pydantic_private__,
-        "committed": dict(state.committed_state),
-        "modified": state.modified,
-        "expired": state.expired_attributes,
-        "persistent": state.persistent,
-        "unloaded": state.unloaded,
-    }
+    return looks(
+        obj,
+        left_out=("id", "code"),
+        repr_as=lambda text: text.replace("H999999-002", "H999999-001"),
+    )
 
 
 async def test_a_case_built_by_add_new_case_is_as_the_constructor_leaves_it(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlmodel import select
 
 from services.patrol_checkin import route_point, with_summary
@@ -15,27 +14,9 @@ from storage.db import Database
 from storage.models import Patrol
 from storage.new_rows import add_new_row
 from tests.storage.patrol_db import ids, import_fire_safety, local
+from tests.storage.row_looks import looks
 
 GUARD = 810000001
-
-
-def _looks(obj: Patrol) -> dict[str, Any]:
-    """Everything a patrol object carries, its id left out (they differ)."""
-    state = inspect(obj)
-    return {
-        "dict": {k: v for k, v in obj.__dict__.items() if k not in ("_sa_instance_state", "id")},
-        "repr": repr(obj).split(" id=")[0],
-        "order": list(obj.__dict__),
-        "fields_set": obj.__pydantic_fields_set__,
-        "extra": obj.__pydantic_extra__,
-        "private": obj.__pydantic_private__,
-        "committed": dict(state.committed_state),
-        "modified": state.modified,
-        "expired": state.expired_attributes,
-        "persistent": state.persistent,
-        "unloaded": state.unloaded,
-        "identity": state.identity is not None,
-    }
 
 
 def _variants(me: tuple[int, int, int]) -> list[dict[str, Any]]:
@@ -104,7 +85,7 @@ async def test_a_patrol_inserted_plainly_is_the_flushed_constructors(db: Databas
             assert plain.id == (constructed.id or 0) + 1
             assert plain in s and plain not in s.new and not s.dirty
             assert await s.get(Patrol, plain.id) is plain
-            assert _looks(plain) == _looks(constructed)
+            assert looks(plain) == looks(constructed)
             pairs.append((constructed.id or 0, plain.id or 0))
         # A change after the insert is tracked and written as the flushed one's is.
         for one in (constructed, plain):
@@ -112,7 +93,7 @@ async def test_a_patrol_inserted_plainly_is_the_flushed_constructors(db: Databas
             one.flags = ["again"]
             s.add(one)
         await s.flush()
-        assert _looks(plain) == _looks(constructed)
+        assert looks(plain) == looks(constructed)
     async with db.reading() as s:
         rows = {p.id: p.model_dump() for p in (await s.exec(select(Patrol))).all()}
     for a, b in pairs:
