@@ -1,13 +1,15 @@
 """The deployment's row, carried by the update's first statement (storage/update_opening.py).
 
 Nearly every update reads the deployment's rules: the case rules, the categories, the
-severities, the patrol rules, each with `session.get(Deployment, 1)`, and the first of those
+severities, the patrol rules, and each read was a `session.get(Deployment, 1)` whose first
 loaded the row: one statement more and a whole ORM load per update. The first statement now
-carries the row as one JSON text, and the row is put in the session as if loaded, so those
-gets find it there. The text is the row itself, read in the update's own transaction: a row
-changed by an import or an admin (in any process) is new text, seen by the next update as
-before. What is worked out of a text (which column is which, each value as its type reads
-it) is kept for the next update with the same text.
+carries the row as one JSON text. A service that only reads the rules takes the row with
+`deployment_to_read` (one instance per text, in no session); a writer's `session.get` puts
+the row in the session as if loaded (storage.db.UnitSession). The text is the row itself,
+read in the update's own transaction: a row changed by an import or an admin (in any
+process) is new text, seen by the next update as before. What is worked out of a text (which
+column is which, each value as its type reads it) is kept for the next update with the same
+text.
 """
 
 from __future__ import annotations
