@@ -38,7 +38,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from domain.periods import PeriodWindow, completed_local_days, day_progress, local_day_count
+from domain.periods import PeriodWindow, day_progress
 
 __all__ = [
     "Pace",
@@ -60,10 +60,11 @@ def _check_counts(count: int, done: int) -> None:
 def expected_by_now(count: int, window: PeriodWindow, now: datetime, tz: tzinfo) -> int:
     """Patrols that should have been done by ``now`` for a quota of ``count`` per window."""
     _check_counts(count, 0)
-    if window.is_closed(now):
-        return count
-    total = local_day_count(window, tz)
-    return count * completed_local_days(window, now, tz) // total
+    return _expected(count, window, now, *day_progress(window, now, tz))
+
+
+def _expected(count: int, window: PeriodWindow, now: datetime, completed: int, total: int) -> int:
+    return count if window.is_closed(now) else count * completed // total
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,10 @@ def pace(count: int, done: int, window: PeriodWindow, now: datetime, tz: tzinfo)
     _check_counts(count, done)
     # `expected_by_now` and `days_left` from one look at the window's local days.
     completed, total = day_progress(window, now, tz)
-    closed = now >= window.end
     return Pace(
         quota=count,
         done=done,
-        expected=count if closed else count * completed // total,
+        expected=_expected(count, window, now, completed, total),
         days_left=total - completed,
     )
 

@@ -151,19 +151,13 @@ def completed_local_days(window: PeriodWindow, now: datetime, tz: tzinfo) -> int
 
     0 before the window and on its first day; all its days at or after its end.
     """
-    _require_aware(now)
-    total = local_day_count(window, tz)
-    if now >= window.end:
-        return total
-    if now < window.start:
-        return 0
-    first, _ = _local_first_and_stop(window, tz)
-    return min(max((_local_date(now, tz) - first).days, 0), total)
+    return day_progress(window, now, tz)[0]
 
 
 def days_left(window: PeriodWindow, now: datetime, tz: tzinfo) -> int:
     """Local days left in the window, today included; 0 once the window has ended."""
-    return local_day_count(window, tz) - completed_local_days(window, now, tz)
+    completed, total = day_progress(window, now, tz)
+    return total - completed
 
 
 def day_progress(window: PeriodWindow, now: datetime, tz: tzinfo) -> tuple[int, int]:
