@@ -83,4 +83,9 @@ def menu_words(key: str) -> frozenset[str]:
     exists: as a set in a magic filter (`F.text.in_(...)`), the quick routing can tell at a
     glance that a text is not the button, where a plain function kept its router in play for
     every text and command."""
-    return menu_texts(Translator(), key)
+    return menu_texts(_catalogues(), key)
+
+
+@cache
+def _catalogues() -> Translator:
+    return Translator()

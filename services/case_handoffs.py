@@ -94,7 +94,7 @@ async def handoff_of(
     if event.kind not in EventKind.__members__.values():
         return Handoff()
     lookups = lookups or Lookups()
-    facts = facts or facts_of(case, grid)
+    facts = facts if facts is not None else facts_of(case, grid)
     mover = event.actor_id
     kind = EventKind(event.kind)
     wanted = next_actors(kind, facts, mover_leads_grid=False)

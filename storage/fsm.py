@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import copy
 import json
-from _json import encode_basestring_ascii, make_encoder, make_scanner
+import json.encoder
+import json.scanner
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -150,16 +151,25 @@ def _copy(data: Mapping[str, Any]) -> dict[str, Any]:
     their Python layers: the encoder json.dumps makes (its defaults) and the decoder's scanner
     (its text is one JSON value, nothing around it), which each step runs a few times."""
     try:
-        encode = make_encoder({}, _DEFAULT, encode_basestring_ascii, None, ": ", ", ", False,
-                              False, True)  # fmt: skip
-        copied: dict[str, Any] = _SCAN("".join(encode(data, 0)), 0)[0]
+        copied: dict[str, Any] = _round_trip(data)
     except (TypeError, ValueError):
         return copy.deepcopy(dict(data))
     return copied
 
 
+def _round_trip(data: Mapping[str, Any]) -> Any:
+    if _C_ENCODER is None or _SCAN is None:  # an interpreter without json's C speed-ups
+        return json.loads(json.dumps(data))
+    encode = _C_ENCODER({}, _DEFAULT, json.encoder.encode_basestring_ascii, None, ": ", ", ",
+                        False, False, True)  # fmt: skip
+    return _SCAN("".join(encode(data, 0)), 0)[0]
+
+
+# json's own C encoder and scanner, as json.dumps and json.loads make them (None without).
+_C_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_SCANNER: Any = getattr(json.scanner, "c_make_scanner", None)
 _DEFAULT = json.JSONEncoder().default  # what json.dumps does with what JSON cannot hold: raise
-_SCAN = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+_SCAN: Any = _C_SCANNER(json.JSONDecoder()) if _C_SCANNER is not None else None
 
 
 class DatabaseStorage(BaseStorage):

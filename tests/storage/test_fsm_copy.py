@@ -54,3 +54,12 @@ def test_what_json_cannot_hold_is_deep_copied() -> None:
     again = _copy(loop)  # as copy.deepcopy(dict(loop)): a new dict holding a copy of the loop
     assert again is not loop and again["self"] is not loop
     assert again["self"]["self"] is again["self"]
+
+
+@pytest.mark.parametrize("data", KEPT)
+def test_without_jsons_c_speed_ups_the_copy_is_the_same(
+    data: dict[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_c = _copy(data)
+    monkeypatch.setattr("storage.fsm._C_ENCODER", None)
+    assert repr(_copy(data)) == repr(with_c)
