@@ -28,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.orm.session import Session
 
 import storage.models  # noqa: F401  (registers the tables)
-from storage.deployment_row import attach_held_deployment
+from storage.deployment_row import attach_held_deployment, forget_held_deployment
 from storage.loaded import keep
 from storage.models import Deployment
 from storage.sqlite_driver import OneTripConnection, use_one_trip
@@ -97,6 +97,10 @@ class UnitSession(Session):
         if entity is Deployment:
             attach_held_deployment(self)
         return super().get(entity, ident, **kwargs)
+
+
+event.listen(UnitSession, "after_commit", forget_held_deployment)
+event.listen(UnitSession, "after_soft_rollback", forget_held_deployment)
 
 
 @event.listens_for(UnitSession, "loaded_as_persistent")

@@ -141,6 +141,12 @@ def _key() -> Any:
     return identity_key(Deployment, 1)
 
 
+def forget_held_deployment(session: Session, _previous: object = None) -> None:
+    """After a commit or a rollback (storage.db.UnitSession): the text read at the start of
+    the transaction is no longer the row's to vouch for; a later read asks again."""
+    session.info.pop(_HELD, None)
+
+
 def attach_held_deployment(session: Session) -> None:
     """Before `session.get(Deployment, …)` (storage.db.UnitSession): the row held by
     `hold_deployment`, put in the session as if loaded, unless the session has the row already

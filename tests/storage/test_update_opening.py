@@ -268,6 +268,18 @@ async def test_the_deployment_to_read_is_the_gets_without_the_session(any_db: Da
         assert await deployment_to_read(s) is None
 
 
+async def test_after_a_commit_the_deployment_is_read_again(any_db: Database) -> None:
+    async with any_db.session() as s:
+        assert await open_update(s, bot_id=BOT, update_id=57, fsm_key=None, tg_id=None)
+        await s.commit()
+        async with any_db.session() as other:
+            changed = await other.get(Deployment, 1)
+            assert changed is not None
+            changed.nag_time = "07:05"
+        read = await deployment_to_read(s)
+        assert read is not None and read.nag_time == "07:05" and read in s
+
+
 FIRST_ORM_USE = """
 import asyncio, sys
 from storage.db import Database
