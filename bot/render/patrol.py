@@ -9,18 +9,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, tzinfo
-from functools import lru_cache
 
 from aiogram import html
-from aiogram.types import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import AppContext
-from bot.i18n import Translates, Translator
+from bot.i18n import Translates
 from bot.render.patrol_buttons import (
     PatrolAct,
     PatrolItem,
@@ -160,19 +154,6 @@ def companions_view(
     names = "、".join(html.quote(c.name) for c in chosen) or app.t("patrol.none", language)
     text = app.t("patrol.ask_people", language, names=names, limit=svc.MAX_COMPANIONS)
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-@lru_cache(maxsize=16)
-def location_keyboard(t: Translator, language: str) -> ReplyKeyboardMarkup:
-    """Made once per translator and language, as `bot.keyboards.main_menu` (a reply sends it,
-    nothing changes it)."""
-    return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text=t.t("patrol.btn_location", language), request_location=True)]
-        ],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
 
 
 # --- where the person stands -------------------------------------------------------------

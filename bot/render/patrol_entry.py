@@ -1,10 +1,16 @@
-"""The keyboard a daily role's patrol starts with: quick check-in or a full patrol."""
+"""The keyboards a patrol starts with: a daily role's quick check-in or full patrol, and the
+button that shares where the person stands."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 from bot.i18n import Translator
 from bot.render.patrol_buttons import PatrolMode
@@ -25,3 +31,16 @@ def mode_keyboard(t: Translator, language: str, membership_id: int) -> InlineKey
         ),
     ]
     return InlineKeyboardMarkup(inline_keyboard=[buttons])
+
+
+@lru_cache(maxsize=16)
+def location_keyboard(t: Translator, language: str) -> ReplyKeyboardMarkup:
+    """Made once per translator and language, as `bot.keyboards.main_menu` (a reply sends it,
+    nothing changes it)."""
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=t.t("patrol.btn_location", language), request_location=True)]
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )

@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import AppContext
 from bot.keyboards import main_menu
-from bot.render.patrol import flag_text, location_keyboard, render_checklist, render_finished
+from bot.render.patrol import flag_text, render_checklist, render_finished
+from bot.render.patrol_entry import location_keyboard
 from domain.identity import Holding, Identity
 from handlers.patrol.common import holding_of, is_forwarded
 from handlers.patrol.states import PatrolFlow

@@ -13,9 +13,8 @@ from bot.context import AppContext
 from bot.group_replies import reply_in_group
 from bot.keyboards import menu_words
 from bot.render.drafts import DraftChoice
-from bot.render.patrol import location_keyboard
 from bot.render.patrol_buttons import PatrolMode, PatrolPick
-from bot.render.patrol_entry import mode_keyboard
+from bot.render.patrol_entry import location_keyboard, mode_keyboard
 from domain.identity import Holding, Identity
 from domain.periods import QuotaPeriod
 from handlers.drafts import asked_to_keep

@@ -12,9 +12,8 @@ from aiogram.types import (
 )
 
 from bot.i18n import Translator
-from bot.render.patrol import location_keyboard
 from bot.render.patrol_buttons import PatrolMode
-from bot.render.patrol_entry import mode_keyboard
+from bot.render.patrol_entry import location_keyboard, mode_keyboard
 
 
 def _fresh_location(t: Translator, language: str) -> ReplyKeyboardMarkup:
