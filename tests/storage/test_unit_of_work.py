@@ -80,3 +80,28 @@ async def test_a_cancelled_body_gives_the_turn_back(db: Database) -> None:
     async with asyncio.timeout(10), db.unit_of_work() as session:
         session.add(ProcessedUpdate(bot_id=1, update_id=8))
     assert await _stored(db) == 1
+
+
+async def test_a_stop_during_the_commit_gives_the_turn_back(db: Database) -> None:
+    committing, hold = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with db.unit_of_work() as session:
+            session.add(ProcessedUpdate(bot_id=1, update_id=9))
+            real_commit = session.commit
+
+            async def slow_commit() -> None:
+                committing.set()
+                await hold.wait()
+                await real_commit()
+
+            session.commit = slow_commit  # type: ignore[method-assign]
+
+    task = asyncio.create_task(writer())
+    await committing.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with asyncio.timeout(10), db.unit_of_work() as session:
+        session.add(ProcessedUpdate(bot_id=1, update_id=10))
+    assert await _stored(db) == 1, "the stopped unit wrote nothing"
