@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Dialect, String, Table, TextClause, bindparam, column, inspect, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.loaded import attach_loaded
+from storage.loaded import attach_loaded, held
 from storage.models import Grid
 
 GRID: Table = Grid.__table__  # type: ignore[attr-defined]
@@ -49,13 +49,12 @@ async def next_case_code_in(
         if row.taken is None:
             break
     code = f"{prefix}{int(row.issued):03d}"
-    # `identity_key(Grid, grid_id)` as it spells it, without asking the mapper.
-    held = session.identity_map.get((Grid, (grid_id,), None))
-    if held is None:
+    in_unit = held(session, Grid, grid_id)
+    if in_unit is None:
         values: dict[str, Any] = {c.name: row[i] for i, c in enumerate(GRID.c, start=2)}
         return code, attach_loaded(session, Grid, values)
     # Held already: as `session.get` hands it back (reloaded if its values were expired).
-    grid = held if not inspect(held).expired_attributes else await session.get(Grid, grid_id)
+    grid = in_unit if not inspect(in_unit).expired_attributes else await session.get(Grid, grid_id)
     assert grid is not None
     return code, grid
 

@@ -27,6 +27,7 @@ from storage.case_duplicates import DuplicateLine as DuplicateLine
 from storage.case_duplicates import grid_name_and_duplicates as grid_name_and_duplicates
 from storage.case_duplicates import possible_duplicates as possible_duplicates
 from storage.case_inserts import INSERT_EVENT, event_row, new_event
+from storage.loaded import held
 from storage.models import (
     Case,
     CaseEvent,
@@ -117,19 +118,17 @@ def _held_people(session: AsyncSession, ids: set[int]) -> dict[int, Person] | No
     """The people when the unit of work already holds every one of them, loaded and not
     expired: what the query would give back (it hands out the held objects as they are), in
     its order (the primary key's). None when any is missing."""
-    held: dict[int, Person] = {}
+    found: dict[int, Person] = {}
     marked = session.deleted  # deleted, not yet flushed: the query's flush would drop them
-    identity = session.identity_map
     for i in sorted(ids):
-        # `identity_key(Person, i)` as it spells it, without asking the mapper each time.
-        p = identity.get((Person, (i,), None))
+        p = held(session, Person, i)
         if not isinstance(p, Person):
             return None
         state = instance_state(p)
         if state.expired_attributes or state.deleted or state.was_deleted or p in marked:
             return None
-        held[i] = p
-    return held
+        found[i] = p
+    return found
 
 
 async def people_by_chat(session: AsyncSession, chat_ids: Iterable[int]) -> list[Person]:

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
-from sqlalchemy.orm.util import identity_key
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.loaded import attach_loaded, keep
+from storage.loaded import attach_loaded, held, keep
 from storage.models import Deployment
 
 DEPLOYMENT: Table = Deployment.__table__  # type: ignore[attr-defined]
@@ -126,19 +125,13 @@ _NOT_AT_HAND: Any = object()
 def _at_hand(sync: Session) -> Any:
     """The row (None: there is none) if the unit of work has it without a query, else
     `_NOT_AT_HAND`."""
-    held = sync.identity_map.get(_key())
-    if held is not None:
-        return _NOT_AT_HAND if instance_state(held).expired else held
+    in_unit = held(sync, Deployment, 1)
+    if in_unit is not None:
+        return _NOT_AT_HAND if instance_state(in_unit).expired else in_unit
     if _HELD not in sync.info:
         return _NOT_AT_HAND
     text = sync.info[_HELD]
     return None if text is None else _reading(sync.get_bind().dialect, text).shared
-
-
-@cache
-def _key() -> Any:
-    # Worked out once: asking the mapper for it cost more than the rest of the read.
-    return identity_key(Deployment, 1)
 
 
 def forget_held_deployment(session: Session, _previous: object = None) -> None:
@@ -152,7 +145,7 @@ def attach_held_deployment(session: Session) -> None:
     `hold_deployment`, put in the session as if loaded, unless the session has the row already
     or holds no text (no row, or none read)."""
     text = session.info.pop(_HELD, None)
-    if text is None or _key() in session.identity_map:
+    if text is None or held(session, Deployment, 1) is not None:
         return
     values = _reading(session.get_bind().dialect, text).values()
     deployment = attach_loaded(session, Deployment, values)

@@ -19,7 +19,7 @@ from sqlalchemy import DateTime, Dialect, String, Table, bindparam, column, insp
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.case_inserts import EVENT_COLUMNS, event_row, new_event
-from storage.loaded import attach_loaded
+from storage.loaded import attach_loaded, held
 from storage.models import Case, CaseEvent, Person
 
 PERSON: Table = Person.__table__  # type: ignore[attr-defined]
@@ -76,10 +76,9 @@ def _leaders(session: AsyncSession, dialect: Dialect, raw: Any) -> Leaders | Non
 
 
 def _person(session: AsyncSession, dialect: Dialect, person_id: int, values: list[Any]) -> Any:
-    # `identity_key(Person, person_id)` as it spells it, without asking the mapper.
-    held = session.identity_map.get((Person, (person_id,), None))
-    if held is not None:
-        return None if inspect(held).expired_attributes else held
+    in_unit = held(session, Person, person_id)
+    if in_unit is not None:
+        return None if inspect(in_unit).expired_attributes else in_unit
     read = {
         name: value if read_value is None else read_value(value)
         for (name, read_value), value in zip(_readers(dialect), values, strict=True)

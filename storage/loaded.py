@@ -38,3 +38,11 @@ def keep(session: Session, instance: object) -> None:
     """Held by `session` until it ends: its identity map holds rows only while something
     else does, and a row a unit of work reads several times is read once."""
     session.info.setdefault(_KEPT, []).append(instance)
+
+
+def held(session: AsyncSession | Session, model: type[T], primary_key: int) -> T | None:
+    """The instance of `model` with `primary_key` that the session holds (loaded, or
+    expired), or None. Its identity key is spelt out as the mapper spells it (a single-column
+    key, no identity token): asking the mapper cost more than the look-up itself."""
+    found: T | None = session.identity_map.get((model, (primary_key,), None))
+    return found
