@@ -43,8 +43,8 @@ from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
-from magic_filter import MagicFilter
-from magic_filter.operations import BaseOperation
+
+from bot.quick_magic import magic_fails
 
 QUICK_CHECKS = "_gridbot_quick"
 """The router's attribute holding its check per kind of update (None: it cannot tell)."""
@@ -288,7 +288,7 @@ def _judge(filters: Iterable[FilterObject]) -> _Judge | None:
     judged = False
     for event_filter in filters:
         if event_filter.magic is not None:
-            magic.append(_magic_fails(event_filter.magic))
+            magic.append(magic_fails(event_filter.magic))
             judged = True
             continue
         target = inspect.unwrap(event_filter.callback)
@@ -375,58 +375,3 @@ def _command_fails(target: Command) -> EventFails | None:
         return deep_link is not None and deep_link is not (len(words) > 1)
 
     return fails
-
-
-def _magic_fails(magic: MagicFilter) -> EventFails:
-    """Many handlers carry the same magic filter (`F.chat.type == "private"`, `F.photo`):
-    each filter of one shape is resolved once per event, its answer kept for the others."""
-    shape = _shape(magic)
-
-    def fails(event: TelegramObject) -> bool:
-        memo = _Said
-        if memo.event is not event:
-            memo.event, memo.said = event, {}
-        said = memo.said.get(shape)
-        if said is None:
-            try:
-                said = not magic.resolve(event)
-            except Exception:  # aiogram meets it, if it gets that far, and says so
-                said = False
-            memo.said[shape] = said
-        return said
-
-    return fails
-
-
-class _Said:
-    """What each magic filter's shape said of the event in hand. One slot is enough: the
-    answers depend on the event alone (it is immutable, and held here while remembered),
-    so an event routed in between simply starts it afresh."""
-
-    event: ClassVar[TelegramObject | None] = None
-    said: ClassVar[dict[Hashable, bool]] = {}
-
-
-def _shape(value: Any) -> Hashable:
-    """A magic filter's operations as a value: two filters of one shape resolve alike on any
-    event. Constants count by type and value; anything else unhashable by identity."""
-    if isinstance(value, MagicFilter):
-        return ("magic", tuple(_shape(op) for op in value._operations))
-    if isinstance(value, BaseOperation):
-        slots = (getattr(value, name) for name in _slots(type(value)))
-        return (type(value), tuple(_shape(v) for v in slots))
-    if isinstance(value, (list, tuple)):
-        return (type(value), tuple(_shape(v) for v in value))
-    if isinstance(value, (set, frozenset)):
-        return (type(value), frozenset(_shape(v) for v in value))
-    if isinstance(value, dict):
-        return (dict, tuple((k, _shape(v)) for k, v in value.items()))
-    try:
-        hash(value)
-    except TypeError:
-        return ("object", id(value))
-    return (type(value), value)
-
-
-def _slots(kind: type) -> tuple[str, ...]:
-    return tuple(name for c in kind.__mro__ for name in getattr(c, "__slots__", ()))

@@ -1,0 +1,67 @@
+"""The plain magic filters' verdicts for `bot.quick_routing`: whether a filter such as
+`F.chat.type == "private"` is sure to fail on an event, each filter shape resolved once per
+event and its answer shared by every handler that carries the same shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
+
+from aiogram.types import TelegramObject
+from magic_filter import MagicFilter
+from magic_filter.operations import BaseOperation
+
+
+def magic_fails(magic: MagicFilter) -> Callable[[TelegramObject], bool]:
+    """Many handlers carry the same magic filter (`F.chat.type == "private"`, `F.photo`):
+    each filter of one shape is resolved once per event, its answer kept for the others."""
+    shape = _shape(magic)
+
+    def fails(event: TelegramObject) -> bool:
+        memo = _Said
+        if memo.event is not event:
+            memo.event, memo.said = event, {}
+        said = memo.said.get(shape)
+        if said is None:
+            try:
+                said = not magic.resolve(event)
+            except Exception:  # aiogram meets it, if it gets that far, and says so
+                said = False
+            memo.said[shape] = said
+        return said
+
+    return fails
+
+
+class _Said:
+    """What each magic filter's shape said of the event in hand. One slot is enough: the
+    answers depend on the event alone (it is immutable, and held here while remembered),
+    so an event routed in between simply starts it afresh."""
+
+    event: ClassVar[TelegramObject | None] = None
+    said: ClassVar[dict[Hashable, bool]] = {}
+
+
+def _shape(value: Any) -> Hashable:
+    """A magic filter's operations as a value: two filters of one shape resolve alike on any
+    event. Constants count by type and value; anything else unhashable by identity."""
+    if isinstance(value, MagicFilter):
+        return ("magic", tuple(_shape(op) for op in value._operations))
+    if isinstance(value, BaseOperation):
+        slots = (getattr(value, name) for name in _slots(type(value)))
+        return (type(value), tuple(_shape(v) for v in slots))
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_shape(v) for v in value))
+    if isinstance(value, (set, frozenset)):
+        return (type(value), frozenset(_shape(v) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple((k, _shape(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return ("object", id(value))
+    return (type(value), value)
+
+
+def _slots(kind: type) -> tuple[str, ...]:
+    return tuple(name for c in kind.__mro__ for name in getattr(c, "__slots__", ()))
