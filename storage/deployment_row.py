@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.loaded import attach_loaded, held, keep
+from storage.loaded import attach_loaded, held, json_value_reader, keep
 from storage.models import Deployment
 
 DEPLOYMENT: Table = Deployment.__table__  # type: ignore[attr-defined]
@@ -87,7 +87,7 @@ def _reading(dialect: Dialect, text: str) -> _Reading:
             stored_json.append((column.name, value))
             continue
         # As the ORM would read the column (SQLite's 0/1 for a boolean, say).
-        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        process = json_value_reader(dialect, column)
         plain[column.name] = process(value) if process is not None else value
     if len(_READINGS) >= _KEPT_TEXTS:
         _READINGS.clear()

@@ -15,11 +15,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String, Table, bindparam, column, inspect, text
+from sqlalchemy import Dialect, String, Table, bindparam, column, inspect, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.case_inserts import EVENT_COLUMNS, event_row, new_event
-from storage.loaded import attach_loaded, held
+from storage.loaded import attach_loaded, held, json_value_reader
 from storage.models import Case, CaseEvent, Person
 
 PERSON: Table = Person.__table__  # type: ignore[attr-defined]
@@ -94,25 +94,10 @@ def _readers(dialect: Dialect) -> tuple[tuple[str, Any], ...]:
     (None: the value as it is), made once per dialect."""
     found = _READERS.get(dialect.name)
     if found is None:
-        found = _READERS[dialect.name] = tuple((c.name, _reader(dialect, c)) for c in PERSON.c)
+        found = _READERS[dialect.name] = tuple(
+            (c.name, json_value_reader(dialect, c)) for c in PERSON.c
+        )
     return found
-
-
-def _reader(dialect: Dialect, col: Any) -> Any:
-    process = col.type.dialect_impl(dialect).result_processor(dialect, None)
-    # PostgreSQL writes a timestamp into JSON as ISO text, where its driver hands a datetime.
-    from_text = dialect.name == "postgresql" and isinstance(
-        getattr(col.type, "impl", col.type), DateTime
-    )
-    if not from_text:
-        return process
-
-    def read(value: Any) -> Any:
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return process(value) if process is not None else value
-
-    return read
 
 
 @cache

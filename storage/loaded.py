@@ -8,8 +8,11 @@ unit of work flushes, with no select first.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -46,3 +49,22 @@ def held(session: AsyncSession | Session, model: type[T], primary_key: int) -> T
     key, no identity token): asking the mapper cost more than the look-up itself."""
     found: T | None = session.identity_map.get((model, (primary_key,), None))
     return found
+
+
+def json_value_reader(dialect: Dialect, col: Any) -> Any:
+    """What turns a column's value, as a JSON array built by the database carries it, into
+    what a query of the column reads (None: the value as it is)."""
+    process = col.type.dialect_impl(dialect).result_processor(dialect, None)
+    # PostgreSQL writes a timestamp into JSON as ISO text, where its driver hands a datetime.
+    from_text = dialect.name == "postgresql" and isinstance(
+        getattr(col.type, "impl", col.type), DateTime
+    )
+    if not from_text:
+        return process
+
+    def read(value: Any) -> Any:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return process(value) if process is not None else value
+
+    return read
