@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Table
@@ -72,14 +72,8 @@ class _Reading:
         return Deployment(**self.values())
 
 
-_READINGS: dict[tuple[str, str], _Reading] = {}
-
-
+@lru_cache(maxsize=_KEPT_TEXTS)
 def _reading(dialect: Dialect, text: str) -> _Reading:
-    key = (dialect.name, text)
-    found = _READINGS.get(key)
-    if found is not None:
-        return found
     plain: dict[str, Any] = {}
     stored_json: list[tuple[str, str | None]] = []
     for column, value in zip(DEPLOYMENT.c, json.loads(text), strict=True):
@@ -89,10 +83,7 @@ def _reading(dialect: Dialect, text: str) -> _Reading:
         # As the ORM would read the column (SQLite's 0/1 for a boolean, say).
         process = json_value_reader(dialect, column)
         plain[column.name] = process(value) if process is not None else value
-    if len(_READINGS) >= _KEPT_TEXTS:
-        _READINGS.clear()
-    found = _READINGS[key] = _Reading(plain, tuple(stored_json))
-    return found
+    return _Reading(plain, tuple(stored_json))
 
 
 _HELD = "gridbot_deployment_row"

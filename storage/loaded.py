@@ -32,9 +32,15 @@ def attach_loaded(session: AsyncSession | Session, model: type[T], values: dict[
     configure_mappers()
     instance: T = manager_of_class(model).new_instance()
     instance.__dict__.update(values)
+    hold_as_loaded(session, instance)
+    return instance
+
+
+def hold_as_loaded(session: AsyncSession | Session, instance: object) -> None:
+    """`instance`, its columns' values in place and its key among them, in `session` as a
+    loaded row (persistent, nothing pending): a change to it is written by the flush."""
     make_transient_to_detached(instance)
     session.add(instance)
-    return instance
 
 
 def keep(session: Session, instance: object) -> None:

@@ -8,10 +8,11 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import insert
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.loaded import hold_as_loaded
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -27,8 +28,7 @@ async def add_new_row(session: AsyncSession, model: type[M], values: dict[str, A
     # Written into the dict as the flush writes a new row's key (not through __setattr__:
     # pydantic does not count it as set).
     into["id"] = (await session.execute(statement, row)).scalar_one()
-    make_transient_to_detached(obj)
-    session.add(obj)
+    hold_as_loaded(session, obj)
     return obj
 
 
