@@ -23,14 +23,19 @@ from tests.storage.test_cases import open_case
 __all__ = ["fire"]
 
 
+async def _values_of(s: AsyncSession, case: Case, *, left_out: tuple[str, ...]) -> dict[str, Any]:
+    """The stored case's values but `left_out`, to build another case from."""
+    held = await s.get(Case, case.id)
+    assert held is not None
+    return {k: v for k, v in held.model_dump().items() if k not in left_out}
+
+
 async def test_a_case_written_by_insert_is_held_and_its_changes_are_flushed(
     fire: Database,
 ) -> None:
     case = await open_case(fire)
     async with fire.session() as s:
-        held = await s.get(Case, case.id)
-        assert held is not None
-        values = {k: v for k, v in held.model_dump().items() if k not in ("id", "code")}
+        values = await _values_of(s, case, left_out=("id", "code"))
         fresh = await add_new_case(s, **values, code="H999999-001")
         assert fresh.id is not None and fresh in s and fresh not in s.new
         assert await s.get(Case, fresh.id) is fresh  # the unit of work's own, no new object
@@ -71,11 +76,9 @@ async def test_a_case_built_by_add_new_case_is_as_the_constructor_leaves_it(
 ) -> None:
     case = await open_case(fire)
     async with fire.session() as s:
-        held = await s.get(Case, case.id)
-        assert held is not None
         # Some columns left to their defaults, the rest given.
         left = ("id", "code", "rating", "closed_at", "rework_count", "extension_hours")
-        values = {k: v for k, v in held.model_dump().items() if k not in left}
+        values = await _values_of(s, case, left_out=left)
         by_constructor = Case(**values, code="H999999-001")
         await _insert_constructed(s, by_constructor)
         built = await add_new_case(s, **values, code="H999999-002")
