@@ -8,7 +8,7 @@ in that order). The i18n middleware then reads the language Identify chose.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -20,12 +20,12 @@ from aiogram.utils.i18n import I18nMiddleware
 
 from bot.context import AppContext
 from bot.i18n import LANGUAGES
-from domain.identity import Identity
+from domain.identity import Holding, Identity
+from services import people
 from storage.fsm import DatabaseStorage
-from storage.models import Person
 from storage.people import identity_from, speaker
 from storage.redis_state import RedisStateStorage, run_to_end
-from storage.update_opening import Opening, attach_person, open_update
+from storage.update_opening import Opening, open_update
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -128,7 +128,7 @@ def real_user(data: dict[str, Any]) -> User | None:
 
 
 class Identify(BaseMiddleware):
-    """Loads the speaking person (if known) and their roles as `me`; sets their language."""
+    """Works out who is speaking (if known) and their roles, as `me`; sets their language."""
 
     def __init__(self, app: AppContext) -> None:
         self.app = app
@@ -136,34 +136,15 @@ class Identify(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = real_user(data)
         data["me"] = None
-        data["person"] = None
         language: str = self.app.settings.default_language
         if user is not None:
             if user.language_code and user.language_code.startswith("en"):
                 language = "en"
-            found = self._prefetched(data, user.id) or await speaker(
-                data["session"],
-                user.id,
-                default_language=self.app.settings.default_language,
-                admin_ids=self.app.settings.admin_ids,
-            )
+            found = self._prefetched(data, user.id) or await self._queried(data, user.id)
             if found is not None:
-                person, me = found
-                if user.username and person.username != user.username:
-                    person.username = user.username
-                    data["session"].add(person)
-                chat = data.get("event_chat")
-                if not person.reachable and chat is not None and chat.type == "private":
-                    # They wrote to the bot in private: it may write to them again.
-                    person.reachable = True
-                    data["session"].add(person)
-                if self._is_placeholder(person.name, user.id):  # added by id before they came
-                    person.name = user.full_name
-                    data["session"].add(person)
-                    me = replace(me, name=person.name)
-                data["person"] = person
-                data["me"] = me
-                language = person.language or language
+                row, me = found
+                data["me"] = await self._note_contact(data, user, row, me)
+                language = row["language"] or language
         data["is_admin"] = bool(
             (data["me"] is not None and data["me"].is_admin)
             or (user is not None and user.id in self.app.settings.admin_ids)
@@ -171,19 +152,54 @@ class Identify(BaseMiddleware):
         data["language"] = language
         return await handler(event, data)
 
-    def _prefetched(self, data: dict[str, Any], tg_id: int) -> tuple[Person, Identity] | None:
-        """The speaker as the unit of work's first statement read them, if it did."""
+    def _prefetched(
+        self, data: dict[str, Any], tg_id: int
+    ) -> tuple[Mapping[str, Any], Identity] | None:
+        """The speaker's columns and who they are, as the unit of work's first statement read
+        them, if it did. The row itself stays out of the session until something gets it
+        (storage/speaker_row.py)."""
         opening: Opening | None = data.get(OPENING)
         if opening is None or opening.tg_id != tg_id or opening.person is None:
             return None
-        person = attach_person(data["session"], opening.person)
-        me = identity_from(
-            person,
-            opening.holdings,
+        return opening.person, self._identity(opening.person, opening.holdings)
+
+    async def _queried(
+        self, data: dict[str, Any], tg_id: int
+    ) -> tuple[Mapping[str, Any], Identity] | None:
+        found = await speaker(
+            data["session"],
+            tg_id,
             default_language=self.app.settings.default_language,
             admin_ids=self.app.settings.admin_ids,
         )
-        return person, me
+        if found is None:
+            return None
+        person, me = found
+        return person.model_dump(), me
+
+    def _identity(self, row: Mapping[str, Any], holdings: tuple[Holding, ...]) -> Identity:
+        settings = self.app.settings
+        return identity_from(
+            row, holdings, default_language=settings.default_language, admin_ids=settings.admin_ids
+        )
+
+    async def _note_contact(
+        self, data: dict[str, Any], user: User, row: Mapping[str, Any], me: Identity
+    ) -> Identity:
+        """What Telegram tells of the speaker, written to their row when it is news."""
+        changes: dict[str, Any] = {}
+        if user.username and row["username"] != user.username:
+            changes["username"] = user.username
+        chat = data.get("event_chat")
+        if not row["reachable"] and chat is not None and chat.type == "private":
+            # They wrote to the bot in private: it may write to them again.
+            changes["reachable"] = True
+        if self._is_placeholder(row["name"], user.id):  # added by id before they came
+            changes["name"] = user.full_name
+            me = replace(me, name=user.full_name)
+        if changes:
+            await people.note_contact(data["session"], me.person_id, changes)
+        return me
 
     def _is_placeholder(self, name: str, tg_id: int) -> bool:
         return any(

@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.context import AppContext
 from bot.i18n import LANGUAGES
 from bot.keyboards import Callback, main_menu
+from domain.identity import Identity
 from services import people
-from storage.models import Person
 
 
 def router() -> Router:
@@ -62,16 +62,16 @@ async def set_language(
     bot: Bot,
     session: AsyncSession,
     app: AppContext,
-    person: Person | None,
+    me: Identity | None,
     language: str,
 ) -> None:
     if callback_data.code not in LANGUAGES:
         await query.answer(app.t("error.stale_button", language), show_alert=True)
         return
-    if person is None:
+    if me is None:
         await query.answer(app.t("lang.not_member", language), show_alert=True)
         return
-    await people.set_language(session, person, callback_data.code)
+    await people.set_language(session, me.person_id, callback_data.code)
     new = callback_data.code
     await query.answer(app.t("lang.set", new))
     if query.message is not None and query.message.chat.type == "private":

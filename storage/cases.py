@@ -38,6 +38,7 @@ from storage.models import (
     Person,
     Role,
 )
+from storage.speaker_row import attach_held_speaker
 
 PAGE_SIZE = 8
 
@@ -117,10 +118,12 @@ async def people_by_id(session: AsyncSession, ids: Iterable[int | None]) -> dict
 def _held_people(session: AsyncSession, ids: set[int]) -> dict[int, Person] | None:
     """The people when the unit of work already holds every one of them, loaded and not
     expired: what the query would give back (it hands out the held objects as they are), in
-    its order (the primary key's). None when any is missing."""
+    its order (the primary key's). None when any is missing. The speaker's row, carried by the
+    update's first statement, counts as held (storage/speaker_row.py)."""
     found: dict[int, Person] = {}
     marked = session.deleted  # deleted, not yet flushed: the query's flush would drop them
     for i in sorted(ids):
+        attach_held_speaker(session.sync_session, i)
         p = held(session, Person, i)
         if not isinstance(p, Person):
             return None

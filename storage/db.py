@@ -30,7 +30,8 @@ from sqlmodel.orm.session import Session
 import storage.models  # noqa: F401  (registers the tables)
 from storage.deployment_row import attach_held_deployment, forget_held_deployment
 from storage.loaded import keep
-from storage.models import Deployment
+from storage.models import Deployment, Person
+from storage.speaker_row import attach_held_speaker, forget_held_speaker
 from storage.sqlite_driver import OneTripConnection, use_one_trip
 from storage.turns import Turn, Turns
 
@@ -91,16 +92,21 @@ class UnitSession(Session):
     the session ends. The session's identity map holds rows only while something else does,
     so each `session.get(Deployment, 1)` of a service (the case rules, the patrol rules, the
     categories: several in one update) used to read the row again. An update's session has
-    the row from its first statement (storage/deployment_row.py): no get loads it."""
+    the row from its first statement (storage/deployment_row.py): no get loads it. The
+    speaker's row comes with that statement too (storage/speaker_row.py), put in the session by
+    the first get of it."""
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if entity is Deployment:
             attach_held_deployment(self)
+        elif entity is Person:
+            attach_held_speaker(self, ident)
         return super().get(entity, ident, **kwargs)
 
 
-event.listen(UnitSession, "after_commit", forget_held_deployment)
-event.listen(UnitSession, "after_soft_rollback", forget_held_deployment)
+for _forget in (forget_held_deployment, forget_held_speaker):
+    event.listen(UnitSession, "after_commit", _forget)
+    event.listen(UnitSession, "after_soft_rollback", _forget)
 
 
 @event.listens_for(UnitSession, "loaded_as_persistent")

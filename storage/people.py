@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import and_, func, join, outerjoin
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,21 +71,29 @@ def _holding(m: Membership, g: Grid, r: Role) -> Holding:
 
 
 def identity_from(
-    person: Person,
+    person: Person | Mapping[str, Any],
     holdings: tuple[Holding, ...],
     *,
     default_language: str,
     admin_ids: frozenset[int],
 ) -> Identity:
-    assert person.id is not None
+    """Who `person` is: their row, or its columns' values as a plain statement read them
+    (storage/update_opening.py, which leaves the row itself out of the session)."""
+    row = person if isinstance(person, Mapping) else {c: getattr(person, c) for c in _WHO}
+    assert row["id"] is not None
+    tg_id = row["tg_id"]
     return Identity(
-        person_id=person.id,
-        tg_id=person.tg_id,
-        name=person.name,
-        language=person.language or default_language,
-        is_admin=person.is_admin or (person.tg_id is not None and person.tg_id in admin_ids),
+        person_id=row["id"],
+        tg_id=tg_id,
+        name=row["name"],
+        language=row["language"] or default_language,
+        is_admin=row["is_admin"] or (tg_id is not None and tg_id in admin_ids),
         holdings=holdings,
     )
+
+
+_WHO = ("id", "tg_id", "name", "language", "is_admin")
+"""The person's columns an identity is made of."""
 
 
 async def holdings_of(session: AsyncSession, person_id: int) -> tuple[Holding, ...]:

@@ -26,8 +26,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.identity import Holding
 from storage.deployment_row import hold_deployment, row_sql
-from storage.loaded import attach_loaded
 from storage.models import FsmRecord, Person, ProcessedUpdate
+from storage.speaker_row import hold_speaker
 from storage.types import utcnow
 
 PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
@@ -164,6 +164,7 @@ async def open_update(
     if tg_id is not None and row["person_id"] is not None:
         person = {column.name: row[f"person_{column.name}"] for column in PERSON.c}
         holdings = _holdings(row["holdings"])
+    hold_speaker(session, person)
     fsm_data = row["fsm_data"] if fsm_key is not None else None
     if isinstance(fsm_data, str):
         fsm_data = json.loads(fsm_data)
@@ -175,9 +176,3 @@ async def open_update(
         person=person,
         holdings=holdings,
     )
-
-
-def attach_person(session: AsyncSession, values: dict[str, Any]) -> Person:
-    """The person as read by `open_update`, in the session as if loaded by a query: a change
-    to it is written when the unit of work flushes, with no select first."""
-    return attach_loaded(session, Person, values)

@@ -24,9 +24,10 @@ from storage.fsm import DatabaseStorage
 from storage.migrate import upgrade
 from storage.models import Deployment, Grid, Membership, Person
 from storage.people import speaker
+from storage.speaker_row import attach_person
 from storage.sql_tally import SqlTally
 from storage.types import utcnow
-from storage.update_opening import attach_person, open_update
+from storage.update_opening import open_update
 from tests.storage.patrol_db import import_fire_safety
 
 PG_URL = os.environ.get("GRIDBOT_TEST_PG_URL")
@@ -284,7 +285,8 @@ FIRST_ORM_USE = """
 import asyncio, sys
 from storage.db import Database
 from storage.deployment_row import deployment_to_read
-from storage.update_opening import PERSON, attach_person
+from storage.speaker_row import attach_person
+from storage.update_opening import PERSON
 
 async def main() -> None:
     db = Database(sys.argv[1])
