@@ -20,6 +20,7 @@ from bot.context import AppContext
 from bot.i18n import Translator
 from bot.intake import GridDispatcher, Intake
 from bot.middlewares import Identify, PersonLanguage, UnitOfWork
+from bot.quick_routing import enter_only_routers_in_play
 from bot.settings import Settings
 from bot.state_backend import conversation_storage
 from bot.sync_filters import inline_sync_filters
@@ -73,5 +74,6 @@ def create_dispatcher(
     EarlyAnswer(app).setup(dp)
     PersonLanguage(app.translator).setup(dp)
     dp.include_routers(*routers(extra=extra_routers))
+    enter_only_routers_in_play(dp)
     inline_sync_filters(dp)
     return dp

@@ -15,7 +15,9 @@ filters, and has
   filter of it;
 - each router pass over the update at once (aiogram's UNHANDLED) when none of the handlers
   under it can take it: no handler of it or of its sub-routers, or a router filter of it that
-  fails. A router with an outer middleware of its own is always entered, as before.
+  fails. A router with an outer middleware of its own is always entered, as before;
+- a router with routers of its own (the dispatcher too) offers the update only to those the
+  state and the address leave in play, in their order (`enter_only_routers_in_play`).
 
 A router's state and the event's address (its command, its button's prefix) decide most of
 this, so a router works out once per state and address which handlers are left in play, and
@@ -23,28 +25,23 @@ asks only their magic filters of each event.
 
 Nothing else changes: a handler that may take the update has all its filters run by aiogram,
 in order, as before. The checks here are exact: each fails exactly when aiogram's filter
-would return a false value; filters they cannot judge (any other filter object, a plain
+would return a false value (bot/quick_judges.py); filters they cannot judge (any other filter object, a plain
 function) count as "may pass". Every filter of this bot is a pure check of the update, so
 skipping one that cannot pass changes nothing but the time.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from collections.abc import Hashable
+from typing import Any
 
 from aiogram import Router
-from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
-from aiogram.filters import Command, CommandStart, StateFilter
-from aiogram.filters.callback_data import CallbackQueryFilter
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import TelegramObject
 
-from bot.quick_magic import magic_fails
+from bot.quick_judges import EventFails, Judge, address_of, judge_filters
 
 QUICK_CHECKS = "_gridbot_quick"
 """The router's attribute holding its check per kind of update (None: it cannot tell)."""
@@ -71,50 +68,91 @@ def quick_routing(router: Router) -> Router:
 
     router.propagate_event = propagate_event  # type: ignore[method-assign]
     setattr(router, QUICK_CHECKS, passes)
+    return enter_only_routers_in_play(router)
+
+
+def enter_only_routers_in_play(router: Router) -> Router:
+    """Has `router` offer an update only to the sub-routers that the state and the address
+    leave in play; returns `router`. Call it once its sub-routers are all included (bot/app.py
+    does, on the dispatcher; `quick_routing` on the routers it is given).
+
+    aiogram offers every update to each sub-router in turn (an awaited call with the update's
+    data copied, then the sub-router's own check): a press in the report walked twenty routers
+    to reach its own. Those left in play are entered as before, in order, their checks and
+    filters all run; one without quick checks always is."""
+    subs = _SubsInPlay(tuple(router.sub_routers))
+    if not subs.subs:
+        return router
+
+    async def propagate_in_play(
+        observer: TelegramEventObserver | None,
+        update_type: str,
+        event: TelegramObject,
+        **kwargs: Any,
+    ) -> Any:
+        # aiogram's Router._propagate_event, but for the sub-routers it offers the event to.
+        response = UNHANDLED
+        if observer:
+            result, data = await observer.check_root_filters(event, **kwargs)
+            if not result:
+                return UNHANDLED
+            kwargs.update(data)
+            response = await observer.trigger(event, **kwargs)
+            if response is REJECTED:
+                return UNHANDLED
+            if response is not UNHANDLED:
+                return response
+        for sub in subs.in_play(update_type, event, kwargs.get("raw_state")):
+            response = await sub.propagate_event(update_type=update_type, event=event, **kwargs)
+            if response is not UNHANDLED:
+                break
+        return response
+
+    router._propagate_event = propagate_in_play  # type: ignore[method-assign]
+    setattr(router, SUBS_IN_PLAY, subs)
     return router
 
 
-EventFails = Callable[[TelegramObject], bool]
-"""event -> True when the filter is sure to fail (whatever the state)."""
+SUBS_IN_PLAY = "_gridbot_subs_in_play"
+"""The router's `_SubsInPlay`, once `enter_only_routers_in_play` has been put on it."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Judge:
-    """What one handler's (or one router's own) filters say at a glance.
+class _SubsInPlay:
+    """A router's sub-routers, and which of them each kind of update, state and address
+    leaves in play: those whose quick check does not pass over it by these alone."""
 
-    `states` and `keyed` depend on the state and on the event's address alone (its
-    button's prefix, its command), so a router works them out once per state and address;
-    `magic` reads the rest of the event."""
+    def __init__(self, subs: tuple[Router, ...]) -> None:
+        self.subs = subs
+        self._checks: dict[str, tuple[_Router | None, ...]] = {}
+        self._named: dict[str, frozenset[str | None]] = {}
+        self._found: dict[tuple[str, Hashable, Hashable], tuple[Router, ...]] = {}
 
-    states: frozenset[str | None] | None  # None: any state passes
-    keyed: tuple[EventFails, ...]
-    magic: tuple[EventFails, ...]
-
-    def fails_by_address(self, event: TelegramObject, raw_state: str | None) -> bool:
-        """Whether the state or the event's address alone make it fail."""
-        if self.states is not None and raw_state not in self.states:
-            return True
-        for check in self.keyed:  # noqa: SIM110 (a loop: see `fails`)
-            if check(event):
-                return True
-        return False
-
-    def fails(self, event: TelegramObject, raw_state: str | None) -> bool:
-        if self.states is not None and raw_state not in self.states:
-            return True
-        # Plain loops: asked for every handler of every update, a generator per check
-        # cost more than the checks.
-        for check in self.keyed:
-            if check(event):
-                return True
-        for check in self.magic:  # noqa: SIM110 (a loop, as above)
-            if check(event):
-                return True
-        return False
+    def in_play(
+        self, update_type: str, event: TelegramObject, raw_state: str | None
+    ) -> tuple[Router, ...]:
+        checks = self._checks.get(update_type)
+        if checks is None:
+            checks = self._checks[update_type] = tuple(
+                (getattr(sub, QUICK_CHECKS, None) or {}).get(update_type) for sub in self.subs
+            )
+            # Every state a check names: any other state is judged alike by all of them.
+            self._named[update_type] = frozenset().union(
+                *(c.all_named for c in checks if c is not None)
+            )
+        state = raw_state if raw_state in self._named[update_type] else _OTHER_STATE
+        key = (update_type, state, address_of(event))
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = tuple(
+                sub
+                for sub, check in zip(self.subs, checks, strict=True)
+                if check is None or not check.static_passes(event, raw_state)
+            )
+        return found
 
 
 def _quick_check(handler: HandlerObject) -> None:
-    judge = _judge(handler.filters or ())
+    judge = judge_filters(handler.filters or ())
     if judge is None:
         return
     check = handler.check
@@ -127,52 +165,11 @@ def _quick_check(handler: HandlerObject) -> None:
     handler.check = quick  # type: ignore[method-assign]
 
 
-class _Known:
-    """Every command, command prefix, button prefix and separator a judge was made of, in
-    this process: an event's address names only these, so it is one of few values."""
-
-    commands: ClassVar[set[str]] = set()
-    command_prefixes: ClassVar[set[str]] = set()
-    separators: ClassVar[set[str]] = set()
-    button_prefixes: ClassVar[set[str]] = set()
-    last: ClassVar[tuple[TelegramObject | None, Hashable]] = (None, None)
-
-
-def _address(event: TelegramObject) -> Hashable:
-    """What the keyed checks read of the event: two events with one address pass or fail
-    every keyed check alike."""
-    last_event, last_address = _Known.last
-    if last_event is event:
-        return last_address
-    address: Hashable = None
-    if isinstance(event, CallbackQuery):
-        data = event.data or ""
-        parts = (data.split(sep, 1)[0] for sep in sorted(_Known.separators))
-        address = (
-            "button",
-            bool(data),
-            *(p if p in _Known.button_prefixes else None for p in parts),
-        )
-    elif isinstance(event, Message):
-        text = event.text or event.caption
-        words = text.split(maxsplit=1) if text else []
-        first = words[0] if words else ""
-        name = first[1:].partition("@")[0]
-        address = (
-            "message",
-            first[:1] if first[:1] in _Known.command_prefixes else None,
-            name if name in _Known.commands else None,
-            len(words) > 1,  # whether the command has arguments (a deep link's payload)
-        )
-    _Known.last = (event, address)
-    return address
-
-
 class _Router:
     """A router's check for one kind of update: passes when nothing under it can take the
     event. Which handlers a state and an address leave in play is worked out once."""
 
-    def __init__(self, root: _Judge | None, own: list[_Judge], below: list[_Router]) -> None:
+    def __init__(self, root: Judge | None, own: list[Judge], below: list[_Router]) -> None:
         self.root, self.own, self.below = root, own, below
         # A state no handler names leaves the same handlers in play as any other such state.
         self.named: frozenset[str | None] = frozenset().union(
@@ -197,7 +194,7 @@ class _Router:
                     break
             else:
                 return False  # this handler may take it
-        for router in self.below:  # noqa: SIM110 (a loop: see _Judge.fails)
+        for router in self.below:  # noqa: SIM110 (a loop: see Judge.fails)
             if not router.passes(event, raw_state):
                 return False
         return True
@@ -206,7 +203,7 @@ class _Router:
         """Whether the state and the address alone say the event passes: then the router
         (and all under it) answers with one look-up, worked out once per state and address.
         When they do not, `passes` asks the magic filters."""
-        key = (raw_state if raw_state in self.all_named else _OTHER_STATE, _address(event))
+        key = (raw_state if raw_state in self.all_named else _OTHER_STATE, address_of(event))
         found = self.static.get(key)
         if found is None:
             found = self.static[key] = self._passes_by_address(event, raw_state)
@@ -223,7 +220,7 @@ class _Router:
         self, event: TelegramObject, raw_state: str | None
     ) -> tuple[tuple[EventFails, ...], ...]:
         """The magic checks of each handler the state and the address leave in play."""
-        key = (raw_state if raw_state in self.named else _OTHER_STATE, _address(event))
+        key = (raw_state if raw_state in self.named else _OTHER_STATE, address_of(event))
         found = self.in_play.get(key)
         if found is None:
             found = self.in_play[key] = tuple(
@@ -239,7 +236,7 @@ class _Unjudged(_Router):
     """A router with a handler that no quick check can rule out: only its own filters can
     turn an event away."""
 
-    def __init__(self, root: _Judge) -> None:
+    def __init__(self, root: Judge) -> None:
         super().__init__(root, [], [])
 
     def passes(self, event: TelegramObject, raw_state: str | None) -> bool:
@@ -259,8 +256,8 @@ def _passes_over(router: Router, update_type: str) -> _Router | None:
     if _has_outer_middleware(router, update_type):
         return None
     observer = router.observers[update_type]
-    root = _judge(_root_filters(observer))
-    own = [_judge(h.filters or ()) for h in observer.handlers]
+    root = judge_filters(_root_filters(observer))
+    own = [judge_filters(h.filters or ()) for h in observer.handlers]
     below = [_passes_over(sub, update_type) for sub in router.sub_routers]
     if any(j is None for j in own) or any(r is None for r in below):
         return None if root is None else _Unjudged(root)
@@ -278,100 +275,3 @@ def _root_filters(observer: TelegramEventObserver) -> list[FilterObject]:
     # `router.message.filter(...)` keeps them on a handler aiogram names `_handler`.
     whole: HandlerObject | None = getattr(observer, "_handler", None)
     return list(whole.filters or ()) if whole is not None else []
-
-
-def _judge(filters: Iterable[FilterObject]) -> _Judge | None:
-    """What the filters say at a glance; None: none of them can be judged."""
-    states: frozenset[str | None] | None = None
-    keyed: list[EventFails] = []
-    magic: list[EventFails] = []
-    judged = False
-    for event_filter in filters:
-        if event_filter.magic is not None:
-            magic.append(magic_fails(event_filter.magic))
-            judged = True
-            continue
-        target = inspect.unwrap(event_filter.callback)
-        if isinstance(target, (State, StateFilter)):
-            allowed = _allowed_states((target,) if isinstance(target, State) else target.states)
-            if allowed is not None:
-                states = allowed if states is None else states & allowed
-                judged = True
-            continue
-        check = _keyed_check(target)
-        if check is not None:
-            keyed.append(check)
-            judged = True
-    if not judged:
-        return None
-    return _Judge(states, tuple(keyed), tuple(magic))
-
-
-def _keyed_check(target: Any) -> EventFails | None:
-    if isinstance(target, CallbackQueryFilter):
-        return _prefix_fails(target)
-    if type(target) in (Command, CommandStart):
-        return _command_fails(target)
-    return None
-
-
-def _allowed_states(states: Iterable[Any]) -> frozenset[str | None] | None:
-    """As aiogram's State and StateFilter: passes for "*", for a state named, or for any state
-    of a StatesGroup named. None: any state passes (or one it cannot read)."""
-    allowed: set[str | None] = set()
-    for state in states:
-        if isinstance(state, State):
-            state = state.state
-        if state is None or isinstance(state, str):
-            if state == "*":
-                return None
-            allowed.add(state)
-        elif isinstance(state, StatesGroup):
-            allowed.update(type(state).__all_states_names__)
-        elif inspect.isclass(state) and issubclass(state, StatesGroup):
-            allowed.update(state.__all_states_names__)
-        else:
-            return None
-    return frozenset(allowed)
-
-
-def _prefix_fails(target: CallbackQueryFilter) -> EventFails:
-    """As CallbackData.unpack, which refuses data whose first part is another prefix."""
-    prefix, separator = target.callback_data.__prefix__, target.callback_data.__separator__
-    _Known.button_prefixes.add(prefix)
-    _Known.separators.add(separator)
-
-    def fails(event: TelegramObject) -> bool:
-        if not isinstance(event, CallbackQuery) or not event.data:
-            return True
-        return event.data.split(separator, 1)[0] != prefix
-
-    return fails
-
-
-def _command_fails(target: Command) -> EventFails | None:
-    """As Command.parse_command: the first word must be a prefix and one of the commands."""
-    if target.ignore_case or not all(isinstance(c, str) for c in target.commands):
-        return None
-    commands = frozenset(target.commands)
-    prefixes = target.prefix
-    _Known.commands.update(c for c in commands if isinstance(c, str))
-    _Known.command_prefixes.update(prefixes)
-
-    # CommandStart(deep_link=True) wants a payload, deep_link=False none (as its
-    # validate_deeplink); None: either.
-    deep_link: bool | None = getattr(target, "deep_link", None)
-
-    def fails(event: TelegramObject) -> bool:
-        if not isinstance(event, Message):
-            return True
-        text = event.text or event.caption
-        words = text.split(maxsplit=1) if text else []
-        if not words:
-            return True
-        first = words[0]
-        if first[0] not in prefixes or first[1:].partition("@")[0] not in commands:
-            return True
-        return deep_link is not None and deep_link is not (len(words) > 1)
-
-    return fails

@@ -17,7 +17,13 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 import handlers
 from bot.keyboards import MENU_KEYS, menu_words
-from bot.quick_routing import QUICK_CHECKS, _Known, _Router
+from bot.quick_judges import Known
+from bot.quick_routing import (
+    QUICK_CHECKS,
+    SUBS_IN_PLAY,
+    _Router,
+    enter_only_routers_in_play,
+)
 from bot.sync_filters import inline_sync_filters
 
 TOKEN = "42:TEST-quick-routing"
@@ -52,8 +58,8 @@ def _events(bot: Bot) -> list[TelegramObject]:
         {"photo": PHOTO, "caption": "/report 用电"},
         {"location": {"latitude": 23.1, "longitude": 113.2}},
         {"location": {"latitude": 23.1, "longitude": 113.2, "live_period": 900}},
-        *({"text": f"/{c}"} for c in sorted(_Known.commands)),
-        *({"text": f"/{c} more words"} for c in sorted(_Known.commands)),
+        *({"text": f"/{c}"} for c in sorted(Known.commands)),
+        *({"text": f"/{c} more words"} for c in sorted(Known.commands)),
     ]
     events: list[TelegramObject] = []
     for n, (chat, content) in enumerate(itertools.product((private, group), contents)):
@@ -62,8 +68,8 @@ def _events(bot: Bot) -> list[TelegramObject]:
     datas = [
         "",
         "zz:1",
-        *(f"{p}:0" for p in sorted(_Known.button_prefixes)),
-        *(f"{p}:1:2:3" for p in sorted(_Known.button_prefixes)),
+        *(f"{p}:0" for p in sorted(Known.button_prefixes)),
+        *(f"{p}:1:2:3" for p in sorted(Known.button_prefixes)),
     ]
     message = {"message_id": 1, "date": 0, "chat": private, "from": user, "text": "card"}
     for n, data in enumerate(datas):
@@ -168,3 +174,36 @@ def test_what_state_and_address_decide_is_what_the_magic_filters_would(
     assert kept == full
     assert sum(kept) > 1_000
     asyncio.run(bot.session.close())
+
+
+def _with_subs_in_play(router: Router) -> list[Router]:
+    found = [router] if hasattr(router, SUBS_IN_PLAY) else []
+    for sub in router.sub_routers:
+        found.extend(_with_subs_in_play(sub))
+    return found
+
+
+def test_routers_left_out_of_play_are_ones_their_checks_pass_over() -> None:
+    """A sub-router its parent does not offer the update to (enter_only_routers_in_play) is
+    one its own check passes over, and the others are offered it in their order."""
+    root = Router()
+    root.include_routers(*handlers.routers())
+    enter_only_routers_in_play(root)
+    bot = Bot(TOKEN)
+    left_out = 0
+    parents = _with_subs_in_play(root)
+    assert len(parents) > 1, "the root and the features with routers of their own"
+    for event, raw_state in itertools.product(_events(bot), _all_states()):
+        update_type = "message" if isinstance(event, Message) else "callback_query"
+        for parent in parents:
+            subs = getattr(parent, SUBS_IN_PLAY)
+            in_play = subs.in_play(update_type, event, raw_state)
+            assert in_play == tuple(s for s in subs.subs if s in in_play)
+            for sub in subs.subs:
+                if sub in in_play:
+                    continue
+                left_out += 1
+                check = getattr(sub, QUICK_CHECKS)[update_type]
+                assert check is not None and check.passes(event, raw_state), (sub.name, event)
+    asyncio.run(bot.session.close())
+    assert left_out > 10_000
