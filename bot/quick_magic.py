@@ -5,17 +5,24 @@ event and its answer shared by every handler that carries the same shape."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from aiogram.types import TelegramObject
 from magic_filter import MagicFilter
-from magic_filter.operations import BaseOperation
+from magic_filter.operations import (
+    BaseOperation,
+    ComparatorOperation,
+    FunctionOperation,
+    GetAttributeOperation,
+)
 
 
 def magic_fails(magic: MagicFilter) -> Callable[[TelegramObject], bool]:
     """Many handlers carry the same magic filter (`F.chat.type == "private"`, `F.photo`):
     each filter of one shape is resolved once per event, its answer kept for the others."""
     shape = _shape(magic)
+    resolve = _plain_resolver(magic) or magic.resolve
 
     def fails(event: TelegramObject) -> bool:
         memo = _Said
@@ -24,7 +31,7 @@ def magic_fails(magic: MagicFilter) -> Callable[[TelegramObject], bool]:
         said = memo.said.get(shape)
         if said is None:
             try:
-                said = not magic.resolve(event)
+                said = not resolve(event)
             except Exception:  # aiogram meets it, if it gets that far, and says so
                 said = False
             memo.said[shape] = said
@@ -40,6 +47,63 @@ class _Said:
 
     event: ClassVar[TelegramObject | None] = None
     said: ClassVar[dict[Hashable, bool]] = {}
+
+
+def _plain_resolver(magic: MagicFilter) -> Callable[[Any], Any] | None:
+    """The filter's answer worked out in one function, for the shapes most handlers carry:
+    attributes read in turn (`F.photo`, `F.chat.type`), then at most one comparison with a
+    constant (`== "private"`) or one function of constants (`.in_({...})`). As magic_filter
+    resolves them: a missing attribute answers None (the operations after it are skipped,
+    none of these being "important"), and so does a function raising TypeError or ValueError.
+    None: another shape, left to magic_filter itself."""
+    operations = magic._operations
+    names: list[str] = []
+    for operation in operations:
+        if type(operation) is not GetAttributeOperation:
+            break
+        names.append(operation.name)
+    rest = operations[len(names) :]
+    if not names or len(rest) > 1:
+        return None
+    read = attrgetter(".".join(names))
+    last = rest[0] if rest else None
+    if last is None:
+
+        def attribute(event: Any) -> Any:
+            try:
+                return read(event)
+            except AttributeError:
+                return None
+
+        return attribute
+    if type(last) is ComparatorOperation and not isinstance(last.right, MagicFilter):
+        compare, right = last.comparator, last.right
+
+        def compared(event: Any) -> Any:
+            try:
+                value = read(event)
+            except AttributeError:
+                return None
+            return compare(value, right)
+
+        return compared
+    if type(last) is not FunctionOperation or last.kwargs:
+        return None
+    if any(isinstance(a, MagicFilter) for a in last.args):
+        return None
+    function, args = last.function, last.args
+
+    def applied(event: Any) -> Any:
+        try:
+            value = read(event)
+        except AttributeError:
+            return None
+        try:
+            return function(*args, value)
+        except (TypeError, ValueError):
+            return None
+
+    return applied
 
 
 def _shape(value: Any) -> Hashable:
