@@ -17,7 +17,7 @@ from bot.render import report as render
 from bot.render.drafts import DraftChoice
 from bot.render.report import Question
 from domain.identity import Identity
-from handlers.drafts import asked_to_keep
+from handlers.drafts import asked_to_keep_at
 from services import reporting
 from services.reporting import Draft
 from storage.grids import grid_by_chat
@@ -70,8 +70,9 @@ async def report_command(
     app: AppContext,
     me: Identity | None,
     language: str,
+    raw_state: str | None,
 ) -> None:
-    if await asked_to_keep(message, state, app, language, DraftChoice.REPORT):
+    if await asked_to_keep_at(raw_state, message, state, app, language, DraftChoice.REPORT):
         return
     await begin(message, state, session, app, me, language, None)
 
@@ -172,7 +173,7 @@ async def questions(
         case "description":
             return [r.description_question(app, language)]
         case "photos":
-            return [r.photos_question(app, language, len((await draft_of(state)).photos))]
+            return [r.photos_question(app, language, await _photos_in(state, data))]
         case "location":
             return r.location_questions(app, language)
         case "severity":
@@ -183,6 +184,13 @@ async def questions(
     return [
         r.summary(app, language, draft, await reporting.review(session, draft, app.clock.now()))
     ]
+
+
+async def _photos_in(state: FSMContext, data: dict[str, Any] | None) -> int:
+    """How many photos the draft has, from `data` when the caller has it (see `ask`)."""
+    if data is None:
+        return len((await draft_of(state)).photos)
+    return len(Draft.from_data(data.get("draft") or {}).photos)
 
 
 async def next_step(
