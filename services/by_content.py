@@ -12,17 +12,18 @@ T = TypeVar("T")
 
 
 class ByContent(Generic[T]):
-    """`work(*parts)`, done once per content of the parts. The key is each part as JSON text,
-    which tells apart what `==` would not (1 and True); a changed deployment is new text, so
-    it is worked out at once. At most `size` contents are kept: old ones are dropped."""
+    """`work(*parts)`, done once per content of the parts. The key is the parts as one JSON
+    text (an array of them: one encoding, not one per part), which tells apart what `==`
+    would not (1 and True); a changed deployment is new text, so it is worked out at once.
+    At most `size` contents are kept: old ones are dropped."""
 
     def __init__(self, work: Callable[..., T], *, size: int = 8) -> None:
         self.work = work
         self.size = size
-        self.kept: dict[tuple[str, ...], T] = {}
+        self.kept: dict[str, T] = {}
 
     def __call__(self, *parts: Any) -> T:
-        key = tuple(json.dumps(part) for part in parts)
+        key = json.dumps(parts)
         found = self.kept.get(key)
         if found is None:
             if len(self.kept) >= self.size:
