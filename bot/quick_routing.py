@@ -24,10 +24,10 @@ this, so a router works out once per state and address which handlers are left i
 asks only their magic filters of each event.
 
 Nothing else changes: a handler that may take the update has all its filters run by aiogram,
-in order, as before. The checks here are exact: each fails exactly when aiogram's filter
-would return a false value (bot/quick_judges.py); filters they cannot judge (any other filter object, a plain
-function) count as "may pass". Every filter of this bot is a pure check of the update, so
-skipping one that cannot pass changes nothing but the time.
+in order, as before. The checks here (bot/quick_judges.py) are exact: each fails exactly
+when aiogram's filter would return a false value; filters they cannot judge (any other filter
+object, a plain function) count as "may pass". Every filter of this bot is a pure check of
+the update, so skipping one that cannot pass changes nothing but the time.
 """
 
 from __future__ import annotations

@@ -155,7 +155,10 @@ async def open_update(
         params["fsm_key"] = fsm_key
     if tg_id is not None:
         params["tg_id"] = tg_id
-    row = (await session.execute(statement, params)).mappings().first()
+    # On the session's connection: a textual statement needs none of session.execute's ORM
+    # layer (nothing is flushed before an update's first statement).
+    connection = await session.connection()
+    row = (await connection.execute(statement, params)).mappings().first()
     if row is None:
         return None
     hold_deployment(session, row["deployment"])
