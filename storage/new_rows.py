@@ -21,13 +21,15 @@ async def add_new_row(session: AsyncSession, model: type[M], values: dict[str, A
     """``model(**values)`` inserted and persistent in `session` (its id set, nothing
     pending). What the unit of work held goes first, as the flush would have written it."""
     await session.flush()
+    # On the unit of work's connection (storage/unit_connection.py says why), flushed above.
+    connection = await session.connection()
     obj = built(model, values)
     into = obj.__dict__
     columns, statement = _insert_of(model)
     row = {name: into[name] for name in columns}
     # Written into the dict as the flush writes a new row's key (not through __setattr__:
     # pydantic does not count it as set).
-    into["id"] = (await session.execute(statement, row)).scalar_one()
+    into["id"] = (await connection.execute(statement, row)).scalar_one()
     hold_as_loaded(session, obj)
     return obj
 
