@@ -62,9 +62,19 @@ def quick_routing(router: Router) -> Router:
 
     async def propagate_event(update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
         over = passes.get(update_type)
-        if over is not None and over.passes(event, kwargs.get("raw_state")):
+        if over is None:
+            return await original(update_type=update_type, event=event, **kwargs)
+        if over.passes(event, kwargs.get("raw_state")):
             return UNHANDLED
-        return await original(update_type=update_type, event=event, **kwargs)
+        observer = router.observers[update_type]
+        if len(observer.outer_middleware):  # put on since: aiogram runs it
+            return await original(update_type=update_type, event=event, **kwargs)
+        # What aiogram's propagate_event does for a router without an outer middleware, but
+        # for wrapping `_propagate_event` in an empty chain of them.
+        kwargs["event_router"] = router
+        return await router._propagate_event(
+            observer=observer, update_type=update_type, event=event, **kwargs
+        )
 
     router.propagate_event = propagate_event  # type: ignore[method-assign]
     setattr(router, QUICK_CHECKS, passes)
