@@ -11,6 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.chat_answers import answer
 from bot.context import AppContext
 from bot.group_replies import reply_in_group
 from bot.render import report as render
@@ -153,7 +154,7 @@ async def ask(
     as the caller has just read or written it (see `next_step`)."""
     await state.set_state(getattr(Report, step))
     for text, markup in await questions(state, session, app, language, step, data):
-        await message.answer(text, reply_markup=markup)
+        await answer(message, text, markup)
 
 
 async def questions(
