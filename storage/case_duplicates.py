@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, cast, or_
+from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, cast, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,24 +24,33 @@ DUPLICATE_WINDOW = timedelta(days=7)
 # The statements are built once (per shape: with a point or without) with bound values:
 # building the filter cost more than running it.
 _GRID_ID = bindparam("grid_id", type_=Integer)
+CASE: Table = Case.__table__  # type: ignore[attr-defined]
+GRID: Table = Grid.__table__  # type: ignore[attr-defined]
 
 
 def _duplicate_filter(near: bool) -> ColumnElement[bool]:
     """What the database narrows possible duplicates to (`_is_duplicate` decides); bound by
-    `_values`."""
+    `_values`. On the table's columns, and the open statuses written into the statement: a
+    list bound to an IN clause is spelt out anew at each execution, and an ORM attribute
+    makes the session take even a plain select through its ORM layer."""
+    c = CASE.c
     conditions: list[ColumnElement[bool]] = [
-        and_(col(Case.grid_id) == _GRID_ID, col(Case.created_at) >= bindparam("since"))
+        and_(c.grid_id == _GRID_ID, c.created_at >= bindparam("since", type_=c.created_at.type))
     ]
     if near:
         conditions.append(
             and_(
-                col(Case.lat).between(bindparam("lat_lo"), bindparam("lat_hi")),
-                col(Case.lon).between(bindparam("lon_lo"), bindparam("lon_hi")),
+                c.lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
+                c.lon.between(bindparam("lon_lo"), bindparam("lon_hi")),
             )
         )
+    # The statuses are the domain's own constants (plain lower-case words), never input.
+    statuses: list[ColumnElement[Any]] = [
+        literal_column(f"'{s}'") for s in sorted(s.value for s in OPEN)
+    ]
     return and_(
-        col(Case.category) == bindparam("category"),
-        col(Case.status).in_(sorted(s.value for s in OPEN)),
+        c.category == bindparam("category", type_=c.category.type),
+        c.status.in_(statuses),
         or_(*conditions),
     )
 
@@ -69,22 +78,23 @@ def _cases_query(near: bool) -> Any:
 @cache
 def _review_query(near: bool) -> Any:
     one = sa_select(cast(_GRID_ID, Integer).label("grid_id")).subquery("one")
+    c = CASE.c
     return (
         sa_select(
-            col(Grid.name),
-            col(Case.id),
-            col(Case.code),
-            col(Case.description),
-            col(Case.status),
-            col(Case.lat),
-            col(Case.lon),
-            col(Case.grid_id),
-            col(Case.created_at),
+            GRID.c.name,
+            c.id,
+            c.code,
+            c.description,
+            c.status,
+            c.lat,
+            c.lon,
+            c.grid_id,
+            c.created_at,
         )
         .select_from(one)
-        .outerjoin(Grid, col(Grid.id) == one.c.grid_id)
-        .outerjoin(Case, _duplicate_filter(near))
-        .order_by(col(Case.created_at).desc())
+        .outerjoin(GRID, GRID.c.id == one.c.grid_id)
+        .outerjoin(CASE, _duplicate_filter(near))
+        .order_by(c.created_at.desc())
     )
 
 
