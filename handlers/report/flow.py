@@ -180,7 +180,10 @@ async def questions(
         case "severity":
             offered = await reporting.offered_severities(session)
             return [r.severity_question(app, language, offered)]
-    data = await save_data(state, current=data, editing=False)
+    # The summary ends any editing; when the data in hand says so already (the step that
+    # led here has just written it), writing it again would change nothing.
+    if data is None or data.get("editing") is not False:
+        data = await save_data(state, current=data, editing=False)
     draft = Draft.from_data(data.get("draft") or {})
     return [
         r.summary(app, language, draft, await reporting.review(session, draft, app.clock.now()))
