@@ -19,7 +19,7 @@ import json.encoder
 import json.scanner
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -172,13 +172,20 @@ _DEFAULT = json.JSONEncoder().default  # what json.dumps does with what JSON can
 _SCAN: Any = _C_SCANNER(json.JSONDecoder()) if _C_SCANNER is not None else None
 
 
+_KEPT_NAMES = 4096
+"""Conversations whose row key is kept: more than talk at once in a district."""
+
+
 class DatabaseStorage(BaseStorage):
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        # A conversation's key is worked out on each read and write of its state, several
+        # times an update; the same few conversations come back again and again.
+        self._names = lru_cache(maxsize=_KEPT_NAMES)(self.key_builder.build)
 
     def _key(self, key: StorageKey) -> str:
-        return self.key_builder.build(key)
+        return self._names(key)
 
     def key_name(self, key: StorageKey) -> str:
         """The row's key for `key` (what `seed` and the fsm_state table use)."""
