@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, Text, TextualSelect, bindparam, column, text
@@ -114,6 +115,10 @@ def _build(dialect: Dialect, *, fsm: bool, person: bool) -> TextualSelect:
     return text(sql).bindparams(bindparam("at", type_=PROCESSED.c.at.type)).columns(*typed)
 
 
+_KEPT_HOLDINGS = 1024
+"""Holdings texts whose reading is kept: the people who spoke lately."""
+
+
 def _holding(values: list[Any]) -> Holding:
     m_id, g_id, code, name, path, _level, r_id, key, label, leader, period, count = values
     return Holding(
@@ -132,10 +137,23 @@ def _holding(values: list[Any]) -> Holding:
 
 
 def _holdings(raw: Any) -> tuple[Holding, ...]:
-    rows: list[list[Any]] = (json.loads(raw) if isinstance(raw, str) else raw) or []
+    if isinstance(raw, str):
+        return _holdings_in(raw)
+    return _read_holdings(raw or [])
+
+
+@lru_cache(maxsize=_KEPT_HOLDINGS)
+def _holdings_in(text: str) -> tuple[Holding, ...]:
+    """The holdings a JSON text carries, kept per text: a person's roles come back as the
+    same text on each of their updates until they change (then it is another text), and
+    holdings are frozen, so one reading serves them all."""
+    return _read_holdings(json.loads(text) or [])
+
+
+def _read_holdings(rows: list[list[Any]]) -> tuple[Holding, ...]:
     # As storage.people.holdings_of orders them: by level, grid code, role key.
-    rows.sort(key=lambda r: (r[5], r[2], r[7]))
-    return tuple(_holding(r) for r in rows)
+    ordered = sorted(rows, key=lambda r: (r[5], r[2], r[7]))
+    return tuple(_holding(r) for r in ordered)
 
 
 async def open_update(

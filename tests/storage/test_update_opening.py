@@ -311,3 +311,21 @@ def test_a_speaker_is_attached_in_a_process_that_has_used_no_query_yet(db_url: s
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "x"
+
+
+async def test_a_persons_holdings_are_read_once_for_their_updates(any_db: Database) -> None:
+    admins = frozenset({CHIEF})
+    async with any_db.session() as s:
+        plain = await speaker(s, LEADER_AND_STAFF, default_language="zh", admin_ids=admins)
+    assert plain is not None
+    openings = []
+    for update_id in (60, 61):
+        async with any_db.session() as s:
+            opening = await open_update(
+                s, bot_id=BOT, update_id=update_id, fsm_key=None, tg_id=LEADER_AND_STAFF
+            )
+            assert opening is not None
+            openings.append(opening)
+    first, second = openings
+    assert first.holdings == plain[1].holdings and first.holdings
+    assert second.holdings is first.holdings, "one reading of the same text"
