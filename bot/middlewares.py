@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -34,6 +35,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 ANONYMOUS_ADMIN_ID = 1087968824
 CHANNEL_BOT_ID = 136817688
 OPENING = "gridbot_opening"
+_KEPT_PLACEHOLDERS = 4096
+"""People whose placeholder names are kept: more than speak at once in a district."""
 
 
 class UnitOfWork(BaseMiddleware):
@@ -132,6 +135,8 @@ class Identify(BaseMiddleware):
 
     def __init__(self, app: AppContext) -> None:
         self.app = app
+        # Asked on every update of the people who speak; the same few come back.
+        self._placeholders = lru_cache(maxsize=_KEPT_PLACEHOLDERS)(self._placeholder_names)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = real_user(data)
@@ -202,10 +207,12 @@ class Identify(BaseMiddleware):
         return me
 
     def _is_placeholder(self, name: str, tg_id: int) -> bool:
-        return any(
-            name == self.app.translator.t("admin.placeholder_name", lang, tg_id=str(tg_id))
-            for lang in LANGUAGES
-        )
+        return name in self._placeholders(tg_id)
+
+    def _placeholder_names(self, tg_id: int) -> frozenset[str]:
+        """The names a person added by id is given, in every language."""
+        t = self.app.translator.t
+        return frozenset(t("admin.placeholder_name", lang, tg_id=str(tg_id)) for lang in LANGUAGES)
 
 
 class PersonLanguage(I18nMiddleware):
