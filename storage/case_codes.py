@@ -42,8 +42,11 @@ async def next_case_code_in(
     prefix = f"H{day}-"
     statement = _bump_statement(session.get_bind().dialect, grid=True)
     params = {"day": day, "prefix": prefix, "grid_id": grid_id}
+    # On the session's connection: a textual statement needs none of session.execute's ORM
+    # layer (which neither flushes nor loads anything for it).
+    connection = await session.connection()
     while True:
-        row = (await session.execute(statement, params)).first()
+        row = (await connection.execute(statement, params)).first()
         if row is None:
             return None
         if row.taken is None:

@@ -160,7 +160,10 @@ async def grid_name_and_duplicates(
     query = _review_query("lat_lo" in values)
     name: str | None = None
     found: list[DuplicateLine] = []
-    for row in await session.execute(query, values):
+    # On the session's connection: a plain select needs none of session.execute's ORM layer
+    # (which neither flushes nor loads anything for it).
+    connection = await session.connection()
+    for row in await connection.execute(query, values):
         name = row[0]
         if row.id is not None and _is_duplicate(row, grid_id=grid_id, lat=lat, lon=lon, now=now):
             found.append(DuplicateLine(row.id, row.code, row.description, row.status))

@@ -50,8 +50,14 @@ async def append_event_with_leaders(
     # The grids as a JSON array of their ids: a list bound to an IN clause is spelt out anew
     # at each execution.
     params = {**event_row(event), "grid_ids": f"[{','.join(map(str, sorted(set(grid_ids))))}]"}
-    row = (await session.execute(_statement(dialect.name), params)).one()
-    event.id = row.id
+    # On the session's connection: a textual statement needs none of session.execute's ORM
+    # layer (the unit of work was flushed just above).
+    connection = await session.connection()
+    row = (await connection.execute(_statement(dialect.name), params)).one()
+    # Written as `storage.new_rows` writes a new row's key: the step is in no session, so
+    # only pydantic's count of the fields set is kept, as `event.id = ...` kept it.
+    event.__dict__["id"] = row.id
+    event.__pydantic_fields_set__.add("id")
     return event, _leaders(session, dialect, row.leaders)
 
 
