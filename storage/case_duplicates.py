@@ -102,15 +102,17 @@ def _is_duplicate(
     case: Any, *, grid_id: int, lat: float | None, lon: float | None, now: datetime
 ) -> bool:
     """Within 50 m, or in the same grid within 7 days (`case`: a `Case` or a row of its
-    columns)."""
-    near = (
+    columns). The grid and the day are asked first: most duplicates are the grid's own, and
+    the distance costs more to work out."""
+    if case.grid_id == grid_id and case.created_at >= now - DUPLICATE_WINDOW:
+        return True
+    return (
         lat is not None
         and lon is not None
         and case.lat is not None
         and case.lon is not None
         and haversine_m(lat, lon, case.lat, case.lon) <= DUPLICATE_RADIUS_M
     )
-    return near or (case.grid_id == grid_id and case.created_at >= now - DUPLICATE_WINDOW)
 
 
 async def possible_duplicates(
