@@ -17,7 +17,7 @@ from bot.render.patrol_buttons import PatrolMode, PatrolPick
 from bot.render.patrol_entry import location_keyboard, mode_keyboard
 from domain.identity import Holding, Identity
 from domain.periods import QuotaPeriod
-from handlers.drafts import asked_to_keep
+from handlers.drafts import asked_to_keep_at
 from handlers.patrol.common import holding_of
 from handlers.patrol.states import DEEP_LINK, PatrolFlow
 from services import patrols as svc
@@ -64,11 +64,16 @@ async def patrol_in_group(
 
 
 async def patrol_command(
-    message: Message, state: FSMContext, app: AppContext, me: Identity | None, language: str
+    message: Message,
+    state: FSMContext,
+    app: AppContext,
+    me: Identity | None,
+    language: str,
+    raw_state: str | None,
 ) -> None:
     """/patrol, the menu button, the deep link: an unfinished report or patrol is asked
     about first (handlers/drafts.py)."""
-    if await asked_to_keep(message, state, app, language, DraftChoice.PATROL):
+    if await asked_to_keep_at(raw_state, message, state, app, language, DraftChoice.PATROL):
         return
     await patrol_start(message, state, app, me, language)
 
@@ -76,13 +81,16 @@ async def patrol_command(
 async def patrol_start(
     message: Message, state: FSMContext, app: AppContext, me: Identity | None, language: str
 ) -> None:
-    await state.clear()
+    """A patrol from the start: whatever the conversation held is dropped."""
     if me is None or not me.holdings:
+        await state.clear()
         await message.answer(app.t("patrol.not_member", language))
         return
     if len(me.holdings) == 1:
+        # `_after_pick` replaces the state and its data outright: no clear first.
         await _after_pick(message, state, app, me.holdings[0], language)
         return
+    await state.clear()
     await state.set_state(PatrolFlow.grid)
     rows = [
         [
@@ -118,17 +126,19 @@ async def picked_grid(
 async def _after_pick(
     message: Message, state: FSMContext, app: AppContext, holding: Holding, language: str
 ) -> None:
-    await state.update_data(
-        m=holding.membership_id, grid_id=holding.grid_id, role_id=holding.role_id
-    )
+    """The holding is picked: the conversation's data becomes the pick alone (the grid's
+    pick leaves no other; a fresh start drops what was there), written without reading the
+    old data first."""
+    picked = {"m": holding.membership_id, "grid_id": holding.grid_id, "role_id": holding.role_id}
     if holding.quota_period == QuotaPeriod.DAY.value:
+        await state.set_data(picked)
         await state.set_state(PatrolFlow.mode)
         await message.answer(
             app.t("patrol.pick_mode", language, grid=html.quote(holding.grid_name)),
             reply_markup=mode_keyboard(app.translator, language, holding.membership_id),
         )
         return
-    await _ask_location(message, state, app, holding, svc.FULL, language)
+    await _ask_location(message, state, app, holding, svc.FULL, language, picked=picked)
 
 
 async def picked_mode(
@@ -156,8 +166,15 @@ async def _ask_location(
     holding: Holding,
     kind: str,
     language: str,
+    *,
+    picked: dict[str, int] | None = None,
 ) -> None:
-    await state.update_data(kind=kind)
+    """The location is asked for; ``picked``: the whole data so far, when the caller has
+    it (else it is read and added to)."""
+    if picked is None:
+        await state.update_data(kind=kind)
+    else:
+        await state.set_data({**picked, "kind": kind})
     await state.set_state(PatrolFlow.location)
     key = "patrol.ask_location_quick" if kind == svc.QUICK else "patrol.ask_location"
     await message.answer(
