@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.cases import OPEN
 from domain.geo import haversine_m
 from storage.models import Case, Grid
+from storage.unit_connection import unit_connection
 
 DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -162,9 +163,8 @@ async def grid_name_and_duplicates(
     query = _review_query("lat_lo" in values)
     name: str | None = None
     found: list[DuplicateLine] = []
-    # On the session's connection: a plain select needs none of session.execute's ORM layer
-    # (which neither flushes nor loads anything for it).
-    connection = await session.connection()
+    # On the unit of work's connection (storage/unit_connection.py says why).
+    connection = await unit_connection(session)
     for row in await connection.execute(query, values):
         name = row[0]
         if row.id is not None and _is_duplicate(row, grid_id=grid_id, lat=lat, lon=lon, now=now):

@@ -34,3 +34,19 @@ async def test_only_open_cases_are_offered_as_duplicates(fire: Database) -> None
         offered[status] = [line.id for line in lines] == [case.id]
     assert {s for s, yes in offered.items() if yes} == set(OPEN)
     assert len(offered) > len(OPEN)
+
+
+async def test_a_change_the_unit_of_work_holds_is_read_as_written(fire: Database) -> None:
+    """The one-statement read sees the unit of work's own changes, as the ORM query's
+    autoflush lets `possible_duplicates` see them."""
+    case = await open_case(fire, at=NOW)
+    async with fire.session() as s:
+        kw = {"category": "火灾隐患", "lat": HERE[0], "lon": HERE[1]}
+        kw |= {"grid_id": await grid_id(s, "LH-01-1"), "now": NOW + timedelta(hours=1)}
+        held = await s.get(Case, case.id)
+        assert held is not None
+        held.status = CaseStatus.CLOSED.value  # pending: not flushed yet
+        _name, lines = await q.grid_name_and_duplicates(s, **kw)  # type: ignore[arg-type]
+        cases = await q.possible_duplicates(s, **kw)  # type: ignore[arg-type]
+        await s.rollback()
+    assert lines == [] and cases == []
