@@ -129,7 +129,7 @@ async def _after_pick(
     """The holding is picked: the conversation's data becomes the pick alone (the grid's
     pick leaves no other; a fresh start drops what was there), written without reading the
     old data first."""
-    picked = {"m": holding.membership_id, "grid_id": holding.grid_id, "role_id": holding.role_id}
+    picked = _pick(holding)
     if holding.quota_period == QuotaPeriod.DAY.value:
         await state.set_data(picked)
         await state.set_state(PatrolFlow.mode)
@@ -138,7 +138,7 @@ async def _after_pick(
             reply_markup=mode_keyboard(app.translator, language, holding.membership_id),
         )
         return
-    await _ask_location(message, state, app, holding, svc.FULL, language, picked=picked)
+    await _ask_location(message, state, app, holding, svc.FULL, language, picked)
 
 
 async def picked_mode(
@@ -156,7 +156,14 @@ async def picked_mode(
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
     kind = svc.QUICK if callback_data.quick else svc.FULL
-    await _ask_location(query.message, state, app, holding, kind, language)
+    # The mode's state holds the pick alone (`_after_pick`), and a membership's grid and role
+    # never change: the data is written whole, not read and added to.
+    await _ask_location(query.message, state, app, holding, kind, language, _pick(holding))
+
+
+def _pick(holding: Holding) -> dict[str, int]:
+    """The conversation's data once a holding is picked."""
+    return {"m": holding.membership_id, "grid_id": holding.grid_id, "role_id": holding.role_id}
 
 
 async def _ask_location(
@@ -166,15 +173,10 @@ async def _ask_location(
     holding: Holding,
     kind: str,
     language: str,
-    *,
-    picked: dict[str, int] | None = None,
+    picked: dict[str, int],
 ) -> None:
-    """The location is asked for; ``picked``: the whole data so far, when the caller has
-    it (else it is read and added to)."""
-    if picked is None:
-        await state.update_data(kind=kind)
-    else:
-        await state.set_data({**picked, "kind": kind})
+    """The location is asked for; the data becomes the pick and the patrol's kind."""
+    await state.set_data({**picked, "kind": kind})
     await state.set_state(PatrolFlow.location)
     key = "patrol.ask_location_quick" if kind == svc.QUICK else "patrol.ask_location"
     await message.answer(
