@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import Translator
 from bot.render.case_buttons import CardTool, CaseBtn, CaseTool
 from bot.render.case_records import CAPTION_LIMIT, CaseRecords, _shown_length
 from domain.case_rules import Level, Stage
@@ -71,6 +72,27 @@ def _step_data(case_id: int, action: CaseAction, version: int) -> str:
 @lru_cache(maxsize=1024)
 def _tool_data(case_id: int, tool: CardTool, version: int) -> str:
     return CaseTool.packed(id=case_id, a=tool, v=version)
+
+
+class ButtonTexts(NamedTuple):
+    """A card's button texts: its steps' (in the order asked), then its tools'."""
+
+    steps: tuple[str, ...]
+    deadline: str
+    comment: str
+    history: str
+
+
+@lru_cache(maxsize=256)
+def _button_texts(t: Translator, language: str, actions: tuple[CaseAction, ...]) -> ButtonTexts:
+    """Looked up once per translator, language and steps offered: every card offering the
+    same steps shows the same texts, and a translator's catalogues do not change once read."""
+    return ButtonTexts(
+        steps=tuple(t.t(_BUTTON_KEYS[a], language) for a in actions),
+        deadline=t.t("cases.btn.dl", language),
+        comment=t.t("cases.btn.cmt", language),
+        history=t.t("cases.btn.history", language),
+    )
 
 
 def rows_of(
@@ -201,28 +223,19 @@ class CaseRender(CaseRecords):
     ) -> list[list[tuple[str, str]]]:
         """The card's buttons as (text, callback data), in rows."""
         case_id, version = view.case.id or 0, view.version
+        texts = _button_texts(self.tr, language, tuple(actions))
         buttons = [
-            (self.t(_BUTTON_KEYS[a], language), _step_data(case_id, a, version)) for a in actions
+            (text, _step_data(case_id, a, version))
+            for text, a in zip(texts.steps, actions, strict=True)
         ]
         if CaseAction.ASSIGN in actions and view.case.status in UNDER_DEADLINE_VALUES:
             # Whoever may (re)assign may also move the deadline; re-checked on the press.
-            buttons.append(
-                (
-                    self.t("cases.btn.dl", language),
-                    _tool_data(case_id, CardTool.CHANGE_DEADLINE, version),
-                )
-            )
+            buttons.append((texts.deadline, _tool_data(case_id, CardTool.CHANGE_DEADLINE, version)))
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
         rows.append(
             [
-                (
-                    self.t("cases.btn.cmt", language),
-                    _step_data(case_id, CaseAction.COMMENT, version),
-                ),
-                (
-                    self.t("cases.btn.history", language),
-                    _tool_data(case_id, CardTool.HISTORY, version),
-                ),
+                (texts.comment, _step_data(case_id, CaseAction.COMMENT, version)),
+                (texts.history, _tool_data(case_id, CardTool.HISTORY, version)),
             ]
         )
         return rows
