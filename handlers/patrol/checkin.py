@@ -3,6 +3,8 @@ the checklist. A forwarded location is refused and the attempt kept, flagged."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router, html
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
@@ -79,7 +81,7 @@ async def got_location(
             reply_markup=main_menu(app.translator, language),
         )
         return
-    await _to_checklist(message, state, app, language, holding, checked)
+    await _to_checklist(message, state, app, language, holding, checked, data)
 
 
 async def _to_checklist(
@@ -89,9 +91,12 @@ async def _to_checklist(
     language: str,
     holding: Holding,
     checked: svc.CheckIn,
+    data: dict[str, Any],
 ) -> None:
-    """A full patrol checked in: what was noticed about the check-in, then the checklist."""
-    await state.update_data(patrol_id=checked.patrol.id)
+    """A full patrol checked in: what was noticed about the check-in, then the checklist.
+    ``data``: the conversation's data as this update read it (nothing changed it since), so
+    the patrol's id is added without reading it again."""
+    await state.set_data({**data, "patrol_id": checked.patrol.id})
     await state.set_state(PatrolFlow.checklist)
     lines = [app.t("patrol.checked_in", language, grid=html.quote(holding.grid_name))]
     if checked.flags:

@@ -1,6 +1,7 @@
 """What /patrol leaves in the conversation's stored state: the pick alone, whatever was
 there before (a report's draft given up included), for a daily role's mode choice and for a
-full patrol's location. handlers/patrol/entry.py writes it without clearing it first.
+full patrol's location, then the patrol's id once checked in. handlers/patrol/entry.py and
+checkin.py write it whole, without clearing or reading it first.
 fire-safety-5-level.yaml."""
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from storage.models import FsmRecord, Membership, Person
-from tests.e2e.case_steps import GUARD, tap
+from storage.models import FsmRecord, Membership, Patrol, Person
+from tests.e2e.case_steps import GUARD, HERE, tap
 from tests.e2e.harness import World
 
 STAFF = 800000021  # 林和东专管员, community staff of LH-01, a monthly quota (no mode choice)
@@ -64,3 +65,10 @@ async def test_a_patrol_started_over_a_report_draft_drops_the_draft(world: World
     await staff.expect_reply(contains="发送您的当前位置")
     picked = await pick_of(world, STAFF) | {"kind": "full"}
     assert await stored(world, STAFF) == ("PatrolFlow:location", picked)
+
+    # Checked in: the patrol's id is added to what was there.
+    await staff.press("📍 发送当前位置", location=HERE)
+    await staff.expect_reply(contains="巡查检查项")
+    async with world.db.session() as s:
+        patrol = (await s.exec(select(Patrol))).one()
+    assert await stored(world, STAFF) == ("PatrolFlow:checklist", picked | {"patrol_id": patrol.id})
