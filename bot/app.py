@@ -19,7 +19,7 @@ from bot.callback_answers import EarlyAnswer
 from bot.context import AppContext
 from bot.i18n import Translator
 from bot.intake import GridDispatcher, Intake
-from bot.middlewares import Identify, PersonLanguage, UnitOfWork
+from bot.middlewares import Identify, UnitOfWork
 from bot.quick_routing import enter_only_routers_in_play
 from bot.settings import Settings
 from bot.state_backend import conversation_storage
@@ -72,7 +72,6 @@ def create_dispatcher(
     dp.update.outer_middleware(Identify(app))
     AnsweringUpdate(app).setup(dp)
     EarlyAnswer(app).setup(dp)
-    PersonLanguage(app.translator).setup(dp)
     dp.include_routers(*routers(extra=extra_routers))
     enter_only_routers_in_play(dp)
     inline_sync_filters(dp)

@@ -2,7 +2,9 @@
 
 Order (all on `dp.update`, after aiogram's own error and user-context middlewares):
 UnitOfWork (which does aiogram's FSM middleware's work) → Identify (bot/app.py puts them on
-in that order). The i18n middleware then reads the language Identify chose.
+in that order). Handlers take the language Identify chose as `language` and pass it to
+every text they look up (bot/i18n.py): no locale is kept in a context beside it, as aiogram's
+i18n middleware would (nothing here asks a translation for "the current locale").
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
-from aiogram.utils.i18n import I18nMiddleware
 
 from bot.context import AppContext
 from bot.i18n import LANGUAGES
@@ -213,8 +214,3 @@ class Identify(BaseMiddleware):
         """The names a person added by id is given, in every language."""
         t = self.app.translator.t
         return frozenset(t("admin.placeholder_name", lang, tg_id=str(tg_id)) for lang in LANGUAGES)
-
-
-class PersonLanguage(I18nMiddleware):
-    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        return str(data.get("language") or self.i18n.default_locale)
