@@ -72,3 +72,11 @@ async def test_a_patrol_started_over_a_report_draft_drops_the_draft(world: World
     async with world.db.session() as s:
         patrol = (await s.exec(select(Patrol))).one()
     assert await stored(world, STAFF) == ("PatrolFlow:checklist", picked | {"patrol_id": patrol.id})
+
+
+async def test_the_deep_link_starts_a_patrol_as_the_command_does(world: World) -> None:
+    world.everyone_opened_the_bot()
+    guard = world.user(GUARD)
+    await guard.send("/start patrol")
+    await guard.expect_reply(contains="快速打卡")
+    assert await stored(world, GUARD) == ("PatrolFlow:mode", await pick_of(world, GUARD))
