@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import CaseStatus
 from storage.models import Case, Grid
+from storage.written_words import among_words
 
 
 async def candidate_cases_for(
@@ -66,4 +67,4 @@ def _candidates_query(led: bool, children: bool, depts: bool) -> Any:
         )
     if depts:
         conditions.append(col(Case.assignee_department_id).in_(bindparam("depts", expanding=True)))
-    return select(Case).where(col(Case.status).in_(_LIVE), or_(*conditions))
+    return select(Case).where(among_words(col(Case.status), _LIVE), or_(*conditions))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, cast, literal_column, or_
+from sqlalchemy import ColumnElement, Integer, Table, and_, bindparam, cast, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +17,7 @@ from domain.cases import OPEN
 from domain.geo import haversine_m
 from storage.models import Case, Grid
 from storage.unit_connection import unit_connection
+from storage.written_words import among_words
 
 DUPLICATE_RADIUS_M = 50.0
 DUPLICATE_WINDOW = timedelta(days=7)
@@ -45,13 +46,9 @@ def _duplicate_filter(near: bool) -> ColumnElement[bool]:
                 c.lon.between(bindparam("lon_lo"), bindparam("lon_hi")),
             )
         )
-    # The statuses are the domain's own constants (plain lower-case words), never input.
-    statuses: list[ColumnElement[Any]] = [
-        literal_column(f"'{s}'") for s in sorted(s.value for s in OPEN)
-    ]
     return and_(
         c.category == bindparam("category", type_=c.category.type),
-        c.status.in_(statuses),
+        among_words(c.status, (s.value for s in OPEN)),
         or_(*conditions),
     )
 
