@@ -67,43 +67,41 @@ def _plain_resolver(magic: MagicFilter) -> Callable[[Any], Any] | None:
         return None
     read = attrgetter(".".join(names))
     last = rest[0] if rest else None
+    then: Callable[[Any], Any]
     if last is None:
-
-        def attribute(event: Any) -> Any:
-            try:
-                return read(event)
-            except AttributeError:
-                return None
-
-        return attribute
-    if type(last) is ComparatorOperation and not isinstance(last.right, MagicFilter):
+        then = _as_it_is
+    elif type(last) is ComparatorOperation and not isinstance(last.right, MagicFilter):
         compare, right = last.comparator, last.right
 
-        def compared(event: Any) -> Any:
-            try:
-                value = read(event)
-            except AttributeError:
-                return None
+        def then(value: Any) -> Any:
             return compare(value, right)
 
-        return compared
-    if type(last) is not FunctionOperation or last.kwargs:
-        return None
-    if any(isinstance(a, MagicFilter) for a in last.args):
-        return None
-    function, args = last.function, last.args
+    elif type(last) is FunctionOperation and not last.kwargs:
+        if any(isinstance(a, MagicFilter) for a in last.args):
+            return None
+        function, args = last.function, last.args
 
-    def applied(event: Any) -> Any:
+        def then(value: Any) -> Any:
+            try:
+                return function(*args, value)
+            except (TypeError, ValueError):
+                return None
+
+    else:
+        return None
+
+    def resolved(event: Any) -> Any:
         try:
             value = read(event)
         except AttributeError:
             return None
-        try:
-            return function(*args, value)
-        except (TypeError, ValueError):
-            return None
+        return then(value)
 
-    return applied
+    return resolved
+
+
+def _as_it_is(value: Any) -> Any:
+    return value
 
 
 def _shape(value: Any) -> Hashable:
