@@ -27,10 +27,14 @@ def attach_loaded(session: AsyncSession | Session, model: type[T], values: dict[
     # Made as the ORM makes a loaded row (a bare instance, its columns put in place), not
     # through the model's constructor: the values are already the columns' own, and the
     # constructor's validation was most of what reading the row this way saves.
+    manager = manager_of_class(model)
     # A process whose first use of the ORM is this (an instance without the scheduler) has
-    # not configured the mappers yet; a query would have, a bare instance does not.
-    configure_mappers()
-    instance: T = manager_of_class(model).new_instance()
+    # not configured the mappers yet; a query would have, a bare instance does not. Once the
+    # model's mapper is configured there is nothing left to do: asking again on every attach
+    # walked all the registries each time.
+    if not manager.mapper.configured:
+        configure_mappers()
+    instance: T = manager.new_instance()
     instance.__dict__.update(values)
     hold_as_loaded(session, instance)
     return instance
