@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import Actor, CaseAction, CaseFacts, CaseStatus, EventKind
+from domain.identity import Identity
 from services.case_handoffs import Handoff, Lookups, handoff_of
 from services.case_rules import Config, facts_of
 from services.case_view import (
@@ -73,13 +74,18 @@ async def announce(
     ledger: Sequence[CaseEvent] | None = None,
     grid: Grid | None = None,
     lookups: Lookups | None = None,
+    speaker: Identity | None = None,
 ) -> None:
     """Queue every push the step `event` calls for. `ledger`: the whole ledger of a case
     opened in this unit of work (no chat shows its card yet; nothing is read back). `grid`:
-    the case's grid and `lookups` what is known of its leaders, when the caller holds them."""
+    the case's grid and `lookups` what is known of its leaders, when the caller holds them.
+    `speaker`: who is speaking in the update that took the step, when the caller has them
+    (their name is not read from their row)."""
     assert case.id is not None and event.id is not None
-    view = await build_view(session, case, now=now, rules=cfg.rules, ledger=ledger, grid=grid)
-    actor_name = await name_of_actor(session, event)
+    view = await build_view(
+        session, case, now=now, rules=cfg.rules, ledger=ledger, grid=grid, speaker=speaker
+    )
+    actor_name = await name_of_actor(session, event, speaker)
     if event.kind == _COMMENTED:
         await _pass_on_comment(
             session, view=view, event=event, now=now, texts=texts, actor_name=actor_name

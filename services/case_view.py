@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.case_rules import CaseRules, Supervision, supervision
 from domain.cases import Actor, CaseAction, CaseFacts, EventKind, allowed_actions
 from domain.categories import Category, by_label, default_categories, from_stored
+from domain.identity import Identity
 from services.by_content import ByContent
 from storage import cases as q
 from storage.case_rules import case_rules, clock_of, open_clocks
@@ -162,16 +163,18 @@ async def build_view(
     rules: CaseRules | None = None,
     ledger: Sequence[CaseEvent] | None = None,
     grid: Grid | None = None,
+    speaker: Identity | None = None,
 ) -> CaseView:
     """The case with its names; with `now`, its 督办 standing too (`rules`: the deployment's,
     read when not given). `ledger`: the case's whole ledger in order, when the caller holds
     it (a case opened in this unit of work), so that it is not read back. `grid`: the case's
-    grid, when the caller holds it."""
+    grid, when the caller holds it. `speaker`: who is speaking in this update, when the
+    caller has them (see `_names`)."""
     if grid is None or grid.id != case.grid_id:
         grid = await session.get(Grid, case.grid_id)
     assert grid is not None and case.id is not None
-    people = await q.people_by_id(
-        session, [case.reporter_id, case.assignee_person_id, case.handler_id]
+    names = await _names(
+        session, [case.reporter_id, case.assignee_person_id, case.handler_id], speaker
     )
     dept = (
         await session.get(Department, case.assignee_department_id)
@@ -204,18 +207,31 @@ async def build_view(
         case=case,
         grid=grid,
         version=version if version is not None else await q.case_version(session, case.id),
-        reporter_name=people[case.reporter_id].name if case.reporter_id in people else "",
-        assignee_name=people[case.assignee_person_id].name
-        if case.assignee_person_id in people
-        else None,
+        reporter_name=names.get(case.reporter_id, ""),
+        assignee_name=names.get(case.assignee_person_id),
         department_name=dept.name if dept else None,
-        handler_name=people[case.handler_id].name if case.handler_id in people else None,
+        handler_name=names.get(case.handler_id),
         escalated_from=from_grid.name if from_grid is not None else None,
         escalation_reason=escalated.note if escalated is not None else None,
         rework_reason=sent_back.note if sent_back is not None else None,
         supervision=standing,
         category=by_label(await deployment_categories(session), case.category),
     )
+
+
+async def _names(
+    session: AsyncSession, ids: Sequence[int | None], speaker: Identity | None
+) -> dict[int | None, str]:
+    """person id → name, for those of `ids` who exist. The speaker's name is taken from who
+    they are (the values of their row that the update's first statement read, the same that
+    a read of the row hands back in this unit of work: storage/speaker_row.py) rather than
+    from their row, which would be put in the session only for its name."""
+    names: dict[int | None, str] = {}
+    if speaker is not None and speaker.person_id in ids:
+        names[speaker.person_id] = speaker.name
+    people = await q.people_by_id(session, [i for i in ids if i not in names])
+    names.update((i, p.name) for i, p in people.items())
+    return names
 
 
 def _version(ledger: Sequence[CaseEvent]) -> int:
@@ -244,10 +260,12 @@ def language_of(person: Person | None, texts: CaseTexts) -> str:
     return (person.language if person else None) or texts.default_language
 
 
-async def name_of_actor(session: AsyncSession, event: CaseEvent) -> str | None:
-    """Who took the step: the person, or the department that acted from its chat."""
-    actor = (await q.people_by_id(session, [event.actor_id])).get(event.actor_id or -1)
-    actor_name = actor.name if actor else None
+async def name_of_actor(
+    session: AsyncSession, event: CaseEvent, speaker: Identity | None = None
+) -> str | None:
+    """Who took the step: the person, or the department that acted from its chat.
+    `speaker`: who is speaking in this update, when the caller has them (see `_names`)."""
+    actor_name = (await _names(session, [event.actor_id], speaker)).get(event.actor_id)
     if event.actor_department_id and not actor_name:
         dept = await session.get(Department, event.actor_department_id)
         actor_name = dept.name if dept else None

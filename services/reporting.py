@@ -247,6 +247,7 @@ async def submit(
         ledger=ledger,
         grid=grid,
         lookups=lookups,
+        speaker=reporter,
     )
     await send_copies(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
     return case
@@ -289,7 +290,7 @@ async def add_as_comment(
             "address": draft.address,
         },
     )
-    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg)
+    await announce(session, case=case, event=event, now=now, texts=texts, cfg=cfg, speaker=reporter)
     return case
 
 
