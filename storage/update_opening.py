@@ -95,19 +95,22 @@ def _build(dialect: Dialect, *, fsm: bool, person: bool) -> TextualSelect:
             returned.append(f"(SELECT p.{quote(col.name)} FROM person AS p"
                             f" WHERE p.tg_id = :tg_id) AS person_{col.name}")  # fmt: skip
             typed.append(column(f"person_{col.name}", col.type))
+        # As text on both (PostgreSQL would hand json_agg back decoded): one person's roles
+        # come back as the same text on each of their updates, read once (`_holdings_in`).
         row, agg = (
-            ("json_build_array", "json_agg")
+            ("json_build_array", "json_agg({})::text")
             if dialect.name == "postgresql"
-            else ("json_array", "json_group_array")
+            else ("json_array", "json_group_array({})")
         )
         fields = ", ".join(_HOLDING_COLUMNS)
         returned.append(
-            f"(SELECT {agg}({row}({fields})) FROM membership AS m"
+            f"(SELECT {agg.format(f'{row}({fields})')} FROM membership AS m"
             " JOIN grid AS g ON g.id = m.grid_id AND g.archived_at IS NULL"
             " JOIN role AS r ON r.id = m.role_id"
             " WHERE m.person_id = (SELECT p.id FROM person AS p WHERE p.tg_id = :tg_id))"
             " AS holdings"
         )
+        typed.append(column("holdings", Text()))
     sql = (
         "INSERT INTO processed_update (bot_id, update_id, at) VALUES (:bot_id, :update_id, :at)"
         " ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING " + ", ".join(returned)
@@ -136,10 +139,8 @@ def _holding(values: list[Any]) -> Holding:
     )
 
 
-def _holdings(raw: Any) -> tuple[Holding, ...]:
-    if isinstance(raw, str):
-        return _holdings_in(raw)
-    return _read_holdings(raw or [])
+def _holdings(text: str | None) -> tuple[Holding, ...]:
+    return () if text is None else _holdings_in(text)
 
 
 @lru_cache(maxsize=_KEPT_HOLDINGS)
