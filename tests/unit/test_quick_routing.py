@@ -6,6 +6,7 @@ take the update."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 from typing import Any
 
@@ -207,3 +208,22 @@ def test_routers_left_out_of_play_are_ones_their_checks_pass_over() -> None:
                 assert check is not None and check.passes(event, raw_state), (sub.name, event)
     asyncio.run(bot.session.close())
     assert left_out > 10_000
+
+
+def test_the_aiogram_routing_it_mirrors_is_still_aiograms() -> None:
+    """bot/quick_routing.py does two small pieces of aiogram's routing itself: a router's
+    `propagate_event` for a router without outer middlewares, and `_propagate_event`'s offer to
+    the sub-routers. An aiogram that does them otherwise must be read again before it is used."""
+    propagate = inspect.getsource(Router.propagate_event)
+    assert "kwargs.update(event_router=self)" in propagate
+    assert "observer.wrap_outer_middleware(_wrapped, event=event, data=kwargs)" in propagate
+    inner = " ".join(inspect.getsource(Router._propagate_event).split())
+    for step in (
+        "result, data = await observer.check_root_filters(event, **kwargs)",
+        "kwargs.update(data)",
+        "response = await observer.trigger(event, **kwargs)",
+        "if response is REJECTED:",
+        "for router in self.sub_routers: response = await router.propagate_event("
+        "update_type=update_type, event=event, **kwargs) if response is not UNHANDLED: break",
+    ):
+        assert step in inner, step
