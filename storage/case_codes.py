@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.loaded import attach_loaded, held
 from storage.models import Grid
+from storage.unit_connection import transaction_connection
 
 GRID: Table = Grid.__table__  # type: ignore[attr-defined]
 
@@ -44,7 +45,7 @@ async def next_case_code_in(
     params = {"day": day, "prefix": prefix, "grid_id": grid_id}
     # On the session's connection: a textual statement needs none of session.execute's ORM
     # layer (which neither flushes nor loads anything for it).
-    connection = await session.connection()
+    connection = await transaction_connection(session)
     while True:
         row = (await connection.execute(statement, params)).first()
         if row is None:

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.case_inserts import EVENT_COLUMNS, event_row, new_event
 from storage.loaded import attach_loaded, held, json_value_reader
 from storage.models import Case, CaseEvent, Person
+from storage.unit_connection import transaction_connection
 
 PERSON: Table = Person.__table__  # type: ignore[attr-defined]
 EVENT: Table = CaseEvent.__table__  # type: ignore[attr-defined]
@@ -52,7 +53,7 @@ async def append_event_with_leaders(
     params = {**event_row(event), "grid_ids": f"[{','.join(map(str, sorted(set(grid_ids))))}]"}
     # On the session's connection: a textual statement needs none of session.execute's ORM
     # layer (the unit of work was flushed just above).
-    connection = await session.connection()
+    connection = await transaction_connection(session)
     row = (await connection.execute(_statement(dialect.name), params)).one()
     # Written as `storage.new_rows` writes a new row's key: the step is in no session, so
     # only pydantic's count of the fields set is kept, as `event.id = ...` kept it.
