@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Delivery, Person
+from storage.unit_connection import transaction_connection
 
 PENDING: Final = "pending"
 SENDING: Final = "sending"  # the call is (or was, when a process died) in flight
@@ -96,8 +97,10 @@ async def enqueue(
         "created_at": now,
     }
     await session.flush()  # what the row refers to (its person) is written before it
-    dialect = session.get_bind().dialect.name
-    return (await session.execute(_insert_new(dialect), row)).first() is not None
+    # On the unit of work's connection (storage/unit_connection.py says why), flushed above.
+    connection = await transaction_connection(session)
+    found = await connection.execute(_insert_new(connection.dialect.name), row)
+    return found.first() is not None
 
 
 @cache
