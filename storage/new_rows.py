@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.loaded import hold_as_loaded
+from storage.unit_connection import transaction_connection
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -22,7 +23,7 @@ async def add_new_row(session: AsyncSession, model: type[M], values: dict[str, A
     pending). What the unit of work held goes first, as the flush would have written it."""
     await session.flush()
     # On the unit of work's connection (storage/unit_connection.py says why), flushed above.
-    connection = await session.connection()
+    connection = await transaction_connection(session)
     obj = built(model, values)
     into = obj.__dict__
     columns, statement = _insert_of(model)

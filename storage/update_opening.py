@@ -30,6 +30,7 @@ from storage.deployment_row import hold_deployment, row_sql
 from storage.models import FsmRecord, Person, ProcessedUpdate
 from storage.speaker_row import hold_speaker
 from storage.types import utcnow
+from storage.unit_connection import transaction_connection
 
 PROCESSED: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
 FSM: Table = FsmRecord.__table__  # type: ignore[attr-defined]
@@ -176,7 +177,7 @@ async def open_update(
         params["tg_id"] = tg_id
     # On the session's connection: a textual statement needs none of session.execute's ORM
     # layer (nothing is flushed before an update's first statement).
-    connection = await session.connection()
+    connection = await transaction_connection(session)
     row = (await connection.execute(statement, params)).mappings().first()
     if row is None:
         return None
