@@ -20,7 +20,9 @@ The Bot API is answered in process (a stub session that keeps the sent keyboards
 driver can press them): only the bot's own cost is measured. Each phase runs `--repeat`
 times, interleaved; the best run counts. Statements and transactions per update are counted
 by engine listeners (storage/sql_tally.py). The last line is the ratio of the conversation's
-updates/s to the one-insert handler's.
+updates/s to the one-insert handler's. The line before it is a steadier view of the same
+comparison on a machine whose speed swings: the median, over `--rounds` pairs of one
+conversation and as many one-insert updates run back to back, of their CPU time per update.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import statistics
 import sys
 import time
 import uuid
@@ -277,6 +280,7 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
     ]
     try:
         await run_phases(phases, rounds, repeat)
+        paired = await paired_cpu(phases[0].run, phases[1].run, pairs=rounds)
     finally:
         tally.remove()
         await bot.session.close()
@@ -284,6 +288,10 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
         await drop()
     report(url, rounds, phases)
     print(f"plain filters made to run in place by the bench: {inlined}")
+    print(
+        f"paired CPU time per update, one conversation then as many one-insert updates,"
+        f" {rounds} pairs: one-insert/conversation median {paired:.2f}"
+    )
     conversation_rate, insert_rate = phases[0].best, phases[1].best
     print(f"RATIO {conversation_rate / insert_rate:.2f} conversation/one-insert")
 
@@ -316,6 +324,28 @@ async def run_phases(phases: Sequence[Phase], rounds: int, repeat: int) -> None:
     for _ in range(repeat):
         for phase in phases:
             await phase.once(rounds)
+
+
+async def paired_cpu(
+    conversation: Callable[[int], Awaitable[int]],
+    one_insert: Callable[[int], Awaitable[int]],
+    *,
+    pairs: int,
+) -> float:
+    """The median, over `pairs` pairs, of the one-insert handler's CPU time per update over
+    the conversation's, each pair a conversation then as many one-insert updates, back to
+    back: these machines change speed within seconds, and a pair a few tens of milliseconds
+    long mostly runs at one speed. For reference beside the RATIO, which compares each
+    phase's best run."""
+    ratios = []
+    for _ in range(pairs):
+        started = time.process_time()
+        fed = await conversation(1)
+        talk = (time.process_time() - started) / fed
+        started = time.process_time()
+        fed = await one_insert(1)
+        ratios.append((time.process_time() - started) / fed / talk)
+    return statistics.median(ratios)
 
 
 def report(url: str | None, rounds: int, phases: Sequence[Phase]) -> None:
