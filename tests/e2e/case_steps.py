@@ -38,6 +38,16 @@ async def tap(u: Any, text: str, message: Any = None) -> Any:
     return await u.expect_answer()
 
 
+async def report_up_to_photos(u: Any, *, category: str, description: str) -> None:
+    """Start /report and answer its category and description: the photos are asked next."""
+    await u.send("/report")
+    await u.expect_reply(contains="隐患类别")
+    await tap(u, category)
+    await u.expect_reply(contains="描述隐患")
+    await u.send(description)
+    await u.expect_reply(contains="发送隐患照片")
+
+
 async def report(
     world: World,
     tg_id: int = GUARD,
@@ -49,12 +59,7 @@ async def report(
 ) -> str:
     """Walk /report to the end; return the new case's code."""
     u = world.user(tg_id)
-    await u.send("/report")
-    await u.expect_reply(contains="隐患类别")
-    await tap(u, category)
-    await u.expect_reply(contains="描述隐患")
-    await u.send(description)
-    await u.expect_reply(contains="发送隐患照片")
+    await report_up_to_photos(u, category=category, description=description)
     for _ in range(photos):
         await u.send_photo()
         await u.expect_reply(contains="已收到照片")

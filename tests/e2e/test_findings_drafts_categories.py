@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from storage.models import Case, Patrol, Person
-from tests.e2e.case_steps import COMMUNITY_LEADER, GUARD, HERE, card, tap
+from tests.e2e.case_steps import COMMUNITY_LEADER, GUARD, HERE, card, report_up_to_photos, tap
 from tests.e2e.harness import World
 
 STAFF = 800000021  # 林和东专管员, community staff of 林和东社区 (LH-01), monthly quota
@@ -113,12 +113,7 @@ async def test_the_english_ui_shows_the_deployments_categories_in_english(world:
 async def test_patrol_in_the_middle_of_a_report_asks_to_keep_the_draft(world: World) -> None:
     world.everyone_opened_the_bot()
     staff = world.user(STAFF)
-    await staff.send("/report")
-    await staff.expect_reply(contains="隐患类别")
-    await tap(staff, "用电隐患")
-    await staff.expect_reply(contains="描述隐患")
-    await staff.send("配电箱门损坏")
-    await staff.expect_reply(contains="发送隐患照片")
+    await report_up_to_photos(staff, category="用电隐患", description="配电箱门损坏")
 
     await staff.send("/patrol")
     asked = await staff.expect_reply(contains="尚未提交的隐患上报草稿")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import select
 
 from storage.models import FsmRecord, Membership, Patrol, Person
-from tests.e2e.case_steps import GUARD, HERE, tap
+from tests.e2e.case_steps import GUARD, HERE, report_up_to_photos, tap
 from tests.e2e.harness import World
 
 STAFF = 800000021  # 林和东专管员, community staff of LH-01, a monthly quota (no mode choice)
@@ -50,12 +50,7 @@ async def test_a_daily_role_is_asked_quick_or_full_with_the_pick_alone(world: Wo
 async def test_a_patrol_started_over_a_report_draft_drops_the_draft(world: World) -> None:
     world.everyone_opened_the_bot()
     staff = world.user(STAFF)
-    await staff.send("/report")
-    await staff.expect_reply(contains="隐患类别")
-    await tap(staff, "用电隐患")
-    await staff.expect_reply(contains="描述隐患")
-    await staff.send("配电箱门损坏")
-    await staff.expect_reply(contains="发送隐患照片")
+    await report_up_to_photos(staff, category="用电隐患", description="配电箱门损坏")
     state, data = await stored(world, STAFF)
     assert state is not None and state.startswith("Report:") and data["draft"]
 
