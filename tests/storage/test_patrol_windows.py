@@ -15,20 +15,32 @@ from storage.db import Database
 from storage.patrol_checkin import checkin_scene
 from storage.patrols import counted_in_windows, counted_per_membership, credits
 from tests.storage.patrol_db import SHANGHAI, ids, import_fire_safety, insert, local, patrol_row
-from tests.storage.test_joint_patrols import _second_guard, set_companions_count, walked_with
+from tests.storage.test_joint_patrols import (
+    Who,
+    _second_guard,
+    set_companions_count,
+    walked_with,
+)
 
 GUARD = 810000001  # guard of LH-01-1
 STAFF = 800000021  # community_staff of LH-01
 NOW = local(3, 12, 18)  # a Thursday
 
 
-async def test_each_window_counts_what_it_would_alone(db: Database) -> None:
+async def _walkers(db: Database) -> tuple[Who, Who, Who]:
+    """The fire-safety district with companions counted: the guard's and the staff's
+    (person, grid, role), and the guard's mate's in LH-01-1."""
     await import_fire_safety(db)
     await set_companions_count(db, True)
     me = await ids(db, GUARD, "LH-01-1", "guard")
     staff = await ids(db, STAFF, "LH-01", "community_staff")
     async with db.reading() as s:
         mate = await _second_guard(s, "LH-01-1")
+    return me, staff, mate
+
+
+async def test_each_window_counts_what_it_would_alone(db: Database) -> None:
+    me, staff, mate = await _walkers(db)
     day = window_at(QuotaPeriod.DAY, NOW, SHANGHAI)
     week = window_at(QuotaPeriod.WEEK, NOW, SHANGHAI)
     month = window_at(QuotaPeriod.MONTH, NOW, SHANGHAI)
@@ -67,12 +79,7 @@ async def test_each_window_counts_what_it_would_alone(db: Database) -> None:
 async def test_one_persons_count_is_the_listed_ones(db: Database) -> None:
     """One person is asked by an equality, not a one-item expanding list: the same counts as
     the credits narrowed by the list spelt out (companions too), and a list of several."""
-    await import_fire_safety(db)
-    await set_companions_count(db, True)
-    me = await ids(db, GUARD, "LH-01-1", "guard")
-    staff = await ids(db, STAFF, "LH-01", "community_staff")
-    async with db.reading() as s:
-        mate = await _second_guard(s, "LH-01-1")
+    me, staff, mate = await _walkers(db)
     month = window_at(QuotaPeriod.MONTH, NOW, SHANGHAI)
     joint = patrol_row(mate, local(3, 12, 9))
     joint.checklist = walked_with(("甲", me[0]), ("乙", staff[0]))
