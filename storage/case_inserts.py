@@ -20,10 +20,8 @@ async def add_new_case(session: AsyncSession, **values: Any) -> Case:
     """``Case(**values)`` written by a plain insert and held in the unit of work as a flush
     would have left it (`storage.new_rows.add_new_row`): the ORM's flush of a new row cost
     more than the rest of a report's submit."""
-    case = await add_new_row(session, Case, values)
-    # Counted as set, as `case.id = ...` had it when submit set it.
-    case.__pydantic_fields_set__.add("id")
-    return case
+    # Its id counted as set, as `case.id = ...` had it when submit set it.
+    return await add_new_row(session, Case, values, key_counted=True)
 
 
 def new_event(

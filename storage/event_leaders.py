@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.case_inserts import EVENT_COLUMNS, event_row, new_event
 from storage.loaded import attach_loaded, held, json_value_reader
 from storage.models import Case, CaseEvent, Person
+from storage.new_rows import write_key
 from storage.unit_connection import transaction_connection
 
 PERSON: Table = Person.__table__  # type: ignore[attr-defined]
@@ -55,10 +56,8 @@ async def append_event_with_leaders(
     # layer (the unit of work was flushed just above).
     connection = await transaction_connection(session)
     row = (await connection.execute(_statement(dialect.name), params)).one()
-    # Written as `storage.new_rows` writes a new row's key: the step is in no session, so
-    # only pydantic's count of the fields set is kept, as `event.id = ...` kept it.
-    event.__dict__["id"] = row.id
-    event.__pydantic_fields_set__.add("id")
+    # The step is in no session: its key counted as set, as `event.id = ...` left it.
+    write_key(event, row.id, counted=True)
     return event, _leaders(session, dialect, row.leaders)
 
 

@@ -18,9 +18,12 @@ from storage.unit_connection import transaction_connection
 M = TypeVar("M", bound=SQLModel)
 
 
-async def add_new_row(session: AsyncSession, model: type[M], values: dict[str, Any]) -> M:
+async def add_new_row(
+    session: AsyncSession, model: type[M], values: dict[str, Any], *, key_counted: bool = False
+) -> M:
     """``model(**values)`` inserted and persistent in `session` (its id set, nothing
-    pending). What the unit of work held goes first, as the flush would have written it."""
+    pending). What the unit of work held goes first, as the flush would have written it.
+    `key_counted`: the id counted by pydantic as set (see `write_key`)."""
     await session.flush()
     # On the unit of work's connection (storage/unit_connection.py says why), flushed above.
     connection = await transaction_connection(session)
@@ -28,11 +31,18 @@ async def add_new_row(session: AsyncSession, model: type[M], values: dict[str, A
     into = obj.__dict__
     columns, statement = _insert_of(model)
     row = {name: into[name] for name in columns}
-    # Written into the dict as the flush writes a new row's key (not through __setattr__:
-    # pydantic does not count it as set).
-    into["id"] = (await connection.execute(statement, row)).scalar_one()
+    write_key(obj, (await connection.execute(statement, row)).scalar_one(), counted=key_counted)
     hold_as_loaded(session, obj)
     return obj
+
+
+def write_key(obj: SQLModel, key: int, *, counted: bool) -> None:
+    """A new row's key written into the instance's dict, as the flush writes it: not through
+    `__setattr__`, whose ORM event would take the row for changed. `counted`: pydantic counts
+    it as set too, as an assignment `obj.id = key` would have left it."""
+    obj.__dict__["id"] = key
+    if counted:
+        obj.__pydantic_fields_set__.add("id")
 
 
 def built(cls: type[M], values: dict[str, Any]) -> M:
