@@ -13,13 +13,17 @@ it. A longer result (a job's slices of a city, from a server-side cursor) is rea
 trips, as SQLAlchemy asks for it. The transaction's BEGIN (storage/db.py) goes on the trip of
 its first statement. A commit or rollback when no transaction is open (the pool's rollback
 after a commit) is answered at once: sqlite3 would do nothing either. The rest is aiosqlite's.
+
+storage/direct_sql.py sends the statements every update runs straight here: `first_row` is
+one trip, and `with_next_trip` holds a write whose result nobody reads (the conversation
+state's) for the next trip, the commit's, where it runs first: a rollback drops it unsent.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -54,6 +58,15 @@ def _run(
         cursor.close()
         return description, counted, last, rows, None
     return description, counted, last, rows, cursor
+
+
+def _first_row(conn: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> Any:
+    """On the thread: a statement's first row (None: it gave none)."""
+    cursor = conn.execute(sql, parameters)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 def _more(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], int]:
@@ -164,6 +177,8 @@ class OneTripConnection(aiosqlite.Connection):
         self._in_transaction = True
         """As sqlite3 last said after a call on the thread; True until it has said."""
         self._begin: str | None = None
+        self._writes: list[tuple[str, Sequence[Any]]] = []
+        """Held by `with_next_trip`, in order, for the next trip."""
 
     def begin_with_next(self, sql: str) -> None:
         """Send `sql` (the transaction's BEGIN) on the trip of the next call, just before it,
@@ -172,13 +187,28 @@ class OneTripConnection(aiosqlite.Connection):
         have been released at once)."""
         self._begin = sql
 
+    def with_next_trip(self, sql: str, parameters: Sequence[Any]) -> None:
+        """Send the write `sql` on the next trip, before that trip's own call (after the
+        transaction's BEGIN, if that is still to go): a statement whose result nobody reads
+        needs no trip of its own. A failure comes out of that trip (the commit's, for the
+        conversation state), and the transaction is rolled back as for any failed commit.
+        A rollback first drops it: it would have been undone anyway."""
+        self._writes.append((sql, parameters))
+
+    async def first_row(self, sql: str, parameters: Sequence[Any]) -> Any:
+        """The first row of `sql` (None: none), in one trip; the cursor closed on the thread."""
+        return await self._execute(_first_row, self._conn, sql, parameters)
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         begin, self._begin = self._begin, None
+        writes, self._writes = self._writes, []
 
         def call() -> Any:
             try:
                 if begin is not None:
                     self._conn.execute(begin)
+                for sql, parameters in writes:
+                    self._conn.execute(sql, parameters).close()
                 return fn(*args, **kwargs)
             finally:
                 self._note_transaction()
@@ -197,12 +227,14 @@ class OneTripConnection(aiosqlite.Connection):
         return _Opening(OneTripCursor(self))
 
     async def commit(self) -> None:
-        self._begin = None
-        if self._in_transaction:
+        if not self._writes:
+            self._begin = None  # nothing sent since: nothing to begin or end
+        if self._in_transaction or self._writes:
             await super().commit()
 
     async def rollback(self) -> None:
         self._begin = None
+        self._writes = []
         if self._in_transaction:
             await super().rollback()
 

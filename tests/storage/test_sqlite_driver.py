@@ -4,13 +4,12 @@ results the same as aiosqlite's, long ones read in slices included."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from storage.db import Database
-from storage.sqlite_driver import FIRST_ROWS, OneTripConnection
+from storage.sqlite_driver import FIRST_ROWS
 
 pytestmark = pytest.mark.sqlite_only("counts the trips to aiosqlite's thread, SQLite's driver")
 
@@ -28,19 +27,6 @@ async def sqlite(db_url: str) -> AsyncIterator[Database]:
         )
     yield db
     await db.dispose()
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    made: list[str] = []
-    real = OneTripConnection._execute
-
-    async def counted(self: OneTripConnection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        made.append(getattr(fn, "__name__", repr(fn)))
-        return await real(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(OneTripConnection, "_execute", counted)
-    return made
 
 
 async def test_a_unit_of_work_is_a_trip_per_statement_and_one_to_commit(
