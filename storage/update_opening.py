@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.identity import Holding
 from storage.deployment_row import hold_deployment, row_sql
+from storage.direct_sql import first_row
 from storage.models import FsmRecord, Person, ProcessedUpdate
 from storage.speaker_row import hold_speaker
 from storage.types import utcnow
@@ -176,9 +177,10 @@ async def open_update(
     if tg_id is not None:
         params["tg_id"] = tg_id
     # On the session's connection: a textual statement needs none of session.execute's ORM
-    # layer (nothing is flushed before an update's first statement).
+    # layer (nothing is flushed before an update's first statement); on SQLite straight to
+    # the driver (storage/direct_sql.py).
     connection = await transaction_connection(session)
-    row = (await connection.execute(statement, params)).mappings().first()
+    row = await first_row(connection, statement, params)
     if row is None:
         return None
     hold_deployment(session, row["deployment"])
