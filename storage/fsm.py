@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database, UnitSession
+from storage.direct_sql import write_on_next_trip
 from storage.models import FsmRecord
 from storage.types import utcnow
 
@@ -116,7 +117,7 @@ def _flush(session: Session) -> None:
             connection = session.connection()
         write = _write(connection.dialect.name, key, slot)
         if write is not None:
-            connection.execute(*write)
+            write_on_next_trip(connection, *write)  # on SQLite, with the commit
         slot.stored = write is not None and not (slot.state is None and not slot.data)
         slot.dirty = False
 
