@@ -5,16 +5,17 @@ conversation, its state's write (storage/fsm.py). Through SQLAlchemy's async Cor
 costs about 120 µs of CPU here besides SQLite's own work (`SELECT 1`: 173 µs, against 56 µs
 sent straight), more than most of that work: the compiled-cache lookup, the binds' and
 columns' processing, the execution context and result objects, a hop between greenlets, a
-trip to the driver's thread of its own. Here a statement is compiled
-once per dialect, its binds' and columns' processors taken from its types then (so the values
-are exactly SQLAlchemy's), and sent on storage/sqlite_driver.py's connection:
+trip to the driver's thread of its own. Here a statement is compiled once per dialect, its
+binds' and columns' processors taken from its types then (so the values are exactly
+SQLAlchemy's), and sent on storage/sqlite_driver.py's connection:
 - `first_row`: one trip, the row processed as SQLAlchemy would;
 - `write_on_next_trip`: held for the next trip, the commit's.
 
 Engine listeners still see each statement (`before_cursor_execute`, as SQLAlchemy fires it:
-storage/sql_tally.py counts it), and a failure comes out as SQLAlchemy's exception for it
-(OperationalError, StatementError...). On any other driver (PostgreSQL's asyncpg) both go
-through SQLAlchemy, as before.
+storage/sql_tally.py counts it; the engine's echo does not print it), and a failure comes out
+as SQLAlchemy's exception for it (OperationalError, StatementError...). On any other driver
+(PostgreSQL's asyncpg) both go through SQLAlchemy, as before: reaching past its adapter would
+mean its private transaction and prepared-statement bookkeeping.
 """
 
 from __future__ import annotations
