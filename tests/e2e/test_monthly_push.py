@@ -107,6 +107,7 @@ async def test_schedule_monthly_off_stops_it_and_a_time_moves_it(world: World) -
     sched = world.app.scheduler.scheduler
     assert sched is not None and sched.get_job("monthly") is None
     world.at(APRIL_FIRST)
+    await world.handled()  # the reply goes out before its update commits: the job reads after
     assert (await monthly_now(world.app)).queued == 0
     assert await pushes(world) == 0
 
@@ -119,4 +120,5 @@ async def test_schedule_monthly_off_stops_it_and_a_time_moves_it(world: World) -
     )
     await admin.send("/schedule monthly 25:00")
     await admin.expect_reply(contains="25:00")
+    await world.handled()
     assert (await monthly_now(world.app)).queued == 6  # on again
