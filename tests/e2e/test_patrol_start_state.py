@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from sandbox import DriverUser
 from storage.models import FsmRecord, Membership, Patrol, Person
 from tests.e2e.case_steps import GUARD, HERE, report_up_to_photos, tap
 from tests.e2e.harness import World
@@ -35,12 +36,18 @@ async def pick_of(world: World, tg_id: int) -> dict[str, int]:
     return {"m": m.id, "grid_id": m.grid_id, "role_id": m.role_id}
 
 
-async def test_a_daily_role_is_asked_quick_or_full_with_the_pick_alone(world: World) -> None:
+async def asked_quick_or_full(world: World, command: str) -> DriverUser:
+    """The guard starts a patrol with `command`: asked quick or full, the pick alone stored."""
     world.everyone_opened_the_bot()
     guard = world.user(GUARD)
-    await guard.send("/patrol")
+    await guard.send(command)
     await guard.expect_reply(contains="快速打卡")
     assert await stored(world, GUARD) == ("PatrolFlow:mode", await pick_of(world, GUARD))
+    return guard
+
+
+async def test_a_daily_role_is_asked_quick_or_full_with_the_pick_alone(world: World) -> None:
+    guard = await asked_quick_or_full(world, "/patrol")
     await tap(guard, "⚡ 快速打卡")
     await guard.expect_reply(contains="发送您的当前位置")
     picked = await pick_of(world, GUARD) | {"kind": "quick"}
@@ -70,8 +77,4 @@ async def test_a_patrol_started_over_a_report_draft_drops_the_draft(world: World
 
 
 async def test_the_deep_link_starts_a_patrol_as_the_command_does(world: World) -> None:
-    world.everyone_opened_the_bot()
-    guard = world.user(GUARD)
-    await guard.send("/start patrol")
-    await guard.expect_reply(contains="快速打卡")
-    assert await stored(world, GUARD) == ("PatrolFlow:mode", await pick_of(world, GUARD))
+    await asked_quick_or_full(world, "/start patrol")
