@@ -1,7 +1,8 @@
-"""The statements every update runs, straight to SQLite's driver (storage/direct_sql.py): the
-same values as SQLAlchemy's execute gives, a held write sent with the commit (or dropped by a
+"""The statements every update runs, straight to the driver (storage/direct_sql.py): the same
+values as SQLAlchemy's execute gives, a held write sent with the commit (or dropped by a
 rollback), seen by the engine's listeners, failing as SQLAlchemy's exceptions. On PostgreSQL
-the same calls go through SQLAlchemy: the tests without a marker run there too."""
+the same calls go through the driver's DBAPI cursor: the tests without a marker run there
+too."""
 
 from __future__ import annotations
 
