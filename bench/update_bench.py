@@ -18,11 +18,18 @@ a time, as one person's chat is), on the same database, in the same run:
 
 The Bot API is answered in process (a stub session that keeps the sent keyboards so the
 driver can press them): only the bot's own cost is measured. Each phase runs `--repeat`
-times, interleaved; the best run counts. Statements and transactions per update are counted
-by engine listeners (storage/sql_tally.py). The last line is the ratio of the conversation's
-updates/s to the one-insert handler's. The line before it is a steadier view of the same
-comparison on a machine whose speed swings: the median, over `--rounds` pairs of one
-conversation and as many one-insert updates run back to back, of their CPU time per update.
+times, interleaved; each line shows its best run. Statements and transactions per update are
+counted by engine listeners (storage/sql_tally.py).
+
+The last line is the ratio of the conversation's updates/s to the one-insert handler's, as the
+median over pairs (`--rounds` × `--repeat` of them) of one conversation and as many one-insert
+updates run back to back, in turn first: the one-insert handler's wall time per update over the
+conversation's. This machine's speed swings by 2× within seconds, so two phases each timed
+over a second or more compare two moments as much as two handlers: the ratio of the phases'
+best runs, printed above it for reference, moved from 0.42 to 0.59 between three runs of the
+same code (SQLite, `--rounds 40`) while the pairs' median moved from 0.52 to 0.53. A pair
+lasts a few tens of milliseconds and mostly runs at one speed. The same pairs' CPU time per
+update is printed too.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -280,7 +288,7 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
     ]
     try:
         await run_phases(phases, rounds, repeat)
-        paired = await paired_cpu(phases[0].run, phases[1].run, pairs=rounds)
+        pairs = await paired(phases[0].run, phases[1].run, pairs=rounds * repeat)
     finally:
         tally.remove()
         await bot.session.close()
@@ -288,12 +296,13 @@ async def main(url: str | None, rounds: int, repeat: int) -> None:
         await drop()
     report(url, rounds, phases)
     print(f"plain filters made to run in place by the bench: {inlined}")
-    print(
-        f"paired CPU time per update, one conversation then as many one-insert updates,"
-        f" {rounds} pairs: one-insert/conversation median {paired:.2f}"
-    )
     conversation_rate, insert_rate = phases[0].best, phases[1].best
-    print(f"RATIO {conversation_rate / insert_rate:.2f} conversation/one-insert")
+    print(f"best runs' updates/s, conversation/one-insert: {conversation_rate / insert_rate:.2f}")
+    print(
+        f"{rounds * repeat} pairs of one conversation and as many one-insert updates, back to"
+        f" back: one-insert/conversation time per update, median: CPU {pairs.cpu:.2f}"
+    )
+    print(f"RATIO {pairs.wall:.2f} conversation/one-insert (updates/s, median of paired runs)")
 
 
 def conversing(
@@ -326,26 +335,40 @@ async def run_phases(phases: Sequence[Phase], rounds: int, repeat: int) -> None:
             await phase.once(rounds)
 
 
-async def paired_cpu(
+@dataclass(frozen=True)
+class Paired:
+    """Medians over pairs of the one-insert handler's time per update over the
+    conversation's: wall time (the updates/s ratio) and CPU time."""
+
+    wall: float
+    cpu: float
+
+
+async def paired(
     conversation: Callable[[int], Awaitable[int]],
     one_insert: Callable[[int], Awaitable[int]],
     *,
     pairs: int,
-) -> float:
-    """The median, over `pairs` pairs, of the one-insert handler's CPU time per update over
-    the conversation's, each pair a conversation then as many one-insert updates, back to
-    back: these machines change speed within seconds, and a pair a few tens of milliseconds
-    long mostly runs at one speed. For reference beside the RATIO, which compares each
-    phase's best run."""
-    ratios = []
-    for _ in range(pairs):
-        started = time.process_time()
-        fed = await conversation(1)
-        talk = (time.process_time() - started) / fed
-        started = time.process_time()
-        fed = await one_insert(1)
-        ratios.append((time.process_time() - started) / fed / talk)
-    return statistics.median(ratios)
+) -> Paired:
+    """Each pair a conversation and as many one-insert updates, back to back: a pair a few
+    tens of milliseconds long mostly runs at one speed (the module's docstring says why).
+    Which goes first alternates: the second of a pair runs slower (measured: 0.03 to 0.05
+    on the ratio, whichever it is; the first one's garbage and evicted caches)."""
+    walls, cpus = [], []
+    for i in range(pairs):
+        first, second = (conversation, one_insert) if i % 2 == 0 else (one_insert, conversation)
+        a, b = await _per_update(first), await _per_update(second)
+        (talk_wall, talk_cpu), (one_wall, one_cpu) = (a, b) if i % 2 == 0 else (b, a)
+        walls.append(one_wall / talk_wall)
+        cpus.append(one_cpu / talk_cpu)
+    return Paired(wall=statistics.median(walls), cpu=statistics.median(cpus))
+
+
+async def _per_update(run: Callable[[int], Awaitable[int]]) -> tuple[float, float]:
+    """Wall and CPU time per update of one run of size 1."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fed = await run(1)
+    return (time.perf_counter() - wall) / fed, (time.process_time() - cpu) / fed
 
 
 def report(url: str | None, rounds: int, phases: Sequence[Phase]) -> None:
