@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Dialect, String, Table, TextClause, bindparam, column, inspect, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.direct_sql import first_values
 from storage.loaded import attach_loaded, held
 from storage.models import Grid
 from storage.unit_connection import transaction_connection
@@ -44,15 +45,16 @@ async def next_case_code_in(
     statement = _bump_statement(session.get_bind().dialect, grid=True)
     params = {"day": day, "prefix": prefix, "grid_id": grid_id}
     # On the session's connection: a textual statement needs none of session.execute's ORM
-    # layer (which neither flushes nor loads anything for it).
+    # layer (which neither flushes nor loads anything for it); sent straight to the driver.
     connection = await transaction_connection(session)
     while True:
-        row = (await connection.execute(statement, params)).first()
+        row = await first_values(connection, statement, params)
         if row is None:
             return None
-        if row.taken is None:
+        issued, taken = row[:2]
+        if taken is None:
             break
-    code = f"{prefix}{int(row.issued):03d}"
+    code = f"{prefix}{int(issued):03d}"
     in_unit = held(session, Grid, grid_id)
     if in_unit is None:
         values: dict[str, Any] = {c.name: row[i] for i, c in enumerate(GRID.c, start=2)}

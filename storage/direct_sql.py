@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, TextualSelect
+from sqlalchemy import Connection, Select, TextualSelect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BindParameter, ClauseElement, ColumnElement
 
 from storage.sqlite_driver import OneTripConnection
 
@@ -42,42 +43,71 @@ _Processor = Callable[[Any], Any] | None
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    binds: tuple[tuple[str, _Processor], ...]
-    """Each bind in the order the SQL takes them, with its type's processor."""
+    binds: tuple[tuple[str, _Processor, BindParameter[Any]], ...]
+    """Each bind in the order the SQL takes them, with its type's processor and itself (for
+    a value the statement carries: a LIMIT's)."""
     columns: tuple[tuple[str, _Processor], ...]
-    """A textual select's columns, with their types' processors."""
+    """The columns it gives back, with their types' processors."""
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         return [
             value if process is None else process(value)
-            for name, process in self.binds
-            for value in (values[name],)
+            for name, process, bind in self.binds
+            for value in (values[name] if name in values else _carried(bind),)
         ]
 
-    def row(self, raw: Sequence[Any]) -> dict[str, Any]:
-        return {
-            name: value if process is None else process(value)
-            for (name, process), value in zip(self.columns, raw, strict=True)
-        }
+    def values(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None else process(value)
+            for (_name, process), value in zip(self.columns, raw, strict=True)
+        )
+
+
+def _carried(bind: BindParameter[Any]) -> Any:
+    if bind.required:
+        raise KeyError(f"a value is required for bind parameter {bind.key!r}")
+    return bind.effective_value
+
+
+def _returned(statement: Executable) -> Sequence[ColumnElement[Any]]:
+    if isinstance(statement, (Select, TextualSelect)):
+        return list(statement.selected_columns)
+    if isinstance(statement, UpdateBase):
+        return list(statement.exported_columns)  # its RETURNING columns, if any
+    return []
 
 
 @lru_cache(maxsize=64)
-def _compiled(statement: Executable, dialect: Dialect) -> _Compiled:
-    """Per statement (each a module's constant, built once) and dialect."""
+def _compiled(
+    statement: Executable, dialect: Dialect, keys: tuple[str, ...] | None
+) -> _Compiled | None:
+    """Per statement (each a module's constant, built once), dialect and, for an INSERT or
+    UPDATE, the columns given (as SQLAlchemy compiles it per set of keys). None: not one
+    to send straight, and SQLAlchemy runs it: one whose SQL is completed at execution (a
+    list bound to IN, a column default computed in Python), or one whose reading depends on
+    what the driver says of a column (PostgreSQL's floats and numerics)."""
     assert isinstance(statement, ClauseElement)
-    compiled = statement.compile(dialect=dialect)
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys or ()))
     assert isinstance(compiled, SQLCompiler) and compiled.positional, "binds taken in order"
+    if (
+        compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.insert_prefetch
+        or compiled.update_prefetch
+    ):
+        return None
     binds = tuple(
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        (name, bind.type.dialect_impl(dialect).bind_processor(dialect), bind)
         for name in compiled.positiontup or ()
+        for bind in (compiled.binds[name],)
     )
-    selected: Sequence[ColumnElement[Any]] = (
-        list(statement.selected_columns) if isinstance(statement, TextualSelect) else []
-    )
-    columns = tuple(
-        (str(column.key), column.type.dialect_impl(dialect).result_processor(dialect, None))
-        for column in selected
-    )
+    try:
+        columns = tuple(
+            (str(column.key), column.type.dialect_impl(dialect).result_processor(dialect, None))
+            for column in _returned(statement)
+        )
+    except Exception:  # the processor needs the driver's word on the column's type
+        return None
     return _Compiled(compiled.string, binds, columns)
 
 
@@ -93,8 +123,11 @@ def _sent(connection: Connection, sql: str, parameters: Sequence[Any]) -> None:
 
 def _prepare(
     connection: Connection, statement: Executable, values: Mapping[str, Any]
-) -> tuple[_Compiled, list[Any]]:
-    compiled = _compiled(statement, connection.dialect)
+) -> tuple[_Compiled, list[Any]] | None:
+    keys = tuple(values) if isinstance(statement, UpdateBase) else None
+    compiled = _compiled(statement, connection.dialect, keys)
+    if compiled is None:
+        return None
     try:
         parameters = compiled.parameters(values)
     except Exception as exc:  # a value its type cannot bind: as SQLAlchemy reports it
@@ -108,32 +141,72 @@ def _wrapped(connection: Connection, sql: str, parameters: Any, exc: Exception) 
     return DBAPIError.instance(sql, parameters, exc, dialect.loaded_dbapi.Error, dialect=dialect)
 
 
+async def first_values(
+    connection: AsyncConnection, statement: Executable, values: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """The first row `statement` gives back, its values in its columns' order (None: no
+    row), on the connection's transaction."""
+    found = await _rows(connection, statement, values, first=True)
+    return found[0] if found else None
+
+
+async def all_values(
+    connection: AsyncConnection, statement: Executable, values: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Every row `statement` gives back, as `first_values` gives the first."""
+    return await _rows(connection, statement, values, first=False)
+
+
 async def first_row(
     connection: AsyncConnection, statement: TextualSelect, values: Mapping[str, Any]
 ) -> Mapping[str, Any] | None:
     """The first row of `statement`, by column name (None: no row), on the connection's
     transaction."""
+    found = await first_values(connection, statement, values)
+    return None if found is None else dict(zip(_names(statement), found, strict=True))
+
+
+@lru_cache(maxsize=64)
+def _names(statement: TextualSelect) -> tuple[str, ...]:
+    return tuple(str(column.key) for column in statement.selected_columns)
+
+
+async def _rows(
+    connection: AsyncConnection, statement: Executable, values: Mapping[str, Any], *, first: bool
+) -> list[tuple[Any, ...]]:
     sync = connection.sync_connection
     assert sync is not None, "an open connection"
-    compiled, parameters = _prepare(sync, statement, values)
+    prepared = _prepare(sync, statement, values)
+    if prepared is None:
+        result = await connection.execute(statement, dict(values))
+        if first:
+            row = result.first()
+            return [] if row is None else [tuple(row)]
+        return [tuple(row) for row in result.all()]
+    compiled, parameters = prepared
     driver = _driver(sync)
     try:
-        if driver is not None:
-            raw = await driver.first_row(compiled.sql, parameters)
+        if driver is None:
+            raw = await connection.run_sync(_cursor_rows, compiled.sql, parameters, first)
+        elif first:
+            raw = [await driver.first_row(compiled.sql, parameters)]
         else:
-            raw = await connection.run_sync(_cursor_first_row, compiled.sql, parameters)
+            raw = await driver.all_rows(compiled.sql, parameters)
     except Exception as exc:
         raise _wrapped(sync, compiled.sql, parameters, exc) from exc
-    return None if raw is None else compiled.row(raw)
+    return [compiled.values(row) for row in raw if row is not None]
 
 
-def _cursor_first_row(
-    connection: Connection, sql: str, parameters: Sequence[Any]
-) -> Sequence[Any] | None:
+def _cursor_rows(
+    connection: Connection, sql: str, parameters: Sequence[Any], first: bool
+) -> Sequence[Any]:
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, parameters)
-        return cursor.fetchone()
+        if first:
+            row = cursor.fetchone()
+            return [] if row is None else [row]
+        return cursor.fetchall()
     finally:
         cursor.close()
 
@@ -143,7 +216,11 @@ def write_on_next_trip(
 ) -> None:
     """Run the write `statement` on the connection's transaction, on the trip after this
     (the commit's, for a write made before a commit); at once on any other driver."""
-    compiled, parameters = _prepare(connection, statement, values)
+    prepared = _prepare(connection, statement, values)
+    if prepared is None:
+        connection.execute(statement, dict(values))
+        return
+    compiled, parameters = prepared
     driver = _driver(connection)
     if driver is not None:
         driver.with_next_trip(compiled.sql, parameters)

@@ -12,6 +12,7 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.direct_sql import first_values
 from storage.loaded import hold_as_loaded
 from storage.unit_connection import transaction_connection
 
@@ -31,7 +32,9 @@ async def add_new_row(
     into = obj.__dict__
     columns, statement = _insert_of(model)
     row = {name: into[name] for name in columns}
-    write_key(obj, (await connection.execute(statement, row)).scalar_one(), counted=key_counted)
+    returned = await first_values(connection, statement, row)
+    assert returned is not None, "an INSERT without a condition gives its row back"
+    write_key(obj, returned[0], counted=key_counted)
     hold_as_loaded(session, obj)
     return obj
 

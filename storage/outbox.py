@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.direct_sql import first_values
 from storage.models import Delivery, Person
 from storage.unit_connection import transaction_connection
 
@@ -99,8 +100,7 @@ async def enqueue(
     await session.flush()  # what the row refers to (its person) is written before it
     # On the unit of work's connection (storage/unit_connection.py says why), flushed above.
     connection = await transaction_connection(session)
-    found = await connection.execute(_insert_new(connection.dialect.name), row)
-    return found.first() is not None
+    return await first_values(connection, _insert_new(connection.dialect.name), row) is not None
 
 
 @cache

@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.direct_sql import first_values
 from storage.models import Deployment
 from storage.patrols import GRID, OPEN, PATROL, credits
 from storage.unit_connection import unit_connection
@@ -140,7 +141,7 @@ async def checkin_scene(
         assert window is not None
         values.update(start=window[0], end=window[1], role_id=role_id)
     query = _scene_statement(dialect, counting=counting, with_rules=with_rules)
-    row = (await connection.execute(query, values)).first()
+    row = await first_values(connection, query, values)
     if row is None:
         return None
     fence, open_id, at, lat, lon = row[:5]

@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.direct_sql import all_values
 from storage.models import Deployment, Grid, Membership, Patrol, Person, Role
 
 # The patrol ledger's queries (巡查台账) live in storage/patrol_ledger.py.
@@ -197,7 +198,7 @@ async def counted_per_membership(
     query = _counted_statement(
         dialect, by_people=ids is not None, by_path=path_prefix is not None, one=one
     )
-    rows = await connection.execute(query, values)
+    rows = await all_values(connection, query, values)
     return {(p, g, r): int(n) for p, g, r, n in rows}
 
 

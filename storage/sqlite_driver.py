@@ -69,6 +69,15 @@ def _first_row(conn: sqlite3.Connection, sql: str, parameters: Sequence[Any]) ->
         cursor.close()
 
 
+def _all_rows(conn: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> list[Any]:
+    """On the thread: every row of a statement."""
+    cursor = conn.execute(sql, parameters)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def _more(cursor: sqlite3.Cursor, size: int | None) -> tuple[list[Any], int]:
     """On the thread: more rows of an open cursor (all of them when `size` is None)."""
     rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
@@ -198,6 +207,10 @@ class OneTripConnection(aiosqlite.Connection):
     async def first_row(self, sql: str, parameters: Sequence[Any]) -> Any:
         """The first row of `sql` (None: none), in one trip; the cursor closed on the thread."""
         return await self._execute(_first_row, self._conn, sql, parameters)
+
+    async def all_rows(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """Every row of `sql`, in one trip; for a result that fits in memory."""
+        return await self._execute(_all_rows, self._conn, sql, parameters)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         begin, self._begin = self._begin, None

@@ -9,14 +9,30 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from types import NoneType
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Boolean, Connection, Integer, Text, bindparam, column, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    column,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
 from storage.db import Database
-from storage.direct_sql import first_row, write_on_next_trip
+from storage.direct_sql import all_values, first_row, first_values, write_on_next_trip
 from storage.sql_tally import SqlTally
 from storage.types import UTCDateTime
 from storage.update_opening import _statement
@@ -42,16 +58,29 @@ WRITE = text(
 )
 
 
+# The same table for SQLAlchemy's Core statements.
+THING = Table(
+    "thing",
+    MetaData(),
+    Column("i", Integer(), primary_key=True, autoincrement=False),
+    Column("flag", Boolean(), nullable=False),
+    Column("at", UTCDateTime()),
+    Column("data", JSON()),
+    Column("note", Text()),
+    Column("score", Float()),
+)
+
+
 @pytest.fixture
 async def things(db: Database) -> AsyncIterator[Database]:
     async with db.session() as s:
         await s.execute(
             text(
                 "CREATE TABLE thing (i INTEGER PRIMARY KEY, flag BOOLEAN NOT NULL,"
-                " at TIMESTAMP WITH TIME ZONE, data JSON, note TEXT)"
+                " at TIMESTAMP WITH TIME ZONE, data JSON, note TEXT, score FLOAT)"
                 if db.engine.dialect.name == "postgresql"
                 else "CREATE TABLE thing (i INTEGER PRIMARY KEY, flag BOOLEAN NOT NULL,"
-                " at DATETIME, data JSON, note TEXT)"
+                " at DATETIME, data JSON, note TEXT, score FLOAT)"
             )
         )
     yield db
@@ -93,6 +122,45 @@ async def test_a_row_written_and_read_is_what_sqlalchemy_writes_and_reads(
             assert _typed(direct) == _typed(plain)
         assert await first_row(connection, READ, {"i": 4}) is None
     assert _typed(direct) == _typed(_values(3))
+
+
+async def test_core_statements_read_as_sqlalchemys_execute_reads(things: Database) -> None:
+    """An INSERT ... RETURNING compiled for the columns given, a SELECT with a LIMIT (a bound
+    value the statement carries), one with a list bound to IN and one reading a float
+    (those two are SQLAlchemy's to run on PostgreSQL, whose floats' reading depends on
+    what the driver says of the column): each gives what SQLAlchemy's execute gives."""
+    added = insert(THING).returning(THING.c.i, THING.c.at, THING.c.data)
+    newest = (
+        select(THING.c.i, THING.c.flag, THING.c.at, THING.c.data, THING.c.note)
+        .where(THING.c.i >= bindparam("least"))
+        .order_by(THING.c.i.desc())
+        .limit(2)
+    )
+    among = select(THING.c.i, THING.c.score).where(THING.c.i.in_(bindparam("ids", expanding=True)))
+    async with things.session() as s:
+        connection = await s.connection()
+        direct = await first_values(connection, added, _values(1) | {"score": 0.5})
+        plain = (await connection.execute(added, _values(2) | {"score": 1.25})).first()
+        assert direct is not None and plain is not None
+        assert direct[0] == 1 and plain[0] == 2
+        assert _typed_tuple(direct[1:]) == _typed_tuple(tuple(plain)[1:])
+        await first_values(connection, added, _values(3, flag=False, at=None, data=None))
+        for statement, values in ((newest, {"least": 2}), (among, {"ids": [1, 3, 9]})):
+            direct_rows = await all_values(connection, statement, values)
+            plain_rows = [tuple(r) for r in await connection.execute(statement, values)]
+            assert len(direct_rows) == 2 and sorted(map(_typed_tuple, direct_rows)) == sorted(
+                map(_typed_tuple, plain_rows)
+            )
+        assert await all_values(connection, newest, {"least": 4}) == []
+        assert await first_values(connection, newest, {"least": 4}) is None
+    assert sorted(map(_typed_tuple, direct_rows)) == [
+        ((int, 1), (float, 0.5)),
+        ((int, 3), (NoneType, None)),
+    ]
+
+
+def _typed_tuple(row: tuple[Any, ...]) -> tuple[tuple[type, Any], ...]:
+    return tuple((type(v), v) for v in row)
 
 
 async def test_the_first_statement_of_an_update_reads_as_sqlalchemy_does(db: Database) -> None:
@@ -183,3 +251,21 @@ async def test_a_rollback_drops_a_held_write_unsent(things: Database, trips: lis
         assert raw.execute("SELECT count(*) FROM thing").fetchone() == (0,)
     finally:
         raw.close()
+
+
+@pytest.mark.sqlite_only("counts the trips to SQLite's driver thread")
+async def test_core_statements_go_straight_unless_completed_at_execution(
+    things: Database, trips: list[str]
+) -> None:
+    added = insert(THING).returning(THING.c.i)
+    newest = select(THING.c.i).order_by(THING.c.i.desc()).limit(2)
+    among = select(THING.c.i).where(THING.c.i.in_(bindparam("ids", expanding=True)))
+    await _write(things, _values(1))  # the pool's connection made
+    trips.clear()
+    async with things.session() as s:
+        connection = await s.connection()
+        assert await first_values(connection, added, _values(2)) == (2,)
+        assert await all_values(connection, newest, {}) == [(2,), (1,)]
+        assert await all_values(connection, among, {"ids": [1, 2]}) in ([(1,), (2,)], [(2,), (1,)])
+    # The list bound to IN is spelt out by SQLAlchemy at execution: its cursor's trip.
+    assert trips == ["_first_row", "_all_rows", "_run", "commit"]
