@@ -57,9 +57,13 @@ class _Compiled:
         ]
 
     def values(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        # A list first: a generator's every step is a call of its own, 30 for the update's
+        # first statement.
         return tuple(
-            value if process is None else process(value)
-            for (_name, process), value in zip(self.columns, raw, strict=True)
+            [
+                value if process is None else process(value)
+                for (_name, process), value in zip(self.columns, raw, strict=True)
+            ]
         )
 
 
