@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.cases import OPEN
 from domain.geo import haversine_m
+from storage.direct_sql import all_values
 from storage.models import Case, Grid
 from storage.unit_connection import unit_connection
 from storage.written_words import among_words
@@ -135,6 +136,21 @@ async def possible_duplicates(
     return found
 
 
+class _Reviewed(NamedTuple):
+    """A row of `_review_query`: the case's columns are all None when no case was joined to
+    the grid (`id` says which), hence untyped."""
+
+    grid_name: str | None
+    id: int | None
+    code: Any
+    description: Any
+    status: Any
+    lat: Any
+    lon: Any
+    grid_id: Any
+    created_at: Any
+
+
 class DuplicateLine(NamedTuple):
     """What a report's summary shows of a possible duplicate."""
 
@@ -162,8 +178,9 @@ async def grid_name_and_duplicates(
     found: list[DuplicateLine] = []
     # On the unit of work's connection (storage/unit_connection.py says why).
     connection = await unit_connection(session)
-    for row in await connection.execute(query, values):
-        name = row[0]
+    for values_of in await all_values(connection, query, values):
+        row = _Reviewed(*values_of)
+        name = row.grid_name
         if row.id is not None and _is_duplicate(row, grid_id=grid_id, lat=lat, lon=lon, now=now):
             found.append(DuplicateLine(row.id, row.code, row.description, row.status))
         if len(found) >= limit:
