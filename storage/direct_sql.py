@@ -48,13 +48,22 @@ class _Compiled:
     a value the statement carries: a LIMIT's)."""
     columns: tuple[tuple[str, _Processor], ...]
     """The columns it gives back, with their types' processors."""
+    defaults: dict[str, Any]
+    """The constant defaults of the columns an INSERT was not given."""
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
         return [
             value if process is None else process(value)
             for name, process, bind in self.binds
-            for value in (values[name] if name in values else _carried(bind),)
+            for value in (values[name] if name in values else self._carried(bind),)
         ]
+
+    def _carried(self, bind: BindParameter[Any]) -> Any:
+        if bind.key in self.defaults:
+            return self.defaults[bind.key]
+        if bind.required:
+            raise KeyError(f"a value is required for bind parameter {bind.key!r}")
+        return bind.effective_value
 
     def values(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         # A list first: a generator's every step is a call of its own, 30 for the update's
@@ -65,12 +74,6 @@ class _Compiled:
                 for (_name, process), value in zip(self.columns, raw, strict=True)
             ]
         )
-
-
-def _carried(bind: BindParameter[Any]) -> Any:
-    if bind.required:
-        raise KeyError(f"a value is required for bind parameter {bind.key!r}")
-    return bind.effective_value
 
 
 def _returned(statement: Executable) -> Sequence[ColumnElement[Any]]:
@@ -93,13 +96,16 @@ def _compiled(
     assert isinstance(statement, ClauseElement)
     compiled = statement.compile(dialect=dialect, column_keys=list(keys or ()))
     assert isinstance(compiled, SQLCompiler) and compiled.positional, "binds taken in order"
-    if (
-        compiled.literal_execute_params
-        or compiled.post_compile_params
-        or compiled.insert_prefetch
-        or compiled.update_prefetch
-    ):
+    if compiled.literal_execute_params or compiled.post_compile_params or compiled.update_prefetch:
         return None
+    # A column not given takes its default, SQLAlchemy's to compute at execution; a constant
+    # one (an outbox row's status) is carried here.
+    defaults: dict[str, Any] = {}
+    for prefetched in compiled.insert_prefetch:
+        default = prefetched.default
+        if default is None or not default.is_scalar:
+            return None
+        defaults[prefetched.key] = default.arg  # type: ignore[attr-defined]
     binds = tuple(
         (name, bind.type.dialect_impl(dialect).bind_processor(dialect), bind)
         for name in compiled.positiontup or ()
@@ -112,7 +118,7 @@ def _compiled(
         )
     except Exception:  # the processor needs the driver's word on the column's type
         return None
-    return _Compiled(compiled.string, binds, columns)
+    return _Compiled(compiled.string, binds, columns, defaults)
 
 
 def _driver(connection: Connection) -> OneTripConnection | None:

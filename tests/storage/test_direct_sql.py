@@ -66,8 +66,8 @@ THING = Table(
     Column("flag", Boolean(), nullable=False),
     Column("at", UTCDateTime()),
     Column("data", JSON()),
-    Column("note", Text()),
-    Column("score", Float()),
+    Column("note", Text(), default="无"),  # a constant: carried by the direct path
+    Column("score", Float(), default=lambda: 0.25),  # computed: SQLAlchemy's to run
 )
 
 
@@ -144,7 +144,9 @@ async def test_core_statements_read_as_sqlalchemys_execute_reads(things: Databas
         assert direct is not None and plain is not None
         assert direct[0] == 1 and plain[0] == 2
         assert _typed_tuple(direct[1:]) == _typed_tuple(tuple(plain)[1:])
-        await first_values(connection, added, _values(3, flag=False, at=None, data=None))
+        await first_values(
+            connection, added, _values(3, flag=False, at=None, data=None, score=None)
+        )
         for statement, values in ((newest, {"least": 2}), (among, {"ids": [1, 3, 9]})):
             direct_rows = await all_values(connection, statement, values)
             plain_rows = [tuple(r) for r in await connection.execute(statement, values)]
@@ -153,6 +155,14 @@ async def test_core_statements_read_as_sqlalchemys_execute_reads(things: Databas
             )
         assert await all_values(connection, newest, {"least": 4}) == []
         assert await first_values(connection, newest, {"least": 4}) is None
+        # Columns not given take their defaults, the constant one and the computed one.
+        assert await first_values(connection, added, {"i": 4, "flag": True}) is not None
+        assert await first_values(connection, added, {"i": 5, "flag": True, "score": 2.0})
+        defaulted = select(THING.c.note, THING.c.score).where(THING.c.i >= 4).order_by(THING.c.i)
+        assert [tuple(r) for r in await connection.execute(defaulted)] == [
+            ("无", 0.25),
+            ("无", 2.0),
+        ]
     assert sorted(map(_typed_tuple, direct_rows)) == [
         ((int, 1), (float, 0.5)),
         ((int, 3), (NoneType, None)),
@@ -264,8 +274,11 @@ async def test_core_statements_go_straight_unless_completed_at_execution(
     trips.clear()
     async with things.session() as s:
         connection = await s.connection()
-        assert await first_values(connection, added, _values(2)) == (2,)
-        assert await all_values(connection, newest, {}) == [(2,), (1,)]
+        assert await first_values(connection, added, _values(2) | {"score": 1.0}) == (2,)
+        assert await first_values(connection, added, {"i": 3, "flag": True, "score": 1.0})
+        assert await all_values(connection, newest, {}) == [(3,), (2,)]
         assert await all_values(connection, among, {"ids": [1, 2]}) in ([(1,), (2,)], [(2,), (1,)])
-    # The list bound to IN is spelt out by SQLAlchemy at execution: its cursor's trip.
-    assert trips == ["_first_row", "_all_rows", "_run", "commit"]
+        assert await first_values(connection, added, {"i": 4, "flag": True}) == (4,)
+    # What SQLAlchemy completes at execution (a list bound to IN, a default computed in
+    # Python) goes on its cursor's trip; a constant default does not need it.
+    assert trips == ["_first_row", "_first_row", "_all_rows", "_run", "_run", "commit"]
