@@ -1,18 +1,23 @@
-"""The statements every update runs, sent straight to the database's driver.
+"""Statements of a conversation's steps, sent straight to the database's driver.
 
-Each update runs two statements: its first (storage/update_opening.py) and, most steps of a
-conversation, its state's write (storage/fsm.py). Through SQLAlchemy's async Core a statement
-costs about 120 µs of CPU here besides the database's own work (SQLite's `SELECT 1`: 173 µs,
-against 56 µs sent straight), more than most of that work: the compiled-cache lookup, the
-binds' and columns' processing, the execution context and result objects, a hop between
-greenlets, a trip to the driver's thread of its own. Here a statement is compiled once per
-dialect, its binds' and columns' processors taken from its types then (so the values are
-exactly SQLAlchemy's), and sent:
-- on SQLite, on storage/sqlite_driver.py's connection: `first_row` in one trip, the row
-  processed as SQLAlchemy would; `write_on_next_trip` held for the next trip, the commit's;
+Every update runs its first statement (storage/update_opening.py) and, most steps of a
+conversation, its state's write (storage/fsm.py); a step's own work runs a few more (the
+check-in's scene, a new row, the case code, the outbox row). Through SQLAlchemy's async Core
+a statement costs about 120 µs of CPU here besides the database's own work (SQLite's
+`SELECT 1`: 173 µs, against 56 µs sent straight), more than most of that work: the
+compiled-cache lookup, the binds' and columns' processing, the execution context and result
+objects, a hop between greenlets, a trip to the driver's thread of its own. Here a statement
+(each a module's constant, built once) is compiled once per dialect, its binds' and columns'
+processors taken from its types then (so the values are exactly SQLAlchemy's), and sent:
+- on SQLite, on storage/sqlite_driver.py's connection: `first_values`, `first_row` and
+  `all_values` in one trip, the rows processed as SQLAlchemy would; `write_on_next_trip`
+  held for the next trip, the commit's;
 - on any other driver (PostgreSQL's asyncpg), through the driver's DBAPI cursor, the one
   SQLAlchemy's execute uses (it starts the transaction and keeps the prepared statements
   as it does for SQLAlchemy), at once: about 60 µs less per statement there.
+A statement SQLAlchemy completes at execution (a list bound to IN, a default computed in
+Python) or whose reading needs the driver's word on a column's type (PostgreSQL's floats) is
+SQLAlchemy's to run, as before.
 
 Engine listeners still see each statement (`before_cursor_execute`, as SQLAlchemy fires it:
 storage/sql_tally.py counts it; the engine's echo does not print it), and a failure comes out
