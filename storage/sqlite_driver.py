@@ -14,9 +14,10 @@ trips, as SQLAlchemy asks for it. The transaction's BEGIN (storage/db.py) goes o
 its first statement. A commit or rollback when no transaction is open (the pool's rollback
 after a commit) is answered at once: sqlite3 would do nothing either. The rest is aiosqlite's.
 
-storage/direct_sql.py sends the statements every update runs straight here: `first_row` is
-one trip, and `with_next_trip` holds a write whose result nobody reads (the conversation
-state's) for the next trip, the commit's, where it runs first: a rollback drops it unsent.
+storage/direct_sql.py sends a conversation's statements straight here: `first_row` and
+`all_rows` are one trip each, and `with_next_trip` holds a write whose result nobody reads (the
+conversation state's) for the next trip, the commit's, where it runs first: a rollback drops
+it unsent.
 """
 
 from __future__ import annotations
