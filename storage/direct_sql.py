@@ -200,28 +200,36 @@ async def _rows(
         return [tuple(row) for row in result.all()]
     compiled, parameters = prepared
     driver = _driver(sync)
-    try:
-        if driver is None:
-            raw = await connection.run_sync(_cursor_rows, compiled.sql, parameters, first)
-        elif first:
-            raw = [await driver.first_row(compiled.sql, parameters)]
-        else:
-            raw = await driver.all_rows(compiled.sql, parameters)
-    except Exception as exc:
-        raise _wrapped(sync, compiled.sql, parameters, exc) from exc
-    return [compiled.values(row) for row in raw if row is not None]
+    if driver is None:
+        raw = await connection.run_sync(_on_cursor, compiled.sql, parameters, first)
+    else:
+        try:
+            if first:
+                found = await driver.first_row(compiled.sql, parameters)
+                raw = [] if found is None else [found]
+            else:
+                raw = await driver.all_rows(compiled.sql, parameters)
+        except Exception as exc:
+            raise _wrapped(sync, compiled.sql, parameters, exc) from exc
+    return [compiled.values(row) for row in raw]
 
 
-def _cursor_rows(
-    connection: Connection, sql: str, parameters: Sequence[Any], first: bool
+def _on_cursor(
+    connection: Connection, sql: str, parameters: Sequence[Any], first: bool | None
 ) -> Sequence[Any]:
+    """Through the driver's DBAPI cursor: the rows, only the first (`first`), or none (None:
+    a write, whose result is not read)."""
     cursor = connection.connection.cursor()
     try:
         cursor.execute(sql, parameters)
+        if first is None:
+            return []
         if first:
             row = cursor.fetchone()
             return [] if row is None else [row]
         return cursor.fetchall()
+    except Exception as exc:
+        raise _wrapped(connection, sql, parameters, exc) from exc
     finally:
         cursor.close()
 
@@ -239,11 +247,5 @@ def write_on_next_trip(
     driver = _driver(connection)
     if driver is not None:
         driver.with_next_trip(compiled.sql, parameters)
-        return
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(compiled.sql, parameters)
-    except Exception as exc:
-        raise _wrapped(connection, compiled.sql, parameters, exc) from exc
-    finally:
-        cursor.close()
+    else:
+        _on_cursor(connection, compiled.sql, parameters, None)
