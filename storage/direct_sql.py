@@ -165,6 +165,17 @@ async def first_values(
     return found[0] if found else None
 
 
+async def one_values(
+    connection: AsyncConnection, statement: Executable, values: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """The row a statement always gives back (an INSERT ... RETURNING without a condition),
+    as `first_values` gives it."""
+    found = await first_values(connection, statement, values)
+    if found is None:
+        raise LookupError("the statement gave no row back")
+    return found
+
+
 async def all_values(
     connection: AsyncConnection, statement: Executable, values: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:

@@ -19,7 +19,7 @@ from sqlalchemy import Dialect, String, Table, bindparam, column, inspect, text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.case_inserts import EVENT_COLUMNS, event_row, new_event
-from storage.direct_sql import first_values
+from storage.direct_sql import one_values
 from storage.loaded import attach_loaded, held, json_value_reader
 from storage.models import Case, CaseEvent, Person
 from storage.new_rows import write_key
@@ -56,9 +56,7 @@ async def append_event_with_leaders(
     # On the session's connection: a textual statement needs none of session.execute's ORM
     # layer (the unit of work was flushed just above).
     connection = await transaction_connection(session)
-    row = await first_values(connection, _statement(dialect.name), params)
-    assert row is not None, "an INSERT without a condition gives its row back"
-    event_id, leaders = row
+    event_id, leaders = await one_values(connection, _statement(dialect.name), params)
     # The step is in no session: its key counted as set, as `event.id = ...` left it.
     write_key(event, event_id, counted=True)
     return event, _leaders(session, dialect, leaders)

@@ -12,7 +12,7 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.direct_sql import first_values
+from storage.direct_sql import one_values
 from storage.loaded import hold_as_loaded
 from storage.unit_connection import transaction_connection
 
@@ -32,9 +32,8 @@ async def add_new_row(
     into = obj.__dict__
     columns, statement = _insert_of(model)
     row = {name: into[name] for name in columns}
-    returned = await first_values(connection, statement, row)
-    assert returned is not None, "an INSERT without a condition gives its row back"
-    write_key(obj, returned[0], counted=key_counted)
+    (key,) = await one_values(connection, statement, row)
+    write_key(obj, key, counted=key_counted)
     hold_as_loaded(session, obj)
     return obj
 

@@ -32,7 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, StatementError
 
 from storage.db import Database
-from storage.direct_sql import all_values, first_row, first_values, write_on_next_trip
+from storage.direct_sql import (
+    all_values,
+    first_row,
+    first_values,
+    one_values,
+    write_on_next_trip,
+)
 from storage.sql_tally import SqlTally
 from storage.types import UTCDateTime
 from storage.update_opening import _statement
@@ -282,3 +288,15 @@ async def test_core_statements_go_straight_unless_completed_at_execution(
     # What SQLAlchemy completes at execution (a list bound to IN, a default computed in
     # Python) goes on its cursor's trip; a constant default does not need it.
     assert trips == ["_first_row", "_first_row", "_all_rows", "_run", "_run", "commit"]
+
+
+async def test_one_values_is_the_row_an_insert_gives_back_and_fails_without_one(
+    things: Database,
+) -> None:
+    added = insert(THING).returning(THING.c.i)
+    nothing = select(THING.c.i).where(THING.c.i == bindparam("i"))
+    async with things.session() as s:
+        connection = await s.connection()
+        assert await one_values(connection, added, _values(7) | {"score": 1.0}) == (7,)
+        with pytest.raises(LookupError):
+            await one_values(connection, nothing, {"i": 8})
